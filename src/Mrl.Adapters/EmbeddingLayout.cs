@@ -1,0 +1,118 @@
+using System.Globalization;
+
+namespace Mrl.Adapters;
+
+/// <summary>
+/// The shape of a Matryoshka embedding as the stores hold it: <see cref="FullDimensions"/> values,
+/// of which the first <see cref="PrefixDimensions"/> are indexed for pass 1.
+/// </summary>
+public sealed record EmbeddingLayout
+{
+    /// <summary>The largest number of dimensions any layout accepts (pgvector's own limit for <c>vector</c>).</summary>
+    public const int MaxDimensions = 16_000;
+
+    /// <summary>Creates a layout and checks that <c>1 &lt;= prefixDimensions &lt; fullDimensions</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The dimensions do not describe a prefix of the full vector.</exception>
+    public EmbeddingLayout(int fullDimensions, int prefixDimensions, DistanceMetric metric = DistanceMetric.Cosine)
+    {
+        if (fullDimensions < 2 || fullDimensions > MaxDimensions)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fullDimensions), fullDimensions,
+                string.Create(CultureInfo.InvariantCulture, $"Full dimensions must be between 2 and {MaxDimensions}, got {fullDimensions}."));
+        }
+
+        if (prefixDimensions < 1 || prefixDimensions >= fullDimensions)
+        {
+            throw new ArgumentOutOfRangeException(nameof(prefixDimensions), prefixDimensions,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Prefix dimensions must be at least 1 and less than the full dimensions ({fullDimensions}), got {prefixDimensions}."));
+        }
+
+        if (!Enum.IsDefined(metric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
+        }
+
+        FullDimensions = fullDimensions;
+        PrefixDimensions = prefixDimensions;
+        Metric = metric;
+    }
+
+    /// <summary>The number of values in a full vector (D).</summary>
+    public int FullDimensions { get; }
+
+    /// <summary>The number of leading values indexed for pass 1 (p).</summary>
+    public int PrefixDimensions { get; }
+
+    /// <summary>How vectors are compared.</summary>
+    public DistanceMetric Metric { get; }
+
+    /// <summary>Whether the prefix is renormalized to unit length (Cosine and DotProduct) or kept as is (Euclidean).</summary>
+    public bool NormalizesPrefix => Metric != DistanceMetric.Euclidean;
+
+    /// <summary>Writes the prefix of <paramref name="fullVector"/> into <paramref name="destination"/>, renormalized where the metric needs it.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or the prefix is all zeros for a normalizing metric.</exception>
+    public void WritePrefix(ReadOnlySpan<float> fullVector, Span<float> destination)
+    {
+        if (fullVector.Length != FullDimensions)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Expected a vector of {FullDimensions} dimensions, got {fullVector.Length}."),
+                nameof(fullVector));
+        }
+
+        if (destination.Length != PrefixDimensions)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The destination must hold {PrefixDimensions} values, got {destination.Length}."),
+                nameof(destination));
+        }
+
+        var prefix = fullVector[..PrefixDimensions];
+        if (NormalizesPrefix)
+        {
+            if (!VectorMath.TryNormalize(prefix, destination))
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"The first {PrefixDimensions} values of the vector are all zero: the prefix cannot be normalized."),
+                    nameof(fullVector));
+            }
+        }
+        else
+        {
+            prefix.CopyTo(destination);
+        }
+    }
+
+    /// <summary>Returns the prefix of <paramref name="fullVector"/> as a new array.</summary>
+    public float[] ToPrefix(ReadOnlySpan<float> fullVector)
+    {
+        var prefix = new float[PrefixDimensions];
+        WritePrefix(fullVector, prefix);
+        return prefix;
+    }
+
+    /// <summary>Scores two vectors of equal length under this layout's metric; higher is better.</summary>
+    public float Score(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => VectorMath.Score(Metric, a, b);
+
+    /// <summary>
+    /// Checks a full vector before it is written or searched: its length, that every value is finite, and that it is not
+    /// zero where the metric normalizes (the whole vector and its prefix).
+    /// </summary>
+    /// <param name="vector">The vector to check.</param>
+    /// <param name="subject">What the vector belongs to, for the message: e.g. <c>record 42</c> or <c>query</c>.</param>
+    /// <exception cref="ArgumentException">The vector would be stored or scored wrongly; the message names the subject.</exception>
+    public void Validate(ReadOnlySpan<float> vector, string subject)
+    {
+        var problem = VectorMath.FindProblem(vector, FullDimensions, PrefixDimensions, NormalizesPrefix);
+        if (problem is not null)
+        {
+            throw new ArgumentException($"Invalid vector for {subject}: {problem}", nameof(vector));
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Metric} {FullDimensions}d, prefix {PrefixDimensions}d");
+}

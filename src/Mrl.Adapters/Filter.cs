@@ -1,0 +1,207 @@
+using System.Globalization;
+using Mrl.Adapters.Filtering;
+
+namespace Mrl.Adapters;
+
+/// <summary>
+/// A condition on payload fields that every store understands: equality, membership, numeric and date ranges,
+/// combined with and/or/not. Fields are top-level payload properties; a record without the field does not match
+/// a condition on it (and so does match its negation).
+/// </summary>
+public abstract record Filter
+{
+    private protected Filter()
+    {
+    }
+
+    /// <summary>The field equals <paramref name="value"/>.</summary>
+    public static Filter Eq(string field, FilterValue value) => new EqualsFilter(CheckField(field), value);
+
+    /// <summary>The field equals one of <paramref name="values"/>.</summary>
+    /// <exception cref="ArgumentException">The list is empty.</exception>
+    public static Filter In(string field, IEnumerable<FilterValue> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var list = values.ToArray();
+        if (list.Length == 0)
+        {
+            throw new ArgumentException($"The in-list for field '{field}' is empty; it would match nothing.", nameof(values));
+        }
+
+        return new InFilter(CheckField(field), list);
+    }
+
+    /// <summary>The field is a number within the given bounds (each optional).</summary>
+    /// <exception cref="ArgumentException">No bound is given, or a bound is not numeric.</exception>
+    public static Filter Range(string field, double? gt = null, double? gte = null, double? lt = null, double? lte = null) =>
+        CreateRange(field, ToValue(gt), ToValue(gte), ToValue(lt), ToValue(lte));
+
+    /// <summary>The field is a date (ISO 8601 in the payload) within the given bounds (each optional).</summary>
+    /// <exception cref="ArgumentException">No bound is given.</exception>
+    public static Filter DateRange(string field, DateTimeOffset? gt = null, DateTimeOffset? gte = null, DateTimeOffset? lt = null, DateTimeOffset? lte = null) =>
+        CreateRange(field, ToValue(gt), ToValue(gte), ToValue(lt), ToValue(lte));
+
+    /// <summary>Every filter matches.</summary>
+    public static Filter And(params Filter[] filters) => new AndFilter(CheckOperands(filters));
+
+    /// <summary>At least one filter matches.</summary>
+    public static Filter Or(params Filter[] filters) => new OrFilter(CheckOperands(filters));
+
+    /// <summary>The filter does not match.</summary>
+    public static Filter Not(Filter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return new NotFilter(filter);
+    }
+
+    /// <summary>Both filters match.</summary>
+    public static Filter operator &(Filter left, Filter right) => And(left, right);
+
+    /// <summary>Either filter matches.</summary>
+    public static Filter operator |(Filter left, Filter right) => Or(left, right);
+
+    /// <summary>The filter does not match.</summary>
+    public static Filter operator !(Filter filter) => Not(filter);
+
+    /// <summary>Same as <see cref="And(Filter[])"/>.</summary>
+    public static Filter BitwiseAnd(Filter left, Filter right) => And(left, right);
+
+    /// <summary>Same as <see cref="Or(Filter[])"/>.</summary>
+    public static Filter BitwiseOr(Filter left, Filter right) => Or(left, right);
+
+    /// <summary>Same as <see cref="Not(Filter)"/>.</summary>
+    public static Filter LogicalNot(Filter filter) => Not(filter);
+
+    /// <summary>Every payload field the filter reads, each once.</summary>
+    public IReadOnlyCollection<string> Fields()
+    {
+        var fields = new HashSet<string>(StringComparer.Ordinal);
+        Collect(this, fields);
+        return fields;
+
+        static void Collect(Filter filter, HashSet<string> fields)
+        {
+            switch (filter)
+            {
+                case FieldFilter f:
+                    fields.Add(f.Field);
+                    break;
+                case AndFilter a:
+                    foreach (var o in a.Operands)
+                    {
+                        Collect(o, fields);
+                    }
+
+                    break;
+                case OrFilter o:
+                    foreach (var x in o.Operands)
+                    {
+                        Collect(x, fields);
+                    }
+
+                    break;
+                case NotFilter n:
+                    Collect(n.Operand, fields);
+                    break;
+            }
+        }
+    }
+
+    private static RangeFilter CreateRange(string field, FilterValue? gt, FilterValue? gte, FilterValue? lt, FilterValue? lte)
+    {
+        CheckField(field);
+        if (gt is null && gte is null && lt is null && lte is null)
+        {
+            throw new ArgumentException($"The range on field '{field}' has no bound.", nameof(field));
+        }
+
+        return new RangeFilter(field, gt, gte, lt, lte);
+    }
+
+    private static FilterValue? ToValue(double? value) => value is { } v ? FilterValue.FromDouble(v) : (FilterValue?)null;
+
+    private static FilterValue? ToValue(DateTimeOffset? value) => value is { } v ? FilterValue.FromDateTimeOffset(v) : (FilterValue?)null;
+
+    private static string CheckField(string field)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(field);
+        if (field.Length > 1024)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"A payload field name may be at most 1024 characters, got {field.Length}."),
+                nameof(field));
+        }
+
+        if (field.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A payload field name may not contain a NUL character.", nameof(field));
+        }
+
+        return field;
+    }
+
+    private static Filter[] CheckOperands(Filter[] filters)
+    {
+        ArgumentNullException.ThrowIfNull(filters);
+        if (filters.Length == 0)
+        {
+            throw new ArgumentException("A combination of filters needs at least one filter.", nameof(filters));
+        }
+
+        foreach (var f in filters)
+        {
+            ArgumentNullException.ThrowIfNull(f, nameof(filters));
+        }
+
+        return (Filter[])filters.Clone();
+    }
+}
+
+/// <summary>A condition on one payload field.</summary>
+public abstract record FieldFilter(string Field) : Filter;
+
+/// <summary>The field equals the value.</summary>
+public sealed record EqualsFilter(string Field, FilterValue Value) : FieldFilter(Field);
+
+/// <summary>The field equals one of the values.</summary>
+public sealed record InFilter(string Field, IReadOnlyList<FilterValue> Values) : FieldFilter(Field);
+
+/// <summary>The field lies within the bounds that are set (numbers or dates).</summary>
+public sealed record RangeFilter(string Field, FilterValue? Gt, FilterValue? Gte, FilterValue? Lt, FilterValue? Lte) : FieldFilter(Field)
+{
+    /// <summary>The bounds that are set, with their operator: <c>&gt;</c>, <c>&gt;=</c>, <c>&lt;</c>, <c>&lt;=</c>.</summary>
+    public IEnumerable<(string Operator, FilterValue Value)> Bounds()
+    {
+        if (Gt is { } gt)
+        {
+            yield return (">", gt);
+        }
+
+        if (Gte is { } gte)
+        {
+            yield return (">=", gte);
+        }
+
+        if (Lt is { } lt)
+        {
+            yield return ("<", lt);
+        }
+
+        if (Lte is { } lte)
+        {
+            yield return ("<=", lte);
+        }
+    }
+
+    /// <summary>Whether the bounds are dates rather than numbers.</summary>
+    public bool IsDateRange => Bounds().Any(b => b.Value.Kind == FilterValueKind.Time);
+}
+
+/// <summary>All operands match.</summary>
+public sealed record AndFilter(IReadOnlyList<Filter> Operands) : Filter;
+
+/// <summary>At least one operand matches.</summary>
+public sealed record OrFilter(IReadOnlyList<Filter> Operands) : Filter;
+
+/// <summary>The operand does not match.</summary>
+public sealed record NotFilter(Filter Operand) : Filter;

@@ -1,0 +1,20 @@
+namespace Mrl.Adapters;
+
+/// <summary>What one search cost, stage by stage.</summary>
+public sealed record SearchDiagnostics
+{
+    /// <summary>How many candidates pass 1 returned.</summary>
+    public int CandidatesFetched { get; init; }
+
+    /// <summary>Time spent in pass 1, including the transfer of the candidates.</summary>
+    public TimeSpan Pass1Time { get; init; }
+
+    /// <summary>Time spent rescoring the candidates in process (zero when there was no in-process pass 2).</summary>
+    public TimeSpan Pass2Time { get; init; }
+
+    /// <summary>Bytes of vector data pass 1 moved to this process (full vectors for the rerank); 0 when the store cannot tell.</summary>
+    public long BytesFetched { get; init; }
+
+    /// <summary>The strategy that ran, e.g. <c>two-pass</c>, <c>prefix</c>, <c>two-pass-db</c> or <c>full</c>.</summary>
+    public string Strategy { get; init; } = "";
+}
