@@ -151,9 +151,10 @@ if $need_pgvector; then
   version=$(awk '/^Version:/ { print $2 }' "$dsc")
   [[ ${version%%-*} == "$PGVECTOR_VERSION" ]] ||
     die "Debian trixie ships pgvector $version, expected $PGVECTOR_VERSION"
-  # apt already checked the files against the signed Release; dpkg-source's
-  # "cannot verify inline signature" warning only means debian-keyring is absent.
-  dpkg-source -x "$dsc" src >/dev/null
+  # apt already verified the files against the signed Release file; without
+  # debian-keyring dpkg-source warns that it cannot check the .dsc signature,
+  # so its output is shown only if unpacking fails.
+  unpack_log=$(dpkg-source -x "$dsc" src 2>&1) || { echo "$unpack_log" >&2; die "dpkg-source failed"; }
   cd src
   log "building pgvector $version for PostgreSQL $PG_MAJOR"
   make -s PG_CONFIG="$PG_CONFIG"

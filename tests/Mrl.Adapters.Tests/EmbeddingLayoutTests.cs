@@ -1,0 +1,89 @@
+using CsCheck;
+
+namespace Mrl.Adapters.Tests;
+
+public sealed class EmbeddingLayoutTests
+{
+    [Theory]
+    [InlineData(768, 0)]
+    [InlineData(768, 768)]
+    [InlineData(768, 1000)]
+    [InlineData(1, 1)]
+    [InlineData(20_000, 128)]
+    public void Layout_rejects_a_prefix_that_is_not_a_strict_prefix(int full, int prefix)
+    {
+        var error = Assert.ThrowsAny<ArgumentOutOfRangeException>(() => new EmbeddingLayout(full, prefix));
+        Assert.Contains("dimensions", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Prefix_is_renormalized_for_cosine_and_kept_for_euclidean()
+    {
+        float[] full = [3, 4, 12, 0];
+        var cosine = new EmbeddingLayout(4, 2, DistanceMetric.Cosine).ToPrefix(full);
+        var euclidean = new EmbeddingLayout(4, 2, DistanceMetric.Euclidean).ToPrefix(full);
+        Assert.Equal([0.6f, 0.8f], cosine);
+        Assert.Equal([3f, 4f], euclidean);
+    }
+
+    [Fact]
+    public void Scores_are_higher_for_closer_vectors_under_every_metric()
+    {
+        float[] a = [1, 0, 0];
+        float[] near = [0.9f, 0.1f, 0];
+        float[] far = [0, 1, 0];
+        foreach (var metric in Enum.GetValues<DistanceMetric>())
+        {
+            var layout = new EmbeddingLayout(3, 1, metric);
+            Assert.True(layout.Score(a, near) > layout.Score(a, far), metric.ToString());
+        }
+
+        Assert.Equal(-1f, new EmbeddingLayout(3, 1, DistanceMetric.Euclidean).Score([0, 0, 0], [0, 1, 0]), 5);
+    }
+
+    [Fact]
+    public void Renormalized_prefix_has_unit_length_for_any_finite_vector_with_a_nonzero_prefix()
+    {
+        var layout = new EmbeddingLayout(16, 5);
+        Gen.Single[-1e6f, 1e6f].Array[16]
+            .Where(v => v.Take(5).Any(x => Math.Abs(x) > 1e-3f))
+            .Sample(v =>
+            {
+                var prefix = layout.ToPrefix(v);
+                var norm = Math.Sqrt(prefix.Sum(x => (double)x * x));
+                return Math.Abs(norm - 1) < 1e-4;
+            });
+    }
+
+    [Fact]
+    public void Validation_accepts_every_finite_vector_with_a_nonzero_prefix_and_rejects_any_nan()
+    {
+        var layout = new EmbeddingLayout(12, 4);
+        Gen.Single[-1e3f, 1e3f].Array[12]
+            .Where(v => v.Take(4).Any(x => Math.Abs(x) > 1e-3f))
+            .Select(Gen.Int[0, 11])
+            .Sample((v, i) =>
+            {
+                layout.Validate(v, "record x");
+                var spoiled = (float[])v.Clone();
+                spoiled[i] = float.NaN;
+                var error = Assert.Throws<ArgumentException>(() => layout.Validate(spoiled, "record x"));
+                return error.Message.Contains("record x", StringComparison.Ordinal) && error.Message.Contains($"value {i} is NaN", StringComparison.Ordinal);
+            });
+    }
+
+    [Fact]
+    public void Validation_names_subnormal_prefixes_that_cannot_be_normalized()
+    {
+        var layout = new EmbeddingLayout(4, 2);
+        var error = Assert.Throws<ArgumentException>(() => layout.Validate([1e-40f, 1e-40f, 1f, 1f], "record 9"));
+        Assert.Contains("record 9", error.Message, StringComparison.Ordinal);
+        Assert.Contains("too small", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Euclidean_layout_accepts_a_zero_vector()
+    {
+        new EmbeddingLayout(4, 2, DistanceMetric.Euclidean).Validate(new float[4], "record 1");
+    }
+}
