@@ -18,7 +18,7 @@ public abstract record Filter
     public static Filter Eq(string field, FilterValue value) => new EqualsFilter(CheckField(field), value);
 
     /// <summary>The field equals one of <paramref name="values"/>.</summary>
-    /// <exception cref="ArgumentException">The list is empty.</exception>
+    /// <exception cref="ArgumentException">The list is empty, or mixes kinds of values (whole and fractional numbers may mix).</exception>
     public static Filter In(string field, IEnumerable<FilterValue> values)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -26,6 +26,12 @@ public abstract record Filter
         if (list.Length == 0)
         {
             throw new ArgumentException($"The in-list for field '{field}' is empty; it would match nothing.", nameof(values));
+        }
+
+        if (list.Select(v => v.IsNumeric ? FilterValueKind.Number : v.Kind).Distinct().Skip(1).Any())
+        {
+            throw new ArgumentException(
+                $"The in-list for field '{field}' mixes kinds ({string.Join(", ", list.Select(v => v.Kind).Distinct())}); use values of one kind.", nameof(values));
         }
 
         return new InFilter(CheckField(field), list);

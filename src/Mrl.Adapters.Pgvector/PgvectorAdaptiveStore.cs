@@ -1,0 +1,597 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+namespace Mrl.Adapters.Pgvector;
+
+/// <summary>
+/// An adaptive store on PostgreSQL with pgvector: the full vector in a <c>vector(D)</c> or <c>halfvec(D)</c> column, the
+/// prefix in an HNSW-indexed column or expression. Pass 1 is one SQL query; pass 2 runs in process (the core's), or in SQL.
+/// </summary>
+/// <typeparam name="TKey"><see cref="long"/> (bigint), <see cref="Guid"/> (uuid) or <see cref="string"/> (text).</typeparam>
+public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IAsyncDisposable where TKey : notnull
+{
+    private static readonly Version MinimumPgvector = new(0, 7, 0);
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PgvectorStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private PgvectorTable? _table;
+
+    /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
+    public PgvectorAdaptiveStore(NpgsqlDataSource dataSource, EmbeddingLayout layout, PgvectorStoreOptions options, ILogger<PgvectorAdaptiveStore<TKey>>? logger = null)
+        : this(dataSource, ownsDataSource: false, layout, options, logger)
+    {
+    }
+
+    /// <summary>Creates a store that opens its own data source from <see cref="PgvectorStoreOptions.ConnectionString"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid or have no connection string.</exception>
+    public PgvectorAdaptiveStore(EmbeddingLayout layout, PgvectorStoreOptions options, ILogger<PgvectorAdaptiveStore<TKey>>? logger = null)
+        : this(CreateDataSource(options), ownsDataSource: true, layout, options, logger)
+    {
+    }
+
+    private PgvectorAdaptiveStore(NpgsqlDataSource dataSource, bool ownsDataSource, EmbeddingLayout layout, PgvectorStoreOptions options, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (typeof(TKey) != typeof(long) && typeof(TKey) != typeof(Guid) && typeof(TKey) != typeof(string))
+        {
+            throw new NotSupportedException($"Key type {typeof(TKey).Name} is not supported; use long, Guid or string.");
+        }
+
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        Layout = layout;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    public EmbeddingLayout Layout { get; }
+
+    /// <summary>The data source the store queries through.</summary>
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>
+    /// Checks that pgvector is installed (0.7 or later) and that the table fits the layout; creates the table, its prefix
+    /// and its index when <see cref="PgvectorStoreOptions.CreateTableIfMissing"/> is set and the table does not exist.
+    /// </summary>
+    /// <exception cref="SchemaMismatchException">pgvector is missing or too old, or the table differs from the layout.</exception>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    {
+        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _table = await InspectAsync(create: _options.CreateTableIfMissing, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
+    {
+        VectorRecordValidator.Validate(Layout, records);
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        CheckPayloadFields(records);
+
+        for (var start = 0; start < records.Count; start += _options.UpsertBatchSize)
+        {
+            var count = Math.Min(_options.UpsertBatchSize, records.Count - start);
+            var batch = records is VectorRecord<TKey>[] array ? new ArraySegment<VectorRecord<TKey>>(array, start, count) : records.Skip(start).Take(count).ToArray();
+            if (_options.CopyThreshold > 0 && count >= _options.CopyThreshold)
+            {
+                await UpsertWithCopyAsync(table, batch, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await UpsertWithStatementsAsync(table, batch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return 0;
+        }
+
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand(table.Delete);
+        command.CommandTimeout = _options.CommandTimeoutSeconds;
+        command.Parameters.Add(new NpgsqlParameter<TKey[]> { TypedValue = keys.ToArray() });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand(table.Get);
+        command.CommandTimeout = _options.CommandTimeoutSeconds;
+        command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = key });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var vector = ReadFull(reader, 1, table.FullType, destination: null);
+        return new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2));
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default)
+    {
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var parameters = new List<NpgsqlParameter>();
+        await using var command = _dataSource.CreateCommand(table.Count(filter, parameters));
+        command.CommandTimeout = _options.CommandTimeoutSeconds;
+        command.Parameters.AddRange(parameters.ToArray());
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.FullDimensionBaseline)
+        {
+            return await SearchFullDimensionsAsync(query, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options.Rerank == Rerank.InDatabase)
+        {
+            return await SearchRerankInDatabaseAsync(query, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await TwoPassRetriever.SearchAsync(Layout, this, query, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<CandidateBatch<TKey>> FetchCandidatesAsync(CandidateRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
+        var sql = table.Pass1(request.Filter, request.IncludeFullVectors, parameters);
+
+        var strictOrder = !request.IncludeFullVectors;
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder, sql, parameters);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
+
+        var d = Layout.FullDimensions;
+        var buffer = request.IncludeFullVectors && table.FullType == VectorType.HalfVec ? new float[request.Count * d] : null;
+        var candidates = new List<Candidate<TKey>>(request.Count);
+        long bytes = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var full = ReadOnlyMemory<float>.Empty;
+            if (request.IncludeFullVectors)
+            {
+                full = ReadFull(reader, 2, table.FullType, buffer?.AsMemory(candidates.Count * d, d));
+                bytes += (long)d * (table.FullType == VectorType.HalfVec ? 2 : 4);
+            }
+
+            candidates.Add(new Candidate<TKey>(reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), full, ReadPayload(reader, 3)));
+        }
+
+        return new CandidateBatch<TKey>(candidates, bytes);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _schemaLock.Dispose();
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static NpgsqlDataSource CreateDataSource(PgvectorStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new ArgumentException("PgvectorStoreOptions.ConnectionString is required when no NpgsqlDataSource is given.", nameof(options));
+        }
+
+        return PgvectorDataSource.Create(options.ConnectionString);
+    }
+
+    private async Task<SearchResult<TKey>> SearchRerankInDatabaseAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
+    {
+        Layout.Validate(query.Span, "the query");
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var count = options.CandidateCount;
+        var parameters = new List<NpgsqlParameter>
+        {
+            PrefixParameter(table, Layout.ToPrefix(query.Span)),
+            new NpgsqlParameter<int> { TypedValue = count },
+            VectorParameter(table.FullType, query),
+            new NpgsqlParameter<int> { TypedValue = options.K },
+        };
+        var sql = table.TwoPassInDatabase(options.Filter, parameters);
+        return await RunSingleQueryAsync(table, sql, parameters, count, options, strictOrder: false, "two-pass-db", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SearchResult<TKey>> SearchFullDimensionsAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
+    {
+        Layout.Validate(query.Span, "the query");
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        if (!table.FullDimensionsIndexable)
+        {
+            throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                $"pgvector cannot index {Layout.FullDimensions} dimensions (halfvec stops at {PgvectorTable.MaxHalfvecIndexDimensions}), so there is no full-dimension single pass to compare with."));
+        }
+
+        var parameters = new List<NpgsqlParameter> { VectorParameter(table.FullIndexType, query), new NpgsqlParameter<int> { TypedValue = options.K } };
+        var sql = table.FullDimension(options.Filter, parameters);
+        return await RunSingleQueryAsync(table, sql, parameters, options.K, options, strictOrder: true, "full", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SearchResult<TKey>> RunSingleQueryAsync(
+        PgvectorTable table, string sql, List<NpgsqlParameter> parameters, int scanCount, SearchOptions options, bool strictOrder, string strategy, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = CreateSearchBatch(connection, table, scanCount, options.EfSearch, options.Filter is not null, strictOrder, sql, parameters);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
+        var hits = new List<SearchHit<TKey>>(options.K);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            hits.Add(new SearchHit<TKey>(reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), ReadPayload(reader, 3)));
+        }
+
+        return new SearchResult<TKey>(hits, new SearchDiagnostics
+        {
+            CandidatesFetched = strategy == "full" ? hits.Count : scanCount,
+            Pass1Time = Stopwatch.GetElapsedTime(start),
+            Strategy = strategy,
+        });
+    }
+
+    // ef_search and the iterative scan are set with set_config(..., true): local to the batch's implicit transaction,
+    // in the same round trip as the query.
+    private NpgsqlBatch CreateSearchBatch(
+        NpgsqlConnection connection, PgvectorTable table, int count, int? efSearch, bool filtered, bool strictOrder, string sql, List<NpgsqlParameter> parameters)
+    {
+        var ef = Math.Clamp(Math.Max(count, efSearch ?? _options.DefaultEfSearch), 1, 1000);
+        var batch = new NpgsqlBatch(connection) { Timeout = _options.CommandTimeoutSeconds };
+        batch.BatchCommands.Add(Setting("hnsw.ef_search", ef.ToString(CultureInfo.InvariantCulture)));
+
+        // A filter, or more candidates than ef_search can return, needs the index scan to keep going past ef_search rows.
+        if (filtered || count > ef)
+        {
+            if (table.SupportsIterativeScan)
+            {
+                batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
+            }
+            else
+            {
+                LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
+            }
+        }
+
+        var query = new NpgsqlBatchCommand(sql);
+        query.Parameters.AddRange(parameters.ToArray());
+        batch.BatchCommands.Add(query);
+        return batch;
+
+        static NpgsqlBatchCommand Setting(string name, string value) =>
+            new("SELECT set_config($1, $2, true)") { Parameters = { new NpgsqlParameter<string> { TypedValue = name }, new NpgsqlParameter<string> { TypedValue = value } } };
+    }
+
+    private static async Task SkipSettingsResultsAsync(NpgsqlDataReader reader, int settings, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < settings; i++)
+        {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task UpsertWithStatementsAsync(PgvectorTable table, IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = _options.CommandTimeoutSeconds };
+        var sql = table.Upsert;
+        var hasPayload = _options.PayloadColumn is not null || _options.PayloadColumns.Count > 0;
+        foreach (var record in records)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = record.Key });
+            command.Parameters.Add(VectorParameter(table.FullType, record.Vector));
+            if (hasPayload)
+            {
+                command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = record.Payload?.GetRawText(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task UpsertWithCopyAsync(PgvectorTable table, IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var create = new NpgsqlCommand(table.CreateStagingTable, connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync(PgvectorTable.CopyIntoStaging, cancellationToken).ConfigureAwait(false))
+        {
+            var fullType = PgvectorTable.TypeName(table.FullType);
+            foreach (var record in records)
+            {
+                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(record.Key, cancellationToken).ConfigureAwait(false);
+                if (table.FullType == VectorType.HalfVec)
+                {
+                    await writer.WriteAsync(ToHalfVector(record.Vector), fullType, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await writer.WriteAsync(new Vector(record.Vector), fullType, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (record.Payload is { } payload)
+                {
+                    await writer.WriteAsync(payload.GetRawText(), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await writer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var merge = new NpgsqlCommand(table.MergeStaging, connection, transaction) { CommandTimeout = _options.CommandTimeoutSeconds })
+        {
+            await merge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void CheckPayloadFields(IReadOnlyList<VectorRecord<TKey>> records)
+    {
+        if (_options.PayloadColumn is not null)
+        {
+            return;
+        }
+
+        foreach (var record in records)
+        {
+            if (record.Payload is not { } payload)
+            {
+                continue;
+            }
+
+            foreach (var field in payload.EnumerateObject())
+            {
+                if (!_options.PayloadColumns.Contains(field.Name))
+                {
+                    var where = _options.PayloadColumns.Count == 0
+                        ? "the table has no payload columns"
+                        : "payload columns are " + string.Join(", ", _options.PayloadColumns);
+                    throw new ArgumentException(
+                        $"Record {record.Key} has payload field '{field.Name}', which has no column to go to ({where}); nothing was written.", nameof(records));
+                }
+            }
+        }
+    }
+
+    private async ValueTask<PgvectorTable> GetTableAsync(CancellationToken cancellationToken)
+    {
+        if (_table is { } table)
+        {
+            return table;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _table ??= await InspectAsync(create: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    private async Task<PgvectorTable> InspectAsync(bool create, CancellationToken cancellationToken)
+    {
+        var version = await ReadPgvectorVersionAsync(cancellationToken).ConfigureAwait(false);
+        var columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
+        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
+        if (columns.Count == 0)
+        {
+            if (!create)
+            {
+                throw new SchemaMismatchException(
+                    $"Table {qualified} does not exist. Create it, or let the store create it (CreateTableIfMissing = true).");
+            }
+
+            var migrator = new PgvectorMigrator(_dataSource, Layout, _options);
+            await migrator.CreateManagedTableAsync(KeyTypeName, cancellationToken).ConfigureAwait(false);
+            columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var fullType = CheckVectorColumn(columns, _options.VectorColumn, Layout.FullDimensions, "full vector");
+        CheckKeyColumn(columns);
+        if (_options.PayloadColumn is { } payload && (!columns.TryGetValue(payload, out var payloadType) || payloadType.Type != "jsonb"))
+        {
+            throw new SchemaMismatchException($"Table {qualified} has no jsonb column '{payload}' for the payload. Set PayloadColumn to a jsonb column, or to null with PayloadColumns.");
+        }
+
+        foreach (var column in _options.PayloadColumns.Where(c => !columns.ContainsKey(c)))
+        {
+            throw new SchemaMismatchException($"Table {qualified} has no payload column '{column}'.");
+        }
+
+        if (_options.PrefixStorage == PrefixStorage.Column)
+        {
+            if (!columns.ContainsKey(_options.ResolvedPrefixColumn))
+            {
+                throw new SchemaMismatchException(
+                    $"Table {qualified} has no prefix column '{_options.ResolvedPrefixColumn}'. Add it in place with `mrl migrate postgres` (or PgvectorMigrator.UpAsync).");
+            }
+
+            var prefixType = CheckVectorColumn(columns, _options.ResolvedPrefixColumn, Layout.PrefixDimensions, "prefix");
+            if (prefixType != _options.PrefixVectorType)
+            {
+                throw new SchemaMismatchException(
+                    $"The prefix column '{_options.ResolvedPrefixColumn}' of {qualified} is {PgvectorTable.TypeName(prefixType)}, but the options say {PgvectorTable.TypeName(_options.PrefixVectorType)}.");
+            }
+        }
+
+        var table = new PgvectorTable(_options, Layout, fullType, version);
+        if (create && _options.CreateFullDimensionIndex && table.FullDimensionsIndexable)
+        {
+            await new PgvectorMigrator(_dataSource, Layout, _options).CreateFullDimensionIndexAsync(fullType, cancellationToken).ConfigureAwait(false);
+        }
+
+        return table;
+    }
+
+    private static string KeyTypeName =>
+        typeof(TKey) == typeof(long) ? "bigint" : typeof(TKey) == typeof(Guid) ? "uuid" : "text";
+
+    private void CheckKeyColumn(Dictionary<string, (string Type, int Modifier)> columns)
+    {
+        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
+        if (!columns.TryGetValue(_options.KeyColumn, out var key))
+        {
+            throw new SchemaMismatchException($"Table {qualified} has no key column '{_options.KeyColumn}'.");
+        }
+
+        string[] accepted = typeof(TKey) == typeof(long) ? ["int8", "int4", "int2"] : typeof(TKey) == typeof(Guid) ? ["uuid"] : ["text", "varchar", "bpchar"];
+        if (!accepted.Contains(key.Type))
+        {
+            throw new SchemaMismatchException(
+                $"The key column '{_options.KeyColumn}' of {qualified} is {key.Type}; a store with {typeof(TKey).Name} keys needs {string.Join(" or ", accepted)}.");
+        }
+    }
+
+    private VectorType CheckVectorColumn(Dictionary<string, (string Type, int Modifier)> columns, string name, int dimensions, string what)
+    {
+        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
+        if (!columns.TryGetValue(name, out var column))
+        {
+            throw new SchemaMismatchException($"Table {qualified} has no {what} column '{name}'.");
+        }
+
+        var type = column.Type switch
+        {
+            "vector" => VectorType.Vector,
+            "halfvec" => VectorType.HalfVec,
+            _ => throw new SchemaMismatchException($"The {what} column '{name}' of {qualified} is {column.Type}; expected vector or halfvec."),
+        };
+        if (column.Modifier != dimensions)
+        {
+            var actual = column.Modifier < 0 ? "no fixed dimension" : column.Modifier.ToString(CultureInfo.InvariantCulture) + " dimensions";
+            throw new SchemaMismatchException(string.Create(CultureInfo.InvariantCulture,
+                $"The {what} column '{name}' of {qualified} has {actual}; the layout says {dimensions}."));
+        }
+
+        return type;
+    }
+
+    private async Task<Version> ReadPgvectorVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(PgvectorTable.ExtensionVersion);
+        var text = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        if (text is null)
+        {
+            throw new SchemaMismatchException("The pgvector extension is not installed in this database. Run CREATE EXTENSION vector (as a role allowed to), then retry.");
+        }
+
+        if (!Version.TryParse(text, out var version) || version < MinimumPgvector)
+        {
+            throw new SchemaMismatchException($"pgvector {text} is installed; this store needs {MinimumPgvector} or later (halfvec, subvector and l2_normalize). Run ALTER EXTENSION vector UPDATE.");
+        }
+
+        return version;
+    }
+
+    private async Task<Dictionary<string, (string Type, int Modifier)>> ReadColumnsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(PgvectorTable.Columns);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var columns = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            columns[reader.GetString(0)] = (reader.GetString(1), reader.GetInt32(2));
+        }
+
+        return columns;
+    }
+
+    private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table.PrefixType, prefix);
+
+    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector) => type == VectorType.HalfVec
+        ? new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" }
+        : new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+
+    private static HalfVector ToHalfVector(ReadOnlyMemory<float> vector)
+    {
+        var half = new Half[vector.Length];
+        TensorPrimitives.ConvertToHalf(vector.Span, half);
+        return new HalfVector(half);
+    }
+
+    private static ReadOnlyMemory<float> ReadFull(NpgsqlDataReader reader, int ordinal, VectorType type, Memory<float>? destination)
+    {
+        if (type == VectorType.Vector)
+        {
+            return reader.GetFieldValue<Vector>(ordinal).Memory;
+        }
+
+        var half = reader.GetFieldValue<HalfVector>(ordinal).Memory.Span;
+        var target = destination ?? new float[half.Length];
+        TensorPrimitives.ConvertToSingle(half, target.Span);
+        return target;
+    }
+
+    private static JsonElement? ReadPayload(NpgsqlDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(reader.GetString(ordinal));
+        return document.RootElement.Clone();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pgvector {Version} has no iterative index scans (0.8.0 and later): a filtered search may return fewer than k hits. Upgrade pgvector.")]
+    private static partial void LogNoIterativeScan(ILogger logger, string version);
+}

@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json;
+using Mrl.Adapters.Filtering;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mrl.Adapters.Pgvector;
+
+/// <summary>
+/// Renders the core filter model as a parameterized SQL predicate, over a jsonb payload column or over plain columns.
+/// Every leaf is wrapped so that it is never NULL: a missing field does not match, and so matches under NOT.
+/// </summary>
+internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCollection<string> payloadColumns)
+{
+    public string Render(Filter filter, List<NpgsqlParameter> parameters)
+    {
+        var sql = new StringBuilder();
+        Append(filter, sql, parameters);
+        return sql.ToString();
+    }
+
+    private void Append(Filter filter, StringBuilder sql, List<NpgsqlParameter> parameters)
+    {
+        switch (filter)
+        {
+            case AndFilter and:
+                Join(and.Operands, " AND ", sql, parameters);
+                break;
+            case OrFilter or:
+                Join(or.Operands, " OR ", sql, parameters);
+                break;
+            case NotFilter not:
+                sql.Append("NOT (");
+                Append(not.Operand, sql, parameters);
+                sql.Append(')');
+                break;
+            case FieldFilter field:
+                sql.Append("COALESCE(");
+                sql.Append(payloadColumn is null ? RenderColumnLeaf(field, parameters) : RenderJsonLeaf(field, parameters));
+                sql.Append(", false)");
+                break;
+            default:
+                throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}.");
+        }
+    }
+
+    private void Join(IReadOnlyList<Filter> operands, string separator, StringBuilder sql, List<NpgsqlParameter> parameters)
+    {
+        sql.Append('(');
+        for (var i = 0; i < operands.Count; i++)
+        {
+            if (i > 0)
+            {
+                sql.Append(separator);
+            }
+
+            Append(operands[i], sql, parameters);
+        }
+
+        sql.Append(')');
+    }
+
+    private string RenderJsonLeaf(FieldFilter filter, List<NpgsqlParameter> parameters)
+    {
+        var payload = SqlIdentifier.Quote(payloadColumn!, "payload column");
+        var fieldName = Add(parameters, filter.Field, NpgsqlDbType.Text);
+        var element = $"({payload} -> {fieldName})";
+        switch (filter)
+        {
+            case EqualsFilter { Value.Kind: FilterValueKind.Time } eq:
+                return $"({TimeOf(element)} = {Add(parameters, eq.Value.Time, NpgsqlDbType.TimestampTz)})";
+            case EqualsFilter eq:
+                // jsonb equality compares numbers by value and never a string with a number.
+                return $"({element} = {Add(parameters, ToJson(eq.Value), NpgsqlDbType.Jsonb)})";
+            case InFilter { Values: [{ Kind: FilterValueKind.Time }, ..] } inTimes:
+                return $"({TimeOf(element)} = ANY({Add(parameters, inTimes.Values.Select(v => v.Time).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)}))";
+            case InFilter inList:
+                return $"({element} = ANY({Add(parameters, inList.Values.Select(ToJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb)}))";
+            case RangeFilter range:
+                var operand = range.IsDateRange ? TimeOf(element) : $"(CASE WHEN jsonb_typeof({element}) = 'number' THEN ({element})::float8 END)";
+                return RenderBounds(operand, range, parameters);
+            default:
+                throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}.");
+        }
+    }
+
+    private string RenderColumnLeaf(FieldFilter filter, List<NpgsqlParameter> parameters)
+    {
+        if (!payloadColumns.Contains(filter.Field))
+        {
+            throw new ArgumentException(
+                $"Cannot filter on '{filter.Field}': it is not one of the payload columns ({string.Join(", ", payloadColumns)}).", nameof(filter));
+        }
+
+        var column = SqlIdentifier.Quote(filter.Field, "payload column");
+        return filter switch
+        {
+            EqualsFilter eq => $"({Typed(column, eq.Value.Kind)} = {AddScalar(parameters, eq.Value)})",
+            InFilter inList => $"({Typed(column, inList.Values[0].Kind)} = ANY({AddArray(parameters, inList.Values)}))",
+            RangeFilter range => RenderBounds(range.IsDateRange ? $"({column})::timestamptz" : $"({column})::float8", range, parameters),
+            _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
+        };
+    }
+
+    private static string RenderBounds(string operand, RangeFilter range, List<NpgsqlParameter> parameters)
+    {
+        var parts = range.Bounds().Select(b => $"{operand} {b.Operator} {AddScalar(parameters, b.Value)}");
+        return "(" + string.Join(" AND ", parts) + ")";
+    }
+
+    // A payload date is an ISO 8601 string; anything that does not look like one is NULL rather than a cast error.
+    private static string TimeOf(string element) =>
+        $"(CASE WHEN jsonb_typeof({element}) = 'string' AND ({element} #>> '{{}}') ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}' THEN ({element} #>> '{{}}')::timestamptz END)";
+
+    private static string Typed(string column, FilterValueKind kind) => kind switch
+    {
+        FilterValueKind.Text => $"({column})::text",
+        FilterValueKind.Boolean => $"({column})::boolean",
+        FilterValueKind.Time => $"({column})::timestamptz",
+        _ => $"({column})::float8",
+    };
+
+    private static string AddScalar(List<NpgsqlParameter> parameters, FilterValue value) => value.Kind switch
+    {
+        FilterValueKind.Text => Add(parameters, value.Text!, NpgsqlDbType.Text),
+        FilterValueKind.Boolean => Add(parameters, value.Boolean, NpgsqlDbType.Boolean),
+        FilterValueKind.Time => Add(parameters, value.Time, NpgsqlDbType.TimestampTz),
+        _ => Add(parameters, value.Number, NpgsqlDbType.Double),
+    };
+
+    private static string AddArray(List<NpgsqlParameter> parameters, IReadOnlyList<FilterValue> values) => values[0].Kind switch
+    {
+        FilterValueKind.Text => Add(parameters, values.Select(v => v.Text ?? "").ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
+        FilterValueKind.Boolean => Add(parameters, values.Select(v => v.Boolean).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Boolean),
+        FilterValueKind.Time => Add(parameters, values.Select(v => v.Time).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
+        _ => Add(parameters, values.Select(v => v.Number).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double),
+    };
+
+    private static string ToJson(FilterValue value) => value.Kind switch
+    {
+        FilterValueKind.Text => JsonSerializer.Serialize(value.Text),
+        FilterValueKind.Boolean => value.Boolean ? "true" : "false",
+        FilterValueKind.WholeNumber => JsonSerializer.Serialize(value.WholeNumber),
+        FilterValueKind.Number => JsonSerializer.Serialize(value.Number),
+        _ => JsonSerializer.Serialize(value.Time),
+    };
+
+    private static string Add<T>(List<NpgsqlParameter> parameters, T value, NpgsqlDbType type)
+    {
+        parameters.Add(new NpgsqlParameter<T> { TypedValue = value, NpgsqlDbType = type });
+        return "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace Mrl.Adapters.Pgvector;
+
+/// <summary>
+/// Adds a Matryoshka prefix to an existing table in place, without downtime, and takes it away again. Every statement comes
+/// from the psql scripts in <c>sql/pgvector/</c>. Each step is idempotent, so re-running after a crash at any point finishes the job.
+/// </summary>
+/// <remarks>
+/// Column mode: add a nullable prefix column (no rewrite), a trigger that keeps it filled on INSERT and on UPDATE of the
+/// vector, a resumable backfill in key order, then <c>CREATE INDEX CONCURRENTLY</c>. Expression mode: the concurrent
+/// expression index alone. DDL waits at most <see cref="PgvectorMigrationOptions.LockTimeout"/> for its lock and retries,
+/// so that application queries never queue behind it for long.
+/// </remarks>
+public sealed class PgvectorMigrator
+{
+    private const string LockNotAvailable = "55P03";
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly EmbeddingLayout _layout;
+    private readonly PgvectorStoreOptions _options;
+
+    /// <summary>Creates a migrator for the table the store options name.</summary>
+    public PgvectorMigrator(NpgsqlDataSource dataSource, EmbeddingLayout layout, PgvectorStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _dataSource = dataSource;
+        _layout = layout;
+        _options = options;
+    }
+
+    /// <summary>The statements <see cref="UpAsync"/> would run, as psql would show them (the backfill as one batch).</summary>
+    public IReadOnlyList<string> PlanUp() => UpScripts().SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
+
+    /// <summary>The statements <see cref="DownAsync"/> would run.</summary>
+    public IReadOnlyList<string> PlanDown() => DownScripts().SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
+
+    /// <summary>Adds the prefix: column, trigger, backfill and concurrent index (column mode), or the expression index.</summary>
+    /// <exception cref="PostgresException">A step failed for a reason other than a lock timeout; re-running resumes.</exception>
+    public async Task UpAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        migration ??= new PgvectorMigrationOptions();
+        migration.Validate();
+        await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+        if (_options.PrefixStorage == PrefixStorage.Column)
+        {
+            await RunStepAsync(connection, "add-column", Script("add_prefix_column"), migration, progress, cancellationToken).ConfigureAwait(false);
+            await RunStepAsync(connection, "trigger", Script("create_prefix_trigger"), migration, progress, cancellationToken).ConfigureAwait(false);
+            await BackfillAsync(connection, migration, progress, cancellationToken).ConfigureAwait(false);
+            await BuildIndexAsync(connection, _options.ResolvedIndexName(_layout.PrefixDimensions), Script("create_prefix_index"), migration, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await BuildIndexAsync(connection, _options.ResolvedIndexName(_layout.PrefixDimensions), Script("create_expression_index"), migration, progress, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Removes what <see cref="UpAsync"/> added: the index, and in column mode the trigger, its function and the column.</summary>
+    public async Task DownAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        migration ??= new PgvectorMigrationOptions();
+        migration.Validate();
+        await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+        foreach (var (name, script, variables) in DownScripts())
+        {
+            await RunStepAsync(connection, name, (script, variables), migration, progress, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates the table a managed store uses, then its prefix and index, on an empty table.</summary>
+    internal async Task CreateManagedTableAsync(string keyType, CancellationToken cancellationToken)
+    {
+        var migration = new PgvectorMigrationOptions();
+        await using (var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false))
+        {
+            await RunStepAsync(connection, "extension", Script("create_extension"), migration, null, cancellationToken).ConfigureAwait(false);
+            var (script, variables) = Script("create_table");
+            variables.Raw("key_type", keyType).Raw("storage", FitsInline(_options.FullVectorType) ? "PLAIN" : "EXTERNAL")
+                .Raw("full_type", PgvectorTable.TypeName(_options.FullVectorType)).Raw("full_dims", _layout.FullDimensions)
+                .Identifier("payload_column", _options.PayloadColumn ?? "payload");
+            await RunStepAsync(connection, "create-table", (script, variables), migration, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        await UpAsync(migration, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the full-dimension HNSW index the single-pass baseline uses.</summary>
+    internal async Task CreateFullDimensionIndexAsync(VectorType fullType, CancellationToken cancellationToken)
+    {
+        var migration = new PgvectorMigrationOptions();
+        await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+        var wide = fullType == VectorType.Vector && _layout.FullDimensions > PgvectorTable.MaxVectorIndexDimensions;
+        var (script, variables) = Script(wide ? "create_full_halfvec_index" : "create_full_index");
+        variables.Identifier("index_name", _options.FullIndexName)
+            .Raw("opclass", PgvectorTable.OperatorClass(wide ? VectorType.HalfVec : fullType, _layout.Metric));
+        await BuildIndexAsync(connection, _options.FullIndexName, (script, variables), migration, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool FitsInline(VectorType type) =>
+        type == VectorType.Vector ? _layout.FullDimensions <= 1_900 : _layout.FullDimensions <= 3_900;
+
+    private IEnumerable<(string Name, SqlScript Script, ScriptVariables Variables)> UpScripts()
+    {
+        if (_options.PrefixStorage == PrefixStorage.Column)
+        {
+            yield return Named("add-column", Script("add_prefix_column"));
+            yield return Named("trigger", Script("create_prefix_trigger"));
+            var (backfill, variables) = Script("backfill_batch");
+            yield return ("backfill", backfill, variables.Value("after", "<first key without a prefix>").Value("inclusive", true));
+            yield return Named("index", Script("create_prefix_index"));
+        }
+        else
+        {
+            yield return Named("index", Script("create_expression_index"));
+        }
+
+        static (string, SqlScript, ScriptVariables) Named(string name, (SqlScript Script, ScriptVariables Variables) s) => (name, s.Script, s.Variables);
+    }
+
+    private IEnumerable<(string Name, SqlScript Script, ScriptVariables Variables)> DownScripts()
+    {
+        var (dropIndex, indexVariables) = Script("drop_index");
+        yield return ("drop-index", dropIndex, indexVariables);
+        if (_options.PrefixStorage == PrefixStorage.Column)
+        {
+            var (trigger, triggerVariables) = Script("drop_prefix_trigger");
+            yield return ("drop-trigger", trigger, triggerVariables);
+            var (column, columnVariables) = Script("drop_prefix_column");
+            yield return ("drop-column", column, columnVariables);
+        }
+    }
+
+    /// <summary>A script with every variable the table's options define.</summary>
+    private (SqlScript Script, ScriptVariables Variables) Script(string name)
+    {
+        var prefixType = _options.PrefixStorage == PrefixStorage.Expression ? VectorType.HalfVec : _options.PrefixVectorType;
+        var variables = new ScriptVariables()
+            .Identifier("schema", _options.Schema)
+            .Identifier("table", _options.Table)
+            .Identifier("key_column", _options.KeyColumn)
+            .Identifier("vector_column", _options.VectorColumn)
+            .Identifier("prefix_column", _options.ResolvedPrefixColumn)
+            .Identifier("index_name", _options.ResolvedIndexName(_layout.PrefixDimensions))
+            .Identifier("trigger_name", _options.TriggerName)
+            .Identifier("function_name", _options.TriggerName)
+            .Raw("prefix_type", PgvectorTable.TypeName(prefixType))
+            .Raw("prefix_dims", _layout.PrefixDimensions)
+            .Raw("normalize_fn", _layout.NormalizesPrefix ? "l2_normalize" : "")
+            .Raw("opclass", PgvectorTable.OperatorClass(prefixType, _layout.Metric))
+            .Raw("m", _options.HnswM)
+            .Raw("ef_construction", _options.HnswEfConstruction)
+            .Raw("full_dims", _layout.FullDimensions);
+
+        // The trigger script passes these as settings (psql does not expand variables inside dollar quotes).
+        variables.Value("schema", _options.Schema).Value("table", _options.Table).Value("vector_column", _options.VectorColumn)
+            .Value("prefix_column", _options.ResolvedPrefixColumn).Value("prefix_type", PgvectorTable.TypeName(prefixType))
+            .Value("prefix_dims", _layout.PrefixDimensions.ToString(CultureInfo.InvariantCulture))
+            .Value("normalize_fn", _layout.NormalizesPrefix ? "l2_normalize" : "")
+            .Value("function_name", _options.TriggerName).Value("trigger_name", _options.TriggerName);
+        return (SqlScript.Load(name), variables);
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(PgvectorMigrationOptions migration, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT set_config('lock_timeout', $1, false)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ((long)migration.LockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms" });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private static async Task RunStepAsync(
+        NpgsqlConnection connection, string step, (SqlScript Script, ScriptVariables Variables) script, PgvectorMigrationOptions migration,
+        IProgress<MigrationProgress>? progress, CancellationToken cancellationToken, int commandTimeoutSeconds = 300)
+    {
+        foreach (var statement in script.Script.Render(script.Variables))
+        {
+            await WithLockRetriesAsync(migration, step, progress, async () =>
+            {
+                await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = commandTimeoutSeconds };
+                foreach (var value in statement.Parameters)
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                }
+
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress?.Report(new MigrationProgress(step, 1, 1, $"{step}: done"));
+    }
+
+    private static async Task WithLockRetriesAsync(
+        PgvectorMigrationOptions migration, string step, IProgress<MigrationProgress>? progress, Func<Task> action, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await action().ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == LockNotAvailable && attempt < migration.LockRetries)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(attempt, 6))));
+                progress?.Report(new MigrationProgress(step, 0, 1,
+                    string.Create(CultureInfo.InvariantCulture, $"{step}: lock not granted within {migration.LockTimeout.TotalMilliseconds} ms, retry {attempt + 1} in {delay.TotalMilliseconds} ms")));
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task BackfillAsync(NpgsqlConnection connection, PgvectorMigrationOptions migration, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
+        object? after;
+        long total;
+        var (startScript, startVariables) = Script("backfill_start");
+        await using (var start = new NpgsqlCommand(startScript.Render(startVariables).Single().Text, connection) { CommandTimeout = 0 })
+        await using (var reader = await start.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            after = reader.IsDBNull(0) ? null : reader.GetValue(0);
+            total = reader.GetInt64(1);
+        }
+
+        if (after is null)
+        {
+            progress?.Report(new MigrationProgress("backfill", 0, 0, "backfill: every row already has its prefix"));
+            return;
+        }
+
+        var (script, variables) = Script("backfill_batch");
+        variables.Raw("batch_size", migration.BatchSize);
+        var inclusive = true;
+        long done = 0;
+        while (after is not null)
+        {
+            variables.Value("after", after).Value("inclusive", inclusive);
+            var statement = script.Render(variables).Single();
+            object? last = null;
+            await WithLockRetriesAsync(migration, "backfill", progress, async () =>
+            {
+                await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = 300 };
+                foreach (var value in statement.Parameters)
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                last = reader.IsDBNull(0) ? null : reader.GetValue(0);
+                done += reader.GetInt64(2);
+            }, cancellationToken).ConfigureAwait(false);
+
+            progress?.Report(new MigrationProgress("backfill", Math.Min(done, total), total,
+                string.Create(CultureInfo.InvariantCulture, $"backfill: {done} of {total} rows")));
+            after = last;
+            inclusive = false;
+            if (migration.Throttle > TimeSpan.Zero && after is not null)
+            {
+                await Task.Delay(migration.Throttle, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task BuildIndexAsync(
+        NpgsqlConnection connection, string indexName, (SqlScript Script, ScriptVariables Variables) script, PgvectorMigrationOptions migration,
+        IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
+        // A cancelled or failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would keep: drop it first.
+        var qualifiedIndex = SqlIdentifier.Qualified(_options.Schema, indexName);
+        await using (var check = new NpgsqlCommand(PgvectorTable.IndexValidity, connection))
+        {
+            check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = qualifiedIndex });
+            if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is false)
+            {
+                progress?.Report(new MigrationProgress("index", 0, 1, $"index: {qualifiedIndex} is INVALID (an interrupted build); dropping it to rebuild"));
+                var (drop, variables) = Script("drop_index");
+                variables.Identifier("index_name", indexName);
+                await RunStepAsync(connection, "drop-invalid-index", (drop, variables), migration, progress, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        await RunStepAsync(connection, "index", script, migration, progress, cancellationToken,
+            commandTimeoutSeconds: (int)migration.IndexBuildTimeout.TotalSeconds).ConfigureAwait(false);
+        progress?.Report(new MigrationProgress("index", 1, 1,
+            string.Create(CultureInfo.InvariantCulture, $"index: {qualifiedIndex} ready after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s")));
+    }
+}

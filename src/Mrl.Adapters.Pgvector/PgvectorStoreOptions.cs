@@ -1,0 +1,116 @@
+namespace Mrl.Adapters.Pgvector;
+
+/// <summary>Where a pgvector store keeps its records, and how it searches them.</summary>
+public sealed class PgvectorStoreOptions
+{
+    /// <summary>The connection string, used when no <c>NpgsqlDataSource</c> is given.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The table's schema. Default <c>public</c>.</summary>
+    public string Schema { get; set; } = "public";
+
+    /// <summary>The table. Required.</summary>
+    public string Table { get; set; } = "";
+
+    /// <summary>The primary-key column: <c>bigint</c>/<c>integer</c> for long keys, <c>uuid</c> for Guid keys, <c>text</c>/<c>varchar</c> for string keys. Default <c>id</c>.</summary>
+    public string KeyColumn { get; set; } = "id";
+
+    /// <summary>The full-vector column (<c>vector(D)</c> or <c>halfvec(D)</c>). Default <c>embedding</c>.</summary>
+    public string VectorColumn { get; set; } = "embedding";
+
+    /// <summary>The jsonb payload column, or null when the payload is a set of plain columns (<see cref="PayloadColumns"/>) or absent. Default <c>payload</c>.</summary>
+    public string? PayloadColumn { get; set; } = "payload";
+
+    /// <summary>
+    /// Plain columns that form the payload, used when <see cref="PayloadColumn"/> is null: they come back with hits as JSON
+    /// fields of the same names, can be filtered on, and are written from payload fields of the same names.
+    /// </summary>
+    public IList<string> PayloadColumns { get; } = [];
+
+    /// <summary>Whether <c>EnsureSchemaAsync</c> creates the table when it is missing. Default true; an existing table is checked, never changed.</summary>
+    public bool CreateTableIfMissing { get; set; } = true;
+
+    /// <summary>The type of the full column of a table the store creates. Default <see cref="VectorType.Vector"/>.</summary>
+    public VectorType FullVectorType { get; set; } = VectorType.Vector;
+
+    /// <summary>How the prefix is held. Default <see cref="PrefixStorage.Column"/>.</summary>
+    public PrefixStorage PrefixStorage { get; set; } = PrefixStorage.Column;
+
+    /// <summary>The prefix column in <see cref="PrefixStorage.Column"/> mode. Default <c>{VectorColumn}_prefix</c>.</summary>
+    public string? PrefixColumn { get; set; }
+
+    /// <summary>The prefix column's type. Default <see cref="VectorType.HalfVec"/> (the expression index is always halfvec).</summary>
+    public VectorType PrefixVectorType { get; set; } = VectorType.HalfVec;
+
+    /// <summary>The prefix index. Default <c>{table}_{prefix column}_hnsw</c> (or <c>{table}_{vector column}_p{p}_hnsw</c> for an expression index).</summary>
+    public string? IndexName { get; set; }
+
+    /// <summary>HNSW <c>m</c> for the indexes the store or migrator creates. Default 16.</summary>
+    public int HnswM { get; set; } = 16;
+
+    /// <summary>HNSW <c>ef_construction</c>. Default 64.</summary>
+    public int HnswEfConstruction { get; set; } = 64;
+
+    /// <summary>Whether <c>EnsureSchemaAsync</c> also builds an HNSW index on the full vectors, for the single-pass baseline. Default false.</summary>
+    public bool CreateFullDimensionIndex { get; set; }
+
+    /// <summary>The least <c>hnsw.ef_search</c> pass 1 runs with; it is raised to the candidate count. Default 40 (pgvector's default).</summary>
+    public int DefaultEfSearch { get; set; } = 40;
+
+    /// <summary>Records per upsert transaction. Default 1,000.</summary>
+    public int UpsertBatchSize { get; set; } = 1_000;
+
+    /// <summary>Batches of at least this many records are written with binary COPY into a temporary table, then merged. 0 disables COPY. Default 0: see docs/pgvector.md.</summary>
+    public int CopyThreshold { get; set; }
+
+    /// <summary>Seconds a command may run. Default 30.</summary>
+    public int CommandTimeoutSeconds { get; set; } = 30;
+
+    internal string ResolvedPrefixColumn => PrefixColumn ?? SqlIdentifier.Derive(VectorColumn, "prefix");
+
+    internal string ResolvedIndexName(int prefixDimensions) => IndexName ?? (PrefixStorage == PrefixStorage.Column
+        ? SqlIdentifier.Derive(Table, ResolvedPrefixColumn + "_hnsw")
+        : SqlIdentifier.Derive(Table, VectorColumn + "_p" + prefixDimensions + "_hnsw"));
+
+    internal string FullIndexName => SqlIdentifier.Derive(Table, VectorColumn + "_full_hnsw");
+
+    internal string TriggerName => SqlIdentifier.Derive(Table, ResolvedPrefixColumn + "_fill");
+
+    /// <summary>Checks the options and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
+    internal void Validate()
+    {
+        SqlIdentifier.Validate(Schema, "schema name");
+        SqlIdentifier.Validate(Table, "table name");
+        SqlIdentifier.Validate(KeyColumn, "key column");
+        SqlIdentifier.Validate(VectorColumn, "vector column");
+        if (PayloadColumn is not null)
+        {
+            SqlIdentifier.Validate(PayloadColumn, "payload column");
+            if (PayloadColumns.Count > 0)
+            {
+                throw new ArgumentException("Set either PayloadColumn (jsonb) or PayloadColumns (plain columns), not both.");
+            }
+        }
+
+        foreach (var column in PayloadColumns)
+        {
+            SqlIdentifier.Validate(column, "payload column");
+        }
+
+        SqlIdentifier.Validate(ResolvedPrefixColumn, "prefix column");
+        if (IndexName is not null)
+        {
+            SqlIdentifier.Validate(IndexName, "index name");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(HnswM, 2, nameof(HnswM));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HnswM, 100, nameof(HnswM));
+        ArgumentOutOfRangeException.ThrowIfLessThan(HnswEfConstruction, 4, nameof(HnswEfConstruction));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HnswEfConstruction, 1000, nameof(HnswEfConstruction));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DefaultEfSearch, 1, nameof(DefaultEfSearch));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(DefaultEfSearch, 1000, nameof(DefaultEfSearch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(UpsertBatchSize, 1, nameof(UpsertBatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(CopyThreshold, nameof(CopyThreshold));
+        ArgumentOutOfRangeException.ThrowIfNegative(CommandTimeoutSeconds, nameof(CommandTimeoutSeconds));
+    }
+}

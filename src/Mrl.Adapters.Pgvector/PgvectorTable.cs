@@ -1,0 +1,177 @@
+using System.Globalization;
+
+namespace Mrl.Adapters.Pgvector;
+
+/// <summary>
+/// What the store found in the database at start-up, and every SQL text the store runs against that table.
+/// The one rendering class of the pgvector store: identifiers are quoted here, values are always parameters.
+/// </summary>
+internal sealed class PgvectorTable
+{
+    /// <summary>The widest vector pgvector's HNSW indexes as <c>vector</c>; <c>halfvec</c> goes to 4,000.</summary>
+    public const int MaxVectorIndexDimensions = 2_000;
+
+    /// <summary>The widest vector pgvector's HNSW indexes as <c>halfvec</c>.</summary>
+    public const int MaxHalfvecIndexDimensions = 4_000;
+
+    private readonly string _table;
+    private readonly string _key;
+    private readonly string _vector;
+    private readonly string _payloadSelect;
+    private readonly PgvectorFilterRenderer _filters;
+
+    public PgvectorTable(PgvectorStoreOptions options, EmbeddingLayout layout, VectorType fullType, Version pgvectorVersion)
+    {
+        Options = options;
+        Layout = layout;
+        FullType = fullType;
+        PgvectorVersion = pgvectorVersion;
+        _table = SqlIdentifier.Qualified(options.Schema, options.Table);
+        _key = SqlIdentifier.Quote(options.KeyColumn, "key column");
+        _vector = SqlIdentifier.Quote(options.VectorColumn, "vector column");
+        _filters = new PgvectorFilterRenderer(options.PayloadColumn, options.PayloadColumns.ToArray());
+        _payloadSelect = options.PayloadColumn is { } payload
+            ? SqlIdentifier.Quote(payload, "payload column")
+            : options.PayloadColumns.Count > 0
+                ? "(SELECT to_jsonb(p) FROM (SELECT " + string.Join(", ", options.PayloadColumns.Select(c => SqlIdentifier.Quote(c))) + ") AS p)"
+                : "NULL::jsonb";
+
+        PrefixType = options.PrefixStorage == PrefixStorage.Expression ? VectorType.HalfVec : options.PrefixVectorType;
+        PrefixExpression = options.PrefixStorage == PrefixStorage.Column
+            ? SqlIdentifier.Quote(options.ResolvedPrefixColumn, "prefix column")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"(CAST({(layout.NormalizesPrefix ? "l2_normalize" : "")}(subvector({_vector}, 1, {layout.PrefixDimensions})) AS halfvec({layout.PrefixDimensions})))");
+
+        var d = layout.FullDimensions;
+        (FullIndexExpression, FullIndexType) = fullType == VectorType.HalfVec || d <= MaxVectorIndexDimensions
+            ? (_vector, fullType)
+            : ($"(CAST({_vector} AS halfvec({d.ToString(CultureInfo.InvariantCulture)})))", VectorType.HalfVec);
+        Operator = layout.Metric switch
+        {
+            DistanceMetric.Cosine => "<=>",
+            DistanceMetric.DotProduct => "<#>",
+            _ => "<->",
+        };
+    }
+
+    public PgvectorStoreOptions Options { get; }
+
+    public EmbeddingLayout Layout { get; }
+
+    public VectorType FullType { get; }
+
+    public Version PgvectorVersion { get; }
+
+    /// <summary>Whether <c>hnsw.iterative_scan</c> exists (pgvector 0.8.0 and later).</summary>
+    public bool SupportsIterativeScan => PgvectorVersion >= new Version(0, 8, 0);
+
+    public VectorType PrefixType { get; }
+
+    /// <summary>The prefix as the index sees it: the prefix column, or the exact expression the expression index was built on.</summary>
+    public string PrefixExpression { get; }
+
+    /// <summary>The full vector as a full-dimension index sees it: the column, or its cast to halfvec when it is too wide for a vector index.</summary>
+    public string FullIndexExpression { get; }
+
+    public VectorType FullIndexType { get; }
+
+    public string Operator { get; }
+
+    /// <summary>Whether a full-dimension HNSW index can exist for this table at all.</summary>
+    public bool FullDimensionsIndexable => Layout.FullDimensions <= MaxHalfvecIndexDimensions;
+
+    /// <summary>Converts a pgvector distance to the library's score (higher is better).</summary>
+    public float Score(double distance) => Layout.Metric == DistanceMetric.Cosine ? (float)(1 - distance) : (float)-distance;
+
+    public static string OperatorClass(VectorType type, DistanceMetric metric) =>
+        (type == VectorType.HalfVec ? "halfvec_" : "vector_") + metric switch
+        {
+            DistanceMetric.Cosine => "cosine_ops",
+            DistanceMetric.DotProduct => "ip_ops",
+            _ => "l2_ops",
+        };
+
+    public static string TypeName(VectorType type) => type == VectorType.HalfVec ? "halfvec" : "vector";
+
+    /// <summary>Pass 1: <c>$1</c> is the prefix query, <c>$2</c> the limit; filter parameters follow.</summary>
+    public string Pass1(Filter? filter, bool includeFullVectors, List<Npgsql.NpgsqlParameter> parameters)
+    {
+        var full = includeFullVectors ? _vector : "NULL";
+        return $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, {full}, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
+               $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+    }
+
+    /// <summary>Two-pass in SQL: <c>$1</c> prefix query, <c>$2</c> candidates, <c>$3</c> full query, <c>$4</c> k; filter parameters follow.</summary>
+    public string TwoPassInDatabase(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
+        $"SELECT candidates.k, candidates.v {Operator} $3 AS distance, NULL, candidates.p FROM (" +
+        $"SELECT {_key} AS k, {_vector} AS v, {_payloadSelect} AS p FROM {_table}{Where(filter, parameters)} " +
+        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2) AS candidates ORDER BY distance LIMIT $4";
+
+    /// <summary>The single-pass baseline: <c>$1</c> full query (cast like the index), <c>$2</c> k; filter parameters follow.</summary>
+    public string FullDimension(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
+        $"SELECT {_key}, {FullIndexExpression} {Operator} $1 AS distance, NULL, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
+        $"ORDER BY {FullIndexExpression} {Operator} $1 LIMIT $2";
+
+    public string Get => $"SELECT {_key}, {_vector}, {_payloadSelect} FROM {_table} WHERE {_key} = $1";
+
+    public string Count(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) => $"SELECT count(*) FROM {_table}{Where(filter, parameters)}";
+
+    public string Delete => $"DELETE FROM {_table} WHERE {_key} = ANY($1)";
+
+    /// <summary>Upsert of one record: <c>$1</c> key, <c>$2</c> full vector, <c>$3</c> payload (jsonb).</summary>
+    public string Upsert => UpsertFrom("$1", "$2", "$3", source: null);
+
+    /// <summary>A temporary table shaped like the upsert's input, dropped at commit.</summary>
+    public string CreateStagingTable =>
+        $"CREATE TEMP TABLE mrl_staging ON COMMIT DROP AS SELECT {_key} AS k, {_vector} AS v, NULL::jsonb AS p FROM {_table} WITH NO DATA";
+
+    public const string CopyIntoStaging = "COPY mrl_staging (k, v, p) FROM STDIN (FORMAT BINARY)";
+
+    /// <summary>Merges the staging table into the table, with the same conflict handling as <see cref="Upsert"/>.</summary>
+    public string MergeStaging => UpsertFrom("s.k", "s.v", "s.p", source: "mrl_staging AS s");
+
+    private string UpsertFrom(string key, string vector, string payload, string? source)
+    {
+        string[] columns;
+        string[] values;
+        var sources = new List<string>();
+        if (source is not null)
+        {
+            sources.Add(source);
+        }
+
+        if (Options.PayloadColumn is { } payloadColumn)
+        {
+            columns = [_key, _vector, SqlIdentifier.Quote(payloadColumn)];
+            values = [key, vector, payload];
+        }
+        else
+        {
+            // jsonb_populate_record converts each payload field to its column's own type.
+            var payloadColumns = Options.PayloadColumns.Select(c => SqlIdentifier.Quote(c)).ToArray();
+            columns = [_key, _vector, .. payloadColumns];
+            values = [key, vector, .. payloadColumns.Select(c => "r." + c)];
+            if (payloadColumns.Length > 0)
+            {
+                sources.Add($"jsonb_populate_record(NULL::{_table}, {payload}) AS r");
+            }
+        }
+
+        var from = sources.Count == 0 ? "" : " FROM " + string.Join(", ", sources);
+        var updates = columns.Skip(1).Select(c => $"{c} = EXCLUDED.{c}");
+        return $"INSERT INTO {_table} ({string.Join(", ", columns)}) SELECT {string.Join(", ", values)}{from} " +
+               $"ON CONFLICT ({_key}) DO UPDATE SET {string.Join(", ", updates)}";
+    }
+
+    private string Where(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
+        filter is null ? "" : " WHERE " + _filters.Render(filter, parameters);
+
+    // Catalog queries, by qualified name.
+    public const string ExtensionVersion = "SELECT extversion FROM pg_extension WHERE extname = 'vector'";
+
+    public const string Columns =
+        "SELECT a.attname, t.typname, a.atttypmod FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid " +
+        "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
+
+    public const string IndexValidity = "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)";
+}

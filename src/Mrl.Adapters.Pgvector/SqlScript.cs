@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Mrl.Adapters.Pgvector;
+
+/// <summary>One statement of a rendered script: its text and the values bound to <c>$1, $2, ...</c>.</summary>
+internal sealed record SqlStatement(string Text, IReadOnlyList<object?> Parameters)
+{
+    /// <summary>The statement as psql would show it, with the bound values in a trailing comment.</summary>
+    public string ToDisplayString() => Parameters.Count == 0
+        ? Text + ";"
+        : Text + ";\n-- " + string.Join(", ", Parameters.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"${i + 1} = {Format(p)}")));
+
+    private static string Format(object? value) => value switch
+    {
+        null => "NULL",
+        string s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'",
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}
+
+/// <summary>The variables a script is rendered with, by kind: identifiers are quoted, raw tokens checked, values bound as parameters.</summary>
+internal sealed class ScriptVariables
+{
+    private static readonly Regex SafeRaw = new("^[A-Za-z0-9_]*$", RegexOptions.CultureInvariant);
+
+    private readonly Dictionary<string, string> _identifiers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _raw = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object?> _values = new(StringComparer.Ordinal);
+
+    public ScriptVariables Identifier(string name, string value)
+    {
+        SqlIdentifier.Validate(value, name);
+        _identifiers[name] = value;
+        return this;
+    }
+
+    /// <summary>A token spliced in as it is: a keyword, a type name or an integer. Anything but letters, digits and underscores is refused.</summary>
+    public ScriptVariables Raw(string name, string value)
+    {
+        if (!SafeRaw.IsMatch(value))
+        {
+            throw new ArgumentException($"Script variable '{name}' must be a plain token, got '{value}'.", nameof(value));
+        }
+
+        _raw[name] = value;
+        return this;
+    }
+
+    public ScriptVariables Raw(string name, int value) => Raw(name, value.ToString(CultureInfo.InvariantCulture));
+
+    public ScriptVariables Value(string name, object? value)
+    {
+        _values[name] = value;
+        return this;
+    }
+
+    /// <summary>The text a <c>:'name'</c> variable stands for when the script is shown rather than run.</summary>
+    public bool TryGetIdentifier(string name, out string value) => _identifiers.TryGetValue(name, out value!);
+
+    public bool TryGetRaw(string name, out string value) => _raw.TryGetValue(name, out value!);
+
+    public bool TryGetValue(string name, out object? value) => _values.TryGetValue(name, out value);
+}
+
+/// <summary>
+/// A psql script from <c>sql/pgvector/</c>, embedded in this assembly, rendered for Npgsql: <c>:"x"</c> becomes a quoted
+/// identifier, <c>:x</c> a checked raw token, <c>:'x'</c> a bound parameter (a literal in psql). Scripts run unchanged with
+/// <c>psql -v</c>, so there is one copy of every migration statement.
+/// </summary>
+internal sealed class SqlScript
+{
+    private static readonly Regex Variable = new(@"(?<!:):(?:""(?<ident>\w+)""|'(?<value>\w+)'|(?<raw>[A-Za-z_]\w*))", RegexOptions.CultureInvariant);
+
+    private SqlScript(string name, string text)
+    {
+        Name = name;
+        Text = text;
+    }
+
+    public string Name { get; }
+
+    public string Text { get; }
+
+    public static SqlScript Load(string name)
+    {
+        var resource = "Mrl.Adapters.Pgvector.Sql." + name + ".sql";
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The SQL script '{name}.sql' is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return new SqlScript(name, reader.ReadToEnd());
+    }
+
+    /// <summary>Renders every statement of the script.</summary>
+    /// <exception cref="InvalidOperationException">The script uses a variable that was not given, or given as another kind.</exception>
+    public IReadOnlyList<SqlStatement> Render(ScriptVariables variables)
+    {
+        var statements = new List<SqlStatement>();
+        foreach (var raw in Split(Text))
+        {
+            var parameters = new List<object?>();
+            var positions = new Dictionary<string, int>(StringComparer.Ordinal);
+            var text = Variable.Replace(raw, match =>
+            {
+                if (match.Groups["ident"].Success)
+                {
+                    var name = match.Groups["ident"].Value;
+                    return variables.TryGetIdentifier(name, out var value)
+                        ? SqlIdentifier.Quote(value, name)
+                        : throw Missing(name, "an identifier");
+                }
+
+                if (match.Groups["value"].Success)
+                {
+                    var name = match.Groups["value"].Value;
+                    if (!variables.TryGetValue(name, out var value))
+                    {
+                        throw Missing(name, "a value");
+                    }
+
+                    if (!positions.TryGetValue(name, out var position))
+                    {
+                        parameters.Add(value);
+                        position = parameters.Count;
+                        positions[name] = position;
+                    }
+
+                    return "$" + position.ToString(CultureInfo.InvariantCulture);
+                }
+
+                var rawName = match.Groups["raw"].Value;
+                return variables.TryGetRaw(rawName, out var token) ? token : throw Missing(rawName, "a raw token");
+            });
+            statements.Add(new SqlStatement(text, parameters));
+        }
+
+        return statements;
+    }
+
+    private InvalidOperationException Missing(string name, string kind) =>
+        new($"Script {Name}.sql uses :{name}, which was not given as {kind}.");
+
+    /// <summary>Splits on semicolons outside quotes, dollar quotes and comments; drops comment-only pieces.</summary>
+    internal static IEnumerable<string> Split(string script)
+    {
+        var start = 0;
+        var i = 0;
+        while (i < script.Length)
+        {
+            var c = script[i];
+            if (c == '-' && i + 1 < script.Length && script[i + 1] == '-')
+            {
+                var end = script.IndexOf('\n', i);
+                i = end < 0 ? script.Length : end + 1;
+            }
+            else if (c is '\'' or '"')
+            {
+                var end = script.IndexOf(c, i + 1);
+                i = end < 0 ? script.Length : end + 1;
+            }
+            else if (c == '$' && DollarTag(script, i) is { } tag)
+            {
+                var end = script.IndexOf(tag, i + tag.Length, StringComparison.Ordinal);
+                i = end < 0 ? script.Length : end + tag.Length;
+            }
+            else if (c == ';')
+            {
+                if (Trimmed(script[start..i]) is { } statement)
+                {
+                    yield return statement;
+                }
+
+                start = ++i;
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        if (Trimmed(script[start..]) is { } last)
+        {
+            yield return last;
+        }
+    }
+
+    private static string? DollarTag(string script, int i)
+    {
+        var j = i + 1;
+        while (j < script.Length && (char.IsLetterOrDigit(script[j]) || script[j] == '_'))
+        {
+            j++;
+        }
+
+        return j < script.Length && script[j] == '$' ? script[i..(j + 1)] : null;
+    }
+
+    private static string? Trimmed(string piece)
+    {
+        var lines = piece.Split('\n').Where(l => !l.TrimStart().StartsWith("--", StringComparison.Ordinal));
+        var text = string.Join('\n', lines).Trim();
+        return text.Length == 0 ? null : text;
+    }
+}
