@@ -18,13 +18,21 @@ public sealed class PgvectorMigrationOptions
     /// <summary>The longest an index build may run; <see cref="TimeSpan.Zero"/> means no limit (the default).</summary>
     public TimeSpan IndexBuildTimeout { get; set; } = TimeSpan.Zero;
 
-    /// <summary>Only render the statements, run nothing.</summary>
-    public bool DryRun { get; set; }
+    /// <summary>
+    /// <c>maintenance_work_mem</c> for the migration's session, e.g. <c>1GB</c>: an HNSW build whose graph outgrows it goes on
+    /// much more slowly (pgvector says so in a NOTICE). Null keeps the server's setting (the default).
+    /// </summary>
+    public string? MaintenanceWorkMem { get; set; }
 
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(LockRetries, nameof(LockRetries));
+        if (MaintenanceWorkMem is not null && !System.Text.RegularExpressions.Regex.IsMatch(MaintenanceWorkMem, "^[0-9]+(kB|MB|GB)$"))
+        {
+            throw new ArgumentException($"MaintenanceWorkMem must look like 512MB or 1GB, got '{MaintenanceWorkMem}'.", nameof(MaintenanceWorkMem));
+        }
+
         if (Throttle < TimeSpan.Zero || LockTimeout <= TimeSpan.Zero || IndexBuildTimeout < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(LockTimeout), "Throttle and IndexBuildTimeout must not be negative, and LockTimeout must be positive.");

@@ -34,7 +34,7 @@ public sealed class PgvectorMigrator
     }
 
     /// <summary>The statements <see cref="UpAsync"/> would run, as psql would show them (the backfill as one batch).</summary>
-    public IReadOnlyList<string> PlanUp() => UpScripts().SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
+    public IReadOnlyList<string> PlanUp(PgvectorMigrationOptions? migration = null) => UpScripts(migration ?? new PgvectorMigrationOptions()).SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
 
     /// <summary>The statements <see cref="DownAsync"/> would run.</summary>
     public IReadOnlyList<string> PlanDown() => DownScripts().SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
@@ -103,14 +103,14 @@ public sealed class PgvectorMigrator
     private bool FitsInline(VectorType type) =>
         type == VectorType.Vector ? _layout.FullDimensions <= 1_900 : _layout.FullDimensions <= 3_900;
 
-    private IEnumerable<(string Name, SqlScript Script, ScriptVariables Variables)> UpScripts()
+    private IEnumerable<(string Name, SqlScript Script, ScriptVariables Variables)> UpScripts(PgvectorMigrationOptions migration)
     {
         if (_options.PrefixStorage == PrefixStorage.Column)
         {
             yield return Named("add-column", Script("add_prefix_column"));
             yield return Named("trigger", Script("create_prefix_trigger"));
             var (backfill, variables) = Script("backfill_batch");
-            yield return ("backfill", backfill, variables.Value("after", "<first key without a prefix>").Value("inclusive", true));
+            yield return ("backfill", backfill, variables.Raw("batch_size", migration.BatchSize).Value("after", "<first key without a prefix>").Value("inclusive", true));
             yield return Named("index", Script("create_prefix_index"));
         }
         else
@@ -170,6 +170,13 @@ public sealed class PgvectorMigrator
         await using var command = new NpgsqlCommand("SELECT set_config('lock_timeout', $1, false)", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ((long)migration.LockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms" });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (migration.MaintenanceWorkMem is { } memory)
+        {
+            await using var setting = new NpgsqlCommand("SELECT set_config('maintenance_work_mem', $1, false)", connection);
+            setting.Parameters.Add(new NpgsqlParameter<string> { TypedValue = memory });
+            await setting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return connection;
     }
 
@@ -177,6 +184,7 @@ public sealed class PgvectorMigrator
         NpgsqlConnection connection, string step, (SqlScript Script, ScriptVariables Variables) script, PgvectorMigrationOptions migration,
         IProgress<MigrationProgress>? progress, CancellationToken cancellationToken, int commandTimeoutSeconds = 300)
     {
+        var started = Stopwatch.GetTimestamp();
         foreach (var statement in script.Script.Render(script.Variables))
         {
             await WithLockRetriesAsync(migration, step, progress, async () =>
@@ -191,7 +199,8 @@ public sealed class PgvectorMigrator
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        progress?.Report(new MigrationProgress(step, 1, 1, $"{step}: done"));
+        progress?.Report(new MigrationProgress(step, 1, 1,
+            string.Create(CultureInfo.InvariantCulture, $"{step}: done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s")));
     }
 
     private static async Task WithLockRetriesAsync(
@@ -237,6 +246,7 @@ public sealed class PgvectorMigrator
         variables.Raw("batch_size", migration.BatchSize);
         var inclusive = true;
         long done = 0;
+        var started = Stopwatch.GetTimestamp();
         while (after is not null)
         {
             variables.Value("after", after).Value("inclusive", inclusive);
@@ -257,7 +267,7 @@ public sealed class PgvectorMigrator
             }, cancellationToken).ConfigureAwait(false);
 
             progress?.Report(new MigrationProgress("backfill", Math.Min(done, total), total,
-                string.Create(CultureInfo.InvariantCulture, $"backfill: {done} of {total} rows")));
+                string.Create(CultureInfo.InvariantCulture, $"backfill: {done} of {total} rows in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s")));
             after = last;
             inclusive = false;
             if (migration.Throttle > TimeSpan.Zero && after is not null)
@@ -285,10 +295,7 @@ public sealed class PgvectorMigrator
             }
         }
 
-        var started = Stopwatch.GetTimestamp();
         await RunStepAsync(connection, "index", script, migration, progress, cancellationToken,
             commandTimeoutSeconds: (int)migration.IndexBuildTimeout.TotalSeconds).ConfigureAwait(false);
-        progress?.Report(new MigrationProgress("index", 1, 1,
-            string.Create(CultureInfo.InvariantCulture, $"index: {qualifiedIndex} ready after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s")));
     }
 }
