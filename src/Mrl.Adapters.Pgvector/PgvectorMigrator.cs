@@ -33,6 +33,27 @@ public sealed class PgvectorMigrator
         _options = options;
     }
 
+    /// <summary>Reads the number of dimensions of the table's full-vector column, for a migration that was not told it.</summary>
+    /// <exception cref="SchemaMismatchException">The table or its vector column does not exist, or the column has no fixed dimension.</exception>
+    public static async Task<int> ReadFullDimensionsAsync(NpgsqlDataSource dataSource, PgvectorStoreOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(options);
+        var table = SqlIdentifier.Qualified(options.Schema, options.Table);
+        await using var command = dataSource.CreateCommand(PgvectorTable.Columns);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.GetString(0) == options.VectorColumn && reader.GetInt32(2) > 0)
+            {
+                return reader.GetInt32(2);
+            }
+        }
+
+        throw new SchemaMismatchException($"Table {table} has no vector column '{options.VectorColumn}' with a fixed number of dimensions.");
+    }
+
     /// <summary>The statements <see cref="UpAsync"/> would run, as psql would show them (the backfill as one batch).</summary>
     public IReadOnlyList<string> PlanUp(PgvectorMigrationOptions? migration = null) => UpScripts(migration ?? new PgvectorMigrationOptions()).SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
 

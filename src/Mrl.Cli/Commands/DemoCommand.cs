@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.InMemory;
+using Mrl.Adapters.Pgvector;
 using Mrl.Adapters.Synthetic;
 using Spectre.Console;
 
@@ -20,26 +21,43 @@ internal static class DemoCommand
         var oversampling = new Option<int>("--oversampling") { Description = "Candidates = k x oversampling.", DefaultValueFactory = _ => 8 };
         var difficulty = new Option<double>("--difficulty") { Description = "Cluster spread of the synthetic data (higher is harder).", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 42 };
+        var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string: run on PostgreSQL + pgvector instead of in memory." };
+        var efSearch = new Option<int?>("--ef-search") { Description = "hnsw.ef_search for the postgres store (raised to the candidate count)." };
 
         var command = new Command("demo", "Generate MRL-like vectors, load them into a store and compare full, prefix-only and two-pass search.")
         {
-            count, dims, prefix, queries, k, oversampling, difficulty, seed,
+            count, dims, prefix, queries, k, oversampling, difficulty, seed, postgres, efSearch,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var layout = new EmbeddingLayout(parse.GetValue(dims), parse.GetValue(prefix), DistanceMetric.Cosine);
             var corpusOptions = new SyntheticCorpusOptions { Dimensions = layout.FullDimensions, Difficulty = parse.GetValue(difficulty), Seed = parse.GetValue(seed) };
             var runner = new DemoRunner(corpusOptions, parse.GetValue(count), parse.GetValue(queries), parse.GetValue(k));
-            using var store = new InMemoryAdaptiveStore<long>(layout);
-            var rows = await RunAsync(runner, store, layout, parse.GetValue(k), parse.GetValue(oversampling), parse.GetValue(count), cancellationToken);
-            Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), "in-memory");
+            var search = new SearchOptions { K = parse.GetValue(k), Oversampling = parse.GetValue(oversampling), EfSearch = parse.GetValue(efSearch) };
+            if (parse.GetValue(postgres) is { } connectionString)
+            {
+                // One table per data set: a re-run upserts the same rows instead of mixing data sets.
+                var table = string.Create(CultureInfo.InvariantCulture,
+                    $"mrl_demo_{parse.GetValue(count)}_{layout.FullDimensions}_{layout.PrefixDimensions}_{parse.GetValue(seed)}_{(int)(parse.GetValue(difficulty) * 100)}");
+                var options = new PgvectorStoreOptions { ConnectionString = connectionString, Table = table, CreateFullDimensionIndex = true };
+                await using var store = new PgvectorAdaptiveStore<long>(layout, options);
+                var rows = await RunAsync(runner, store, layout, search, parse.GetValue(count), cancellationToken);
+                Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), $"postgres ({table})");
+            }
+            else
+            {
+                using var store = new InMemoryAdaptiveStore<long>(layout);
+                var rows = await RunAsync(runner, store, layout, search, parse.GetValue(count), cancellationToken);
+                Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), "in-memory");
+            }
+
             return 0;
         });
         return command;
     }
 
     internal static async Task<List<Evaluation>> RunAsync(
-        DemoRunner runner, IAdaptiveStore<long> store, EmbeddingLayout layout, int k, int oversampling, int count, CancellationToken cancellationToken)
+        DemoRunner runner, IAdaptiveStore<long> store, EmbeddingLayout layout, SearchOptions search, int count, CancellationToken cancellationToken)
     {
         var rows = new List<Evaluation>();
         await AnsiConsole.Progress()
@@ -57,13 +75,14 @@ internal static class DemoCommand
                 var load = context.AddTask("Loading store", maxValue: count);
                 await runner.LoadAsync(store, 1_000, done => load.Value = done, cancellationToken);
 
-                var search = context.AddTask("Searching", maxValue: 4);
+                var searching = context.AddTask("Searching", maxValue: 5);
                 List<(string Name, SearchOptions Options)> strategies =
                 [
-                    ("full", new SearchOptions { K = k, FullDimensionBaseline = true }),
-                    ("prefix", new SearchOptions { K = k, Rerank = Rerank.None }),
-                    ("two-pass", new SearchOptions { K = k, Oversampling = Math.Max(1, oversampling / 4) }),
-                    ("two-pass", new SearchOptions { K = k, Oversampling = oversampling }),
+                    ("full", search with { FullDimensionBaseline = true }),
+                    ("prefix", search with { Rerank = Rerank.None }),
+                    ("two-pass", search with { Oversampling = Math.Max(1, search.Oversampling / 4) }),
+                    ("two-pass", search),
+                    ("two-pass-db", search with { Rerank = Rerank.InDatabase }),
                 ];
                 foreach (var (_, options) in strategies)
                 {
@@ -73,7 +92,7 @@ internal static class DemoCommand
                 foreach (var (name, options) in strategies)
                 {
                     rows.Add(await runner.EvaluateAsync(store, name, options, cancellationToken));
-                    search.Increment(1);
+                    searching.Increment(1);
                 }
             });
         return rows;
@@ -95,6 +114,6 @@ internal static class DemoCommand
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("full: one pass over the full vectors; prefix: the prefix alone; two-pass: prefix candidates reranked on the full vectors. Recall is against exact full-dimension kNN.");
+        AnsiConsole.MarkupLine("full: one pass over the full vectors (in memory: exact; postgres: HNSW); prefix: the prefix alone; two-pass: prefix candidates reranked in process; two-pass-db: reranked by the store. Recall is against exact full-dimension kNN.");
     }
 }
