@@ -1,7 +1,23 @@
 using System.CommandLine;
+using Mrl.Adapters;
 using Mrl.Cli.Commands;
 
 var root = new RootCommand("mrl: Matryoshka two-pass retrieval over the vector databases you already run.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
-return await root.Parse(args).InvokeAsync();
+
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or SchemaMismatchException or NotSupportedException or InvalidOperationException or Npgsql.NpgsqlException)
+{
+    // Expected failures get one line that names the problem; anything else keeps its stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled");
+    return 130;
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Mrl.Adapters.Testing;
+
+namespace Mrl.Cli.Tests;
+
+public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
+{
+    private readonly PostgresFixture _postgres;
+
+    public DemoCommandTests(PostgresFixture postgres) => _postgres = postgres;
+
+    private static double Recall(string output, string strategy, int oversampling)
+    {
+        var match = Regex.Match(output, $@"│ {Regex.Escape(strategy)}\s+│ {oversampling}\s+│ (?<recall>[0-9.]+)");
+        Assert.True(match.Success, $"no row for {strategy} x{oversampling} in:\n{output}");
+        return double.Parse(match.Groups["recall"].Value, CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task Demo_prints_a_table_where_two_pass_beats_the_prefix_alone()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync("demo", "--count", "3000", "--queries", "40");
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(1.0, Recall(output, "full", 1));
+        Assert.True(Recall(output, "two-pass", 8) >= 0.97, output);
+        Assert.True(Recall(output, "prefix", 1) < Recall(output, "two-pass", 8) - 0.2, output);
+    }
+
+    [SkippableFact]
+    public async Task Demo_runs_on_postgres()
+    {
+        _postgres.RequireServer();
+        var (exitCode, output) = await CliRunner.RunAsync("demo", "--count", "2000", "--queries", "20", "--dims", "256", "--postgres", _postgres.ConnectionString);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("postgres (mrl_demo_2000_256_64_42_100)", output, StringComparison.Ordinal);
+        Assert.True(Recall(output, "two-pass", 8) >= 0.95, output);
+        Assert.True(Recall(output, "two-pass-db", 8) >= 0.95, output);
+    }
+
+    [SkippableFact]
+    public async Task Migrate_postgres_dry_run_prints_the_sql_and_changes_nothing()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync(
+            "migrate", "postgres", "--connection", "Host=127.0.0.1;Port=1", "--table", "app.docs", "--dims", "1536", "--prefix", "256", "--dry-run");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("ALTER TABLE \"app\".\"docs\" ADD COLUMN IF NOT EXISTS \"embedding_prefix\" halfvec(256)", output, StringComparison.Ordinal);
+        Assert.Contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_arguments_give_a_clear_error_and_a_non_zero_exit_code()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync("demo", "--prefix", "900");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Prefix dimensions must be at least 1 and less than the full dimensions (768)", output, StringComparison.Ordinal);
+    }
+}
