@@ -80,6 +80,14 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
     }
 
+    /// <summary>
+    /// Builds the prefix index, and the full-dimension index when <see cref="PgvectorStoreOptions.CreateFullDimensionIndex"/> is set,
+    /// with <c>CREATE INDEX CONCURRENTLY</c>; an index that already exists and is valid is kept. Use after a bulk load with
+    /// <see cref="PgvectorStoreOptions.DeferIndexes"/>.
+    /// </summary>
+    public Task<IReadOnlyList<IndexBuild>> CreateIndexesAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new PgvectorMigrator(_dataSource, Layout, _options).BuildIndexesAsync(migration, progress, cancellationToken);
+
     /// <inheritdoc />
     public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
     {
@@ -439,8 +447,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
                     $"Table {qualified} does not exist. Create it, or let the store create it (CreateTableIfMissing = true).");
             }
 
-            var migrator = new PgvectorMigrator(_dataSource, Layout, _options);
-            await migrator.CreateManagedTableAsync(KeyTypeName, cancellationToken).ConfigureAwait(false);
+            await new PgvectorMigrator(_dataSource, Layout, _options).CreateManagedTableAsync(KeyTypeName, cancellationToken).ConfigureAwait(false);
             columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -472,13 +479,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             }
         }
 
-        var table = new PgvectorTable(_options, Layout, fullType, version);
-        if (create && _options.CreateFullDimensionIndex && table.FullDimensionsIndexable)
-        {
-            await new PgvectorMigrator(_dataSource, Layout, _options).CreateFullDimensionIndexAsync(fullType, cancellationToken).ConfigureAwait(false);
-        }
-
-        return table;
+        return new PgvectorTable(_options, Layout, fullType, version);
     }
 
     private static string KeyTypeName =>

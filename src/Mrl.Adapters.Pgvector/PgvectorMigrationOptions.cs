@@ -46,3 +46,9 @@ public sealed class PgvectorMigrationOptions
 /// <param name="Total">Rows without a prefix when the backfill started, or 1.</param>
 /// <param name="Message">What happened, for a log line.</param>
 public sealed record MigrationProgress(string Step, long Done, long Total, string Message);
+
+/// <summary>One index build: its name, how long it took, and its size on disk.</summary>
+/// <param name="Name">The index.</param>
+/// <param name="Elapsed">Wall-clock time of the build.</param>
+/// <param name="SizeBytes"><c>pg_relation_size</c> of the index after the build.</param>
+public sealed record IndexBuild(string Name, TimeSpan Elapsed, long SizeBytes);

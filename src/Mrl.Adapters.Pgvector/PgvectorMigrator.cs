@@ -62,21 +62,48 @@ public sealed class PgvectorMigrator
 
     /// <summary>Adds the prefix: column, trigger, backfill and concurrent index (column mode), or the expression index.</summary>
     /// <exception cref="PostgresException">A step failed for a reason other than a lock timeout; re-running resumes.</exception>
-    public async Task UpAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task UpAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        UpAsync(migration, progress, buildIndex: true, cancellationToken);
+
+    /// <summary>Builds the prefix HNSW index (and, with <see cref="PgvectorStoreOptions.CreateFullDimensionIndex"/>, the full-dimension one), repairing an INVALID leftover; reports each build's time and size.</summary>
+    public async Task<IReadOnlyList<IndexBuild>> BuildIndexesAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         migration ??= new PgvectorMigrationOptions();
         migration.Validate();
         await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+        var builds = new List<IndexBuild>
+        {
+            await BuildIndexAsync(connection, _options.ResolvedIndexName(_layout.PrefixDimensions),
+                Script(_options.PrefixStorage == PrefixStorage.Column ? "create_prefix_index" : "create_expression_index"), migration, progress, cancellationToken).ConfigureAwait(false),
+        };
+        if (_options.CreateFullDimensionIndex && _layout.FullDimensions <= PgvectorTable.MaxHalfvecIndexDimensions)
+        {
+            var fullType = await ReadFullTypeAsync(connection, cancellationToken).ConfigureAwait(false);
+            var wide = fullType == VectorType.Vector && _layout.FullDimensions > PgvectorTable.MaxVectorIndexDimensions;
+            var (script, variables) = Script(wide ? "create_full_halfvec_index" : "create_full_index");
+            variables.Identifier("index_name", _options.FullIndexName)
+                .Raw("opclass", PgvectorTable.OperatorClass(wide ? VectorType.HalfVec : fullType, _layout.Metric));
+            builds.Add(await BuildIndexAsync(connection, _options.FullIndexName, (script, variables), migration, progress, cancellationToken).ConfigureAwait(false));
+        }
+
+        return builds;
+    }
+
+    private async Task UpAsync(PgvectorMigrationOptions? migration, IProgress<MigrationProgress>? progress, bool buildIndex, CancellationToken cancellationToken)
+    {
+        migration ??= new PgvectorMigrationOptions();
+        migration.Validate();
         if (_options.PrefixStorage == PrefixStorage.Column)
         {
+            await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
             await RunStepAsync(connection, "add-column", Script("add_prefix_column"), migration, progress, cancellationToken).ConfigureAwait(false);
             await RunStepAsync(connection, "trigger", Script("create_prefix_trigger"), migration, progress, cancellationToken).ConfigureAwait(false);
             await BackfillAsync(connection, migration, progress, cancellationToken).ConfigureAwait(false);
-            await BuildIndexAsync(connection, _options.ResolvedIndexName(_layout.PrefixDimensions), Script("create_prefix_index"), migration, progress, cancellationToken).ConfigureAwait(false);
         }
-        else
+
+        if (buildIndex)
         {
-            await BuildIndexAsync(connection, _options.ResolvedIndexName(_layout.PrefixDimensions), Script("create_expression_index"), migration, progress, cancellationToken).ConfigureAwait(false);
+            await BuildIndexesAsync(migration, progress, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -106,19 +133,7 @@ public sealed class PgvectorMigrator
             await RunStepAsync(connection, "create-table", (script, variables), migration, null, cancellationToken).ConfigureAwait(false);
         }
 
-        await UpAsync(migration, null, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Builds the full-dimension HNSW index the single-pass baseline uses.</summary>
-    internal async Task CreateFullDimensionIndexAsync(VectorType fullType, CancellationToken cancellationToken)
-    {
-        var migration = new PgvectorMigrationOptions();
-        await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
-        var wide = fullType == VectorType.Vector && _layout.FullDimensions > PgvectorTable.MaxVectorIndexDimensions;
-        var (script, variables) = Script(wide ? "create_full_halfvec_index" : "create_full_index");
-        variables.Identifier("index_name", _options.FullIndexName)
-            .Raw("opclass", PgvectorTable.OperatorClass(wide ? VectorType.HalfVec : fullType, _layout.Metric));
-        await BuildIndexAsync(connection, _options.FullIndexName, (script, variables), migration, null, cancellationToken).ConfigureAwait(false);
+        await UpAsync(migration, null, buildIndex: !_options.DeferIndexes, cancellationToken).ConfigureAwait(false);
     }
 
     private bool FitsInline(VectorType type) =>
@@ -298,7 +313,7 @@ public sealed class PgvectorMigrator
         }
     }
 
-    private async Task BuildIndexAsync(
+    private async Task<IndexBuild> BuildIndexAsync(
         NpgsqlConnection connection, string indexName, (SqlScript Script, ScriptVariables Variables) script, PgvectorMigrationOptions migration,
         IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
@@ -316,7 +331,28 @@ public sealed class PgvectorMigrator
             }
         }
 
+        var started = Stopwatch.GetTimestamp();
         await RunStepAsync(connection, "index", script, migration, progress, cancellationToken,
             commandTimeoutSeconds: (int)migration.IndexBuildTimeout.TotalSeconds).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        await using var size = new NpgsqlCommand(PgvectorTable.RelationSize, connection);
+        size.Parameters.Add(new NpgsqlParameter<string> { TypedValue = qualifiedIndex });
+        return new IndexBuild(indexName, elapsed, (long)(await size.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L));
+    }
+
+    private async Task<VectorType> ReadFullTypeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(PgvectorTable.Columns, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.GetString(0) == _options.VectorColumn)
+            {
+                return reader.GetString(1) == "halfvec" ? VectorType.HalfVec : VectorType.Vector;
+            }
+        }
+
+        throw new SchemaMismatchException($"Table {SqlIdentifier.Qualified(_options.Schema, _options.Table)} has no vector column '{_options.VectorColumn}'.");
     }
 }

@@ -54,6 +54,12 @@ public sealed class PgvectorStoreOptions
     /// <summary>Whether <c>EnsureSchemaAsync</c> also builds an HNSW index on the full vectors, for the single-pass baseline. Default false.</summary>
     public bool CreateFullDimensionIndex { get; set; }
 
+    /// <summary>
+    /// When the store creates the table, leave the HNSW indexes to <see cref="PgvectorAdaptiveStore{TKey}.CreateIndexesAsync"/>:
+    /// loading first and building once is far faster than growing an HNSW index row by row. Default false.
+    /// </summary>
+    public bool DeferIndexes { get; set; }
+
     /// <summary>The least <c>hnsw.ef_search</c> pass 1 runs with; it is raised to the candidate count. Default 40 (pgvector's default).</summary>
     public int DefaultEfSearch { get; set; } = 40;
 

@@ -173,5 +173,7 @@ internal sealed class PgvectorTable
         "SELECT a.attname, t.typname, a.atttypmod FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid " +
         "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
 
+    public const string RelationSize = "SELECT pg_relation_size(to_regclass($1))";
+
     public const string IndexValidity = "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)";
 }

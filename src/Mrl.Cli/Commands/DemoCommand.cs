@@ -39,10 +39,17 @@ internal static class DemoCommand
                 // One table per data set: a re-run upserts the same rows instead of mixing data sets.
                 var table = string.Create(CultureInfo.InvariantCulture,
                     $"mrl_demo_{parse.GetValue(count)}_{layout.FullDimensions}_{layout.PrefixDimensions}_{parse.GetValue(seed)}_{(int)(parse.GetValue(difficulty) * 100)}");
-                var options = new PgvectorStoreOptions { ConnectionString = connectionString, Table = table, CreateFullDimensionIndex = true };
+                var options = new PgvectorStoreOptions { ConnectionString = connectionString, Table = table, CreateFullDimensionIndex = true, DeferIndexes = true };
                 await using var store = new PgvectorAdaptiveStore<long>(layout, options);
-                var rows = await RunAsync(runner, store, layout, search, parse.GetValue(count), cancellationToken);
+                IReadOnlyList<IndexBuild> builds = [];
+                var rows = await RunAsync(runner, store, layout, search, parse.GetValue(count), cancellationToken,
+                    async () => builds = await store.CreateIndexesAsync(new PgvectorMigrationOptions { MaintenanceWorkMem = "1GB" }, cancellationToken: cancellationToken));
                 Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), $"postgres ({table})");
+                foreach (var build in builds)
+                {
+                    AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"index {build.Name}: {build.SizeBytes / 1048576.0:F1} MiB, built in {build.Elapsed.TotalSeconds:F1} s"));
+                }
             }
             else
             {
@@ -57,7 +64,8 @@ internal static class DemoCommand
     }
 
     internal static async Task<List<Evaluation>> RunAsync(
-        DemoRunner runner, IAdaptiveStore<long> store, EmbeddingLayout layout, SearchOptions search, int count, CancellationToken cancellationToken)
+        DemoRunner runner, IAdaptiveStore<long> store, EmbeddingLayout layout, SearchOptions search, int count, CancellationToken cancellationToken,
+        Func<Task>? afterLoad = null)
     {
         var rows = new List<Evaluation>();
         await AnsiConsole.Progress()
@@ -74,6 +82,12 @@ internal static class DemoCommand
 
                 var load = context.AddTask("Loading store", maxValue: count);
                 await runner.LoadAsync(store, 1_000, done => load.Value = done, cancellationToken);
+                if (afterLoad is not null)
+                {
+                    var build = context.AddTask("Building indexes", maxValue: 1);
+                    await afterLoad();
+                    build.Increment(1);
+                }
 
                 var searching = context.AddTask("Searching", maxValue: 5);
                 List<(string Name, SearchOptions Options)> strategies =
