@@ -214,6 +214,31 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
     }
 
     [SkippableFact]
+    public async Task Start_up_says_so_when_pgvector_is_not_installed()
+    {
+        postgres.RequireServer();
+        var database = "mrl_noext_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = NpgsqlDataSource.Create(postgres.AdminConnectionString);
+        await using (var create = admin.CreateCommand($"CREATE DATABASE {database}"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            var connection = new NpgsqlConnectionStringBuilder(postgres.AdminConnectionString) { Database = database, Pooling = false }.ConnectionString;
+            await using var store = new PgvectorAdaptiveStore<long>(new EmbeddingLayout(16, 4), new PgvectorStoreOptions { ConnectionString = connection, Table = "t", CreateTableIfMissing = false });
+            var error = await Assert.ThrowsAsync<SchemaMismatchException>(() => store.EnsureSchemaAsync());
+            Assert.Contains("pgvector extension is not installed", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await using var drop = admin.CreateCommand($"DROP DATABASE {database} WITH (FORCE)");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    [SkippableFact]
     public async Task Hostile_identifiers_are_quoted_and_overlong_ones_refused()
     {
         var layout = new EmbeddingLayout(16, 4);

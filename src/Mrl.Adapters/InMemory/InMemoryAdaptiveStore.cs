@@ -207,6 +207,27 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
     /// <inheritdoc />
     public void Dispose() => _lock.Dispose();
 
+    /// <summary>A consistent copy of every record, for <see cref="InMemorySnapshot"/>.</summary>
+    internal IReadOnlyList<VectorRecord<TKey>> Snapshot()
+    {
+        var d = Layout.FullDimensions;
+        _lock.EnterReadLock();
+        try
+        {
+            var records = new VectorRecord<TKey>[_count];
+            for (var i = 0; i < _count; i++)
+            {
+                records[i] = new VectorRecord<TKey>(_keys[i], _fulls.AsSpan(i * d, d).ToArray(), _payloads[i]);
+            }
+
+            return records;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     private SearchResult<TKey> SearchFullDimensions(ReadOnlyMemory<float> query, SearchOptions options)
     {
         var start = Stopwatch.GetTimestamp();

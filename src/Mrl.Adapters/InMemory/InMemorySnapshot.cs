@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace Mrl.Adapters.InMemory;
+
+/// <summary>
+/// Saves an in-memory store to a stream and loads it back, so that the embedded store can outlive its process.
+/// </summary>
+/// <remarks>
+/// Layout, little-endian: the magic <c>MRLS</c>, format version (int32, 1), full and prefix dimensions (int32 each),
+/// metric (int32), key kind (int32: 0 long, 1 Guid, 2 string), record count (int64); then per record the key (8 bytes,
+/// 16 bytes, or a length-prefixed UTF-8 string), the full vector (D float32), and the payload as length-prefixed UTF-8
+/// JSON (length -1 when absent). Prefixes are not stored: they are recomputed on load.
+/// </remarks>
+public static class InMemorySnapshot
+{
+    private const int Version = 1;
+    private static readonly byte[] Magic = "MRLS"u8.ToArray();
+
+    /// <summary>Writes every record of <paramref name="store"/> to <paramref name="stream"/>.</summary>
+    public static Task SaveAsync<TKey>(InMemoryAdaptiveStore<TKey> store, Stream stream, CancellationToken cancellationToken = default) where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(stream);
+        var records = store.Snapshot();
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(Version);
+        writer.Write(store.Layout.FullDimensions);
+        writer.Write(store.Layout.PrefixDimensions);
+        writer.Write((int)store.Layout.Metric);
+        writer.Write(KeyKind<TKey>());
+        writer.Write((long)records.Count);
+        foreach (var record in records)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            switch (record.Key)
+            {
+                case long l:
+                    writer.Write(l);
+                    break;
+                case Guid g:
+                    writer.Write(g.ToByteArray());
+                    break;
+                case string s:
+                    writer.Write(s);
+                    break;
+            }
+
+            writer.Write(MemoryMarshal.AsBytes(record.Vector.Span));
+            if (record.Payload is { } payload)
+            {
+                var json = Encoding.UTF8.GetBytes(payload.GetRawText());
+                writer.Write(json.Length);
+                writer.Write(json);
+            }
+            else
+            {
+                writer.Write(-1);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Reads a snapshot into a new store.</summary>
+    /// <exception cref="InvalidDataException">The stream is not a snapshot of this format, or holds another key type.</exception>
+    public static async Task<InMemoryAdaptiveStore<TKey>> LoadAsync<TKey>(Stream stream, CancellationToken cancellationToken = default) where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || reader.ReadInt32() != Version)
+        {
+            throw new InvalidDataException("Not an Mrl.Adapters in-memory snapshot (version 1).");
+        }
+
+        var layout = new EmbeddingLayout(reader.ReadInt32(), reader.ReadInt32(), (DistanceMetric)reader.ReadInt32());
+        var kind = reader.ReadInt32();
+        if (kind != KeyKind<TKey>())
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The snapshot holds key kind {kind}; {typeof(TKey).Name} keys were asked for."));
+        }
+
+        var count = reader.ReadInt64();
+        var store = new InMemoryAdaptiveStore<TKey>(layout);
+        var batch = new List<VectorRecord<TKey>>(1024);
+        for (long i = 0; i < count; i++)
+        {
+            object key = kind switch
+            {
+                0 => reader.ReadInt64(),
+                1 => new Guid(reader.ReadBytes(16)),
+                _ => reader.ReadString(),
+            };
+            var vector = new float[layout.FullDimensions];
+            reader.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+            var length = reader.ReadInt32();
+            JsonElement? payload = length < 0 ? null : JsonDocument.Parse(reader.ReadBytes(length)).RootElement.Clone();
+            batch.Add(new VectorRecord<TKey>((TKey)key, vector, payload));
+            if (batch.Count == batch.Capacity)
+            {
+                await store.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+
+        await store.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
+        return store;
+    }
+
+    private static int KeyKind<TKey>() =>
+        typeof(TKey) == typeof(long) ? 0 : typeof(TKey) == typeof(Guid) ? 1 : typeof(TKey) == typeof(string) ? 2
+            : throw new NotSupportedException($"Snapshots hold long, Guid or string keys, not {typeof(TKey).Name}.");
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Mrl.Adapters.InMemory;
+using Mrl.Adapters.Synthetic;
+
+namespace Mrl.Adapters.Tests;
+
+public sealed class InMemorySnapshotTests
+{
+    [Fact]
+    public async Task Snapshot_round_trips_records_and_search_results()
+    {
+        var layout = new EmbeddingLayout(24, 6, DistanceMetric.DotProduct);
+        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = 24 }).Generate(300);
+        using var store = new InMemoryAdaptiveStore<string>(layout);
+        await store.UpsertAsync(Enumerable.Range(0, 300)
+            .Select(i => new VectorRecord<string>($"k{i}", data.AsMemory(i * 24, 24), i % 2 == 0 ? JsonSerializer.SerializeToElement(new { i }) : null))
+            .ToArray());
+
+        using var buffer = new MemoryStream();
+        await InMemorySnapshot.SaveAsync(store, buffer);
+        buffer.Position = 0;
+        using var loaded = await InMemorySnapshot.LoadAsync<string>(buffer);
+
+        Assert.Equal(layout, loaded.Layout);
+        Assert.Equal(300, await loaded.CountAsync());
+        Assert.Equal(150, await loaded.CountAsync(Filter.Range("i", gte: 0)));
+        var query = data.AsMemory(42 * 24, 24);
+        var before = await store.SearchAsync(query, new SearchOptions { K = 10 });
+        var after = await loaded.SearchAsync(query, new SearchOptions { K = 10 });
+        Assert.Equal(before.Hits.Select(h => (h.Key, h.Score)), after.Hits.Select(h => (h.Key, h.Score)));
+    }
+
+    [Fact]
+    public async Task Loading_with_another_key_type_or_a_foreign_file_fails_clearly()
+    {
+        using var store = new InMemoryAdaptiveStore<long>(new EmbeddingLayout(4, 2));
+        using var buffer = new MemoryStream();
+        await InMemorySnapshot.SaveAsync(store, buffer);
+        buffer.Position = 0;
+        await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<Guid>(buffer));
+        await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<long>(new MemoryStream("not a snapshot"u8.ToArray())));
+    }
+}
