@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
@@ -111,6 +112,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         EmbeddingGenerationOptions? options = null,
         CancellationToken cancellationToken = default)
     {
+        var started = Timer is null ? 0 : Stopwatch.GetTimestamp();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var texts = CheckTexts(values);
         var dimensions = ResolveDimensions(options);
@@ -122,7 +124,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         try
         {
-            return Task.FromResult(Generate(texts, prefix, dimensions, cancellationToken));
+            var embeddings = Generate(texts, prefix, dimensions, cancellationToken);
+            Timer?.AddCall(started);
+            return Task.FromResult(embeddings);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -167,6 +171,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     internal ModelSignature Signature => _signature;
 
     internal TextTokenizer Tokenizer => _tokenizer;
+
+    /// <summary>When set, times every call and the model runs within it; for benchmarks.</summary>
+    internal GenerationTimer? Timer { get; set; }
 
     /// <summary>The task prefix for a request: the query or the document prefix, or null.</summary>
     internal string? ResolvePrefix(EmbeddingGenerationOptions? options)
@@ -268,9 +275,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 var count = Math.Min(_options.BatchSize, texts.Count - start);
                 using var batch = Tokenize(texts, start, count, prefix);
                 IDisposableReadOnlyCollection<OrtValue> outputs;
+                var runStarted = Timer is null ? 0 : Stopwatch.GetTimestamp();
                 try
                 {
                     outputs = Run(batch, runOptions);
+                    Timer?.AddRun(runStarted);
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
