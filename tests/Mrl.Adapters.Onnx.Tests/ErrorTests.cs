@@ -183,6 +183,21 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task A_text_longer_than_the_model_positions_fails_with_a_hint_to_lower_the_maximum_length()
+    {
+        // The fixture model has 128 positions; 300 tokens pass the default limit of 512.
+        using var generator = OnnxEmbeddingGenerator.FromDirectory(Fixtures.Base);
+        var longText = string.Join(" ", Enumerable.Repeat("the cat sat", 100));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => generator.GenerateAsync([longText]));
+        Assert.Contains(nameof(OnnxEmbeddingGeneratorOptions.MaxSequenceLength), error.Message, StringComparison.Ordinal);
+        Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(error.InnerException);
+
+        using var limited = OnnxEmbeddingGenerator.FromDirectory(Fixtures.Base, new() { MaxSequenceLength = 128 });
+        Assert.Single(await limited.GenerateAsync([longText]));
+    }
+
+    [Fact]
     public async Task A_disposed_generator_refuses_work()
     {
         var generator = OnnxEmbeddingGenerator.FromDirectory(Fixtures.Base);
