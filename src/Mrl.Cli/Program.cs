@@ -5,12 +5,16 @@ using Mrl.Cli.Commands;
 var root = new RootCommand("mrl: Matryoshka two-pass retrieval over the vector databases you already run.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(EmbedCommand.Create());
+root.Subcommands.Add(IndexCommand.Create());
+root.Subcommands.Add(SearchCommand.Create());
 
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or SchemaMismatchException or NotSupportedException or InvalidOperationException or Npgsql.NpgsqlException)
+catch (Exception e) when (e is ArgumentException or SchemaMismatchException or NotSupportedException or InvalidOperationException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+    or Npgsql.NpgsqlException or Mrl.Adapters.Onnx.OnnxModelSignatureException)
 {
     // Expected failures get one line that names the problem; anything else keeps its stack trace.
     Console.Error.WriteLine($"error: {e.Message}");

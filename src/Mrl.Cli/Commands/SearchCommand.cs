@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Mrl.Adapters;
+using Mrl.Adapters.Onnx;
+using Spectre.Console;
+
+namespace Mrl.Cli.Commands;
+
+/// <summary><c>mrl search</c>: query text to embedding to two-pass search, in one process.</summary>
+internal static class SearchCommand
+{
+    public static Command Create()
+    {
+        var encoder = new EncoderOptions();
+        var store = new StoreOptions();
+        var query = new Argument<string>("query") { Description = "The query text." };
+        var k = new Option<int>("--k") { Description = "Hits to return.", DefaultValueFactory = _ => 10 };
+        var oversampling = new Option<int>("--oversampling") { Description = "Candidates = k x oversampling.", DefaultValueFactory = _ => 8 };
+        var rerank = new Option<Rerank>("--rerank") { Description = "InProcess, InDatabase or None.", DefaultValueFactory = _ => Rerank.InProcess };
+        var dims = new Option<int?>("--dims") { Description = "Full dimensions (postgres only; default: the model's)." };
+        var prefix = new Option<int?>("--prefix", "-p") { Description = "Prefix dimensions (postgres only; the snapshot knows its own)." };
+        var command = new Command("search", "Embed a query with a local ONNX model and run a two-pass search over an index made by `mrl index`.")
+        {
+            query, k, oversampling, rerank, dims, prefix,
+        };
+        encoder.AddTo(command);
+        store.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var generator = encoder.Create(parse);
+            IAdaptiveStore<string> source;
+            if (parse.GetValue(store.Postgres) is not null)
+            {
+                var prefixDimensions = parse.GetValue(prefix) ?? throw new ArgumentException("--prefix is required with --postgres.");
+                source = store.OpenPostgres(parse, new EmbeddingLayout(parse.GetValue(dims) ?? generator.ModelDimensions, prefixDimensions))!;
+            }
+            else
+            {
+                source = await store.LoadFileAsync(parse, layout: null, cancellationToken);
+            }
+
+            try
+            {
+                var options = new EmbeddingGenerationOptions { Dimensions = source.Layout.FullDimensions }.WithInputType(EmbeddingInputType.Query);
+                var vector = await generator.GenerateVectorAsync(parse.GetValue(query)!, options, cancellationToken);
+                var result = await source.SearchAsync(vector, new SearchOptions { K = parse.GetValue(k), Oversampling = parse.GetValue(oversampling), Rerank = parse.GetValue(rerank) }, cancellationToken);
+
+                var table = new Table().AddColumns("#", "id", "score", "text");
+                var rank = 0;
+                foreach (var hit in result.Hits)
+                {
+                    var text = hit.Payload is { } p && p.TryGetProperty("text", out var t) ? t.GetString() ?? "" : "";
+                    table.AddRow((++rank).ToString(CultureInfo.InvariantCulture), Markup.Escape(hit.Key), hit.Score.ToString("F4", CultureInfo.InvariantCulture), Markup.Escape(text));
+                }
+
+                AnsiConsole.Write(table);
+                var d = result.Diagnostics;
+                AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{d.Strategy}: {d.CandidatesFetched} candidates, pass 1 {d.Pass1Time.TotalMilliseconds:F2} ms, pass 2 {d.Pass2Time.TotalMilliseconds:F2} ms, {d.BytesFetched} bytes of full vectors fetched ({source.Layout})."));
+            }
+            finally
+            {
+                if (source is IAsyncDisposable asyncDisposable)
+                {
+                    await asyncDisposable.DisposeAsync();
+                }
+                else if (source is IDisposable disposable)
+                {
+                    disposable.Dispose();
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

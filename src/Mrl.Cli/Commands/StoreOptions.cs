@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Mrl.Adapters;
+using Mrl.Adapters.InMemory;
+using Mrl.Adapters.Pgvector;
+
+namespace Mrl.Cli.Commands;
+
+/// <summary>Where <c>mrl index</c> writes and <c>mrl search</c> reads: an in-memory snapshot file (the default) or a PostgreSQL table.</summary>
+internal sealed class StoreOptions
+{
+    public Option<string> File { get; } = new("--store") { Description = "In-memory store snapshot file.", DefaultValueFactory = _ => "mrl-index.bin" };
+
+    public Option<string?> Postgres { get; } = new("--postgres") { Description = "Npgsql connection string: use a PostgreSQL table instead of the snapshot file." };
+
+    public Option<string> Table { get; } = new("--table") { Description = "PostgreSQL table (name or schema.name).", DefaultValueFactory = _ => "mrl_documents" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(File);
+        command.Options.Add(Postgres);
+        command.Options.Add(Table);
+    }
+
+    public PgvectorAdaptiveStore<string>? OpenPostgres(ParseResult parse, EmbeddingLayout layout)
+    {
+        if (parse.GetValue(Postgres) is not { } connection)
+        {
+            return null;
+        }
+
+        var (schema, table) = SqlIdentifier.ParseQualified(parse.GetValue(Table)!);
+        return new PgvectorAdaptiveStore<string>(layout, new PgvectorStoreOptions { ConnectionString = connection, Schema = schema, Table = table });
+    }
+
+    public async Task<InMemoryAdaptiveStore<string>> LoadFileAsync(ParseResult parse, EmbeddingLayout? layout, CancellationToken cancellationToken)
+    {
+        var path = parse.GetValue(File)!;
+        if (!System.IO.File.Exists(path))
+        {
+            return layout is not null
+                ? new InMemoryAdaptiveStore<string>(layout)
+                : throw new ArgumentException($"No index at {path}: run `mrl index` first, or pass --store.");
+        }
+
+        await using var stream = System.IO.File.OpenRead(path);
+        var store = await InMemorySnapshot.LoadAsync<string>(stream, cancellationToken);
+        if (layout is not null && store.Layout != layout)
+        {
+            throw new ArgumentException($"The index at {path} was built for {store.Layout}, not {layout}; use another --store or the same --prefix.");
+        }
+
+        return store;
+    }
+
+    public async Task SaveFileAsync(ParseResult parse, InMemoryAdaptiveStore<string> store, CancellationToken cancellationToken)
+    {
+        var path = parse.GetValue(File)!;
+        var temporary = path + ".tmp";
+        await using (var stream = System.IO.File.Create(temporary))
+        {
+            await InMemorySnapshot.SaveAsync(store, stream, cancellationToken);
+        }
+
+        System.IO.File.Move(temporary, path, overwrite: true);
+    }
+}

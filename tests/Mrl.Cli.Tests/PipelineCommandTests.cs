@@ -1,0 +1,86 @@
+using Mrl.Adapters.Testing;
+
+namespace Mrl.Cli.Tests;
+
+public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisposable
+{
+    private readonly PostgresFixture _postgres;
+    private readonly string _directory = Directory.CreateTempSubdirectory("mrl-cli-").FullName;
+    private readonly string _model;
+    private readonly string _input;
+
+    public PipelineCommandTests(PostgresFixture postgres)
+    {
+        _postgres = postgres;
+        _model = Path.Combine(RepositoryRoot(), "tests", "fixtures", "onnx", "base");
+        _input = Path.Combine(_directory, "docs.jsonl");
+        File.WriteAllLines(_input,
+        [
+            """{"id": "cat", "text": "The cat sat on the mat.", "lang": "en"}""",
+            """{"id": "dog", "text": "A dog barked at the mailman.", "lang": "en"}""",
+            """{"id": 3, "text": "Stock markets fell sharply today."}""",
+        ]);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mrl.Adapters.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Mrl.Adapters.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public async Task Embed_prints_the_dimensions_and_the_first_values()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync("embed", "--model", _model, "--dims", "16", "hello world");
+        Assert.Equal(0, exitCode);
+        Assert.Matches(@"hello world\s+│ 16\s+│ -?0\.\d{4}, ", output);
+    }
+
+    [Fact]
+    public async Task Index_then_search_finds_a_document_by_its_own_text_in_memory()
+    {
+        var store = Path.Combine(_directory, "index.bin");
+        var (indexed, indexOutput) = await CliRunner.RunAsync("index", "--model", _model, "--input", _input, "--prefix", "16", "--store", store);
+        Assert.Equal(0, indexed);
+        Assert.Contains("Indexed 3 documents (Cosine 64d, prefix 16d)", indexOutput, StringComparison.Ordinal);
+
+        var (searched, output) = await CliRunner.RunAsync("search", "--model", _model, "A dog barked at the mailman.", "--k", "2", "--store", store);
+        Assert.Equal(0, searched);
+        Assert.Matches(@"│ 1 │ dog\s+│ 1\.0000 │", output);
+        Assert.Contains("two-pass: 3 candidates", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Index_then_search_works_on_postgres()
+    {
+        _postgres.RequireServer();
+        var table = _postgres.NewTableName("cli");
+        var (indexed, _) = await CliRunner.RunAsync("index", "--model", _model, "--input", _input, "--prefix", "16", "--postgres", _postgres.ConnectionString, "--table", table);
+        Assert.Equal(0, indexed);
+
+        var (searched, output) = await CliRunner.RunAsync(
+            "search", "--model", _model, "The cat sat on the mat.", "--k", "1", "--prefix", "16", "--postgres", _postgres.ConnectionString, "--table", table);
+        Assert.Equal(0, searched);
+        Assert.Matches(@"│ 1 │ cat\s+│ 1\.0000 │", output);
+    }
+
+    [Fact]
+    public async Task Index_rejects_a_line_without_text_and_writes_nothing()
+    {
+        var bad = Path.Combine(_directory, "bad.jsonl");
+        await File.WriteAllLinesAsync(bad, ["""{"id": "a", "text": "fine"}""", """{"id": "b"}"""]);
+        var store = Path.Combine(_directory, "bad.bin");
+        var (exitCode, output) = await CliRunner.RunAsync("index", "--model", _model, "--input", bad, "--prefix", "16", "--store", store);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("line 2: expected an object with \"id\"", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(store));
+    }
+}
