@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mrl.Adapters.Diagnostics;
 using Npgsql;
 
 namespace Mrl.Adapters.Pgvector;
@@ -216,23 +217,32 @@ public sealed class PgvectorMigrator
         return connection;
     }
 
-    private static async Task RunStepAsync(
+    private async Task RunStepAsync(
         NpgsqlConnection connection, string step, (SqlScript Script, ScriptVariables Variables) script, PgvectorMigrationOptions migration,
         IProgress<MigrationProgress>? progress, CancellationToken cancellationToken, int commandTimeoutSeconds = 300)
     {
+        using var activity = StartStep(step);
         var started = Stopwatch.GetTimestamp();
-        foreach (var statement in script.Script.Render(script.Variables))
+        try
         {
-            await WithLockRetriesAsync(migration, step, progress, async () =>
+            foreach (var statement in script.Script.Render(script.Variables))
             {
-                await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = commandTimeoutSeconds };
-                foreach (var value in statement.Parameters)
+                await WithLockRetriesAsync(migration, step, progress, async () =>
                 {
-                    command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-                }
+                    await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = commandTimeoutSeconds };
+                    foreach (var value in statement.Parameters)
+                    {
+                        command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                    }
 
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            MrlTelemetry.SetError(activity, e);
+            throw;
         }
 
         progress?.Report(new MigrationProgress(step, 1, 1,
@@ -259,8 +269,11 @@ public sealed class PgvectorMigrator
         }
     }
 
+    private Activity? StartStep(string step) => MrlTelemetry.StartMigrationStep(PgvectorAdaptiveStore<long>.SystemName, _options.Table, step);
+
     private async Task BackfillAsync(NpgsqlConnection connection, PgvectorMigrationOptions migration, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
+        using var activity = StartStep("backfill");
         object? after;
         long total;
         var (startScript, startVariables) = Script("backfill_start");
