@@ -137,6 +137,14 @@ public sealed class PgvectorMigrator
         await UpAsync(migration, null, buildIndex: !_options.DeferIndexes, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Drops the table, its indexes, its prefix trigger and the trigger's function.</summary>
+    internal async Task DropTableAsync(CancellationToken cancellationToken)
+    {
+        var migration = new PgvectorMigrationOptions();
+        await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+        await RunStepAsync(connection, "drop-table", Script("drop_table"), migration, null, cancellationToken).ConfigureAwait(false);
+    }
+
     private bool FitsInline(VectorType type) =>
         type == VectorType.Vector ? _layout.FullDimensions <= 1_900 : _layout.FullDimensions <= 3_900;
 
