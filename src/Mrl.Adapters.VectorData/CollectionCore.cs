@@ -69,7 +69,7 @@ internal sealed class CollectionCore<TRecord> where TRecord : class
         ArgumentNullException.ThrowIfNull(key);
         var includeVectors = CheckIncludeVectors(options?.IncludeVectors ?? false);
         var stored = await RunAsync("Get", () => _store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
-        return stored is { } record ? _mapper.ToRecord(record.Key, record.Payload, includeVectors ? record.Vector : null) : null;
+        return stored is { } record ? _mapper.ToRecord(record.Key, record.Payload, includeVectors ? (ReadOnlyMemory<float>?)record.Vector : null) : null;
     }
 
     public Task DeleteAsync(IEnumerable<object> keys, CancellationToken cancellationToken)

@@ -100,8 +100,14 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
             throw Unsupported(call, "the only method translated is Contains");
         }
 
+        // A span conversion wraps arrays when Contains binds to MemoryExtensions; the array is what holds the values.
+        while (source is MethodCallExpression { Method.Name: "op_Implicit", Arguments: [var converted] })
+        {
+            source = converted;
+        }
+
         // tags.Contains(r.Category): the field is one of the captured values.
-        if (TryBindField(item, out var field, out _) && Unwrap(source) is ConstantExpression { Value: IEnumerable values })
+        if (TryBindField(item, out var field, out _) && TryEvaluate(source, out var evaluated) && evaluated is IEnumerable values and not string)
         {
             var list = values.Cast<object?>().Select(v => v is null
                 ? throw Unsupported(call, "the list holds null, and payload filters cannot test for null")
@@ -111,7 +117,7 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
 
         // r.Tags.Contains("x"): the array field holds the value.
         if (TryBindField(source, out var arrayField, out var property) && AdaptiveModelBuilder.ElementType(property.Type) is not null &&
-            Unwrap(item) is ConstantExpression { Value: { } value })
+            TryEvaluate(item, out var value) && value is not null)
         {
             return TranslatedFilter.Of(Filter.Contains(arrayField, ToFilterValue(value, call)));
         }
@@ -121,16 +127,14 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
 
     private bool TryFieldAndValue(BinaryExpression node, out string field, out object? value, out bool fieldOnLeft)
     {
-        if (TryBindField(node.Left, out field, out _) && Unwrap(node.Right) is ConstantExpression right)
+        if (TryBindField(node.Left, out field, out _) && TryEvaluate(node.Right, out value))
         {
-            value = right.Value;
             fieldOnLeft = true;
             return true;
         }
 
-        if (TryBindField(node.Right, out field, out _) && Unwrap(node.Left) is ConstantExpression left)
+        if (TryBindField(node.Right, out field, out _) && TryEvaluate(node.Left, out value))
         {
-            value = left.Value;
             fieldOnLeft = false;
             return true;
         }
@@ -154,6 +158,36 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
         field = "";
         property = null!;
         return false;
+    }
+
+    /// <summary>
+    /// The value of an expression that does not read the record: a constant, a captured variable, or a computation on them
+    /// such as <c>since.AddDays(7)</c>, which is evaluated once here.
+    /// </summary>
+    private bool TryEvaluate(Expression expression, out object? value)
+    {
+        expression = Unwrap(expression);
+        if (expression is ConstantExpression constant)
+        {
+            value = constant.Value;
+            return true;
+        }
+
+        if (ReadsRecord(expression))
+        {
+            value = null;
+            return false;
+        }
+
+        value = Expression.Lambda<Func<object?>>(Expression.Convert(expression, typeof(object))).Compile(preferInterpretation: true)();
+        return true;
+    }
+
+    private bool ReadsRecord(Expression expression)
+    {
+        var finder = new ParameterFinder(RecordParameter);
+        finder.Visit(expression);
+        return finder.Found;
     }
 
     // Nullable and enum comparisons arrive wrapped in conversions; the stored JSON value is the underlying one.
@@ -195,6 +229,18 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
 
     private static NotSupportedException Unsupported(Expression node, string why) =>
         new($"The filter expression '{node}' is not supported: {why}.");
+}
+
+/// <summary>Finds whether an expression reads the record parameter.</summary>
+internal sealed class ParameterFinder(ParameterExpression? parameter) : ExpressionVisitor
+{
+    public bool Found { get; private set; }
+
+    protected override Expression VisitParameter(ParameterExpression node)
+    {
+        Found |= node == parameter;
+        return node;
+    }
 }
 
 /// <summary>A translated filter: a core <see cref="Filter"/>, or a constant when the expression folds to true or false.</summary>
