@@ -55,7 +55,7 @@ public sealed class PgvectorMigrator
         throw new SchemaMismatchException($"Table {table} has no vector column '{options.VectorColumn}' with a fixed number of dimensions.");
     }
 
-    /// <summary>The statements <see cref="UpAsync"/> would run, as psql would show them (the backfill as one batch).</summary>
+    /// <summary>The statements <see cref="UpAsync(PgvectorMigrationOptions?, IProgress{MigrationProgress}?, CancellationToken)"/> would run, as psql would show them (the backfill as one batch).</summary>
     public IReadOnlyList<string> PlanUp(PgvectorMigrationOptions? migration = null) => UpScripts(migration ?? new PgvectorMigrationOptions()).SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
 
     /// <summary>The statements <see cref="DownAsync"/> would run.</summary>
@@ -108,7 +108,7 @@ public sealed class PgvectorMigrator
         }
     }
 
-    /// <summary>Removes what <see cref="UpAsync"/> added: the index, and in column mode the trigger, its function and the column.</summary>
+    /// <summary>Removes what <see cref="UpAsync(PgvectorMigrationOptions?, IProgress{MigrationProgress}?, CancellationToken)"/> added: the index, and in column mode the trigger, its function and the column.</summary>
     public async Task DownAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         migration ??= new PgvectorMigrationOptions();

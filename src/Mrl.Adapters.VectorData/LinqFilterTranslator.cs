@@ -209,7 +209,7 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
         _ => ExpressionType.LessThanOrEqual,
     };
 
-    /// <summary>A filter value that compares with the value as <see cref="PayloadSerializer"/> writes it into the payload.</summary>
+    /// <summary>A filter value that compares with the value as <see cref="RecordMapper{TRecord}"/> writes it into the payload.</summary>
     private static FilterValue ToFilterValue(object value, Expression node) => value switch
     {
         string s => s,
