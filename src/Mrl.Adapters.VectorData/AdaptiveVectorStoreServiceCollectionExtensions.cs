@@ -10,7 +10,7 @@ public static class AdaptiveVectorStoreServiceCollectionExtensions
     /// <summary>
     /// Registers an <see cref="AdaptiveVectorStore"/> as itself and as <see cref="VectorStore"/>. Its collections come from
     /// <paramref name="storeFactory"/>, or from the <see cref="IAdaptiveStoreFactory"/> in the container; its embedding
-    /// generator from the options, or the <see cref="IEmbeddingGenerator"/> in the container when there is one.
+    /// generator from the options, or the <see cref="IEmbeddingGenerator"/> (or <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c>) in the container when there is one.
     /// </summary>
     public static IServiceCollection AddAdaptiveVectorStore(
         this IServiceCollection services, Func<IServiceProvider, IAdaptiveStoreFactory>? storeFactory = null,
@@ -30,7 +30,7 @@ public static class AdaptiveVectorStoreServiceCollectionExtensions
         {
             var options = new AdaptiveVectorStoreOptions();
             configure?.Invoke(options);
-            options.EmbeddingGenerator ??= Resolve<IEmbeddingGenerator>(sp, key);
+            options.EmbeddingGenerator ??= Resolve<IEmbeddingGenerator>(sp, key) ?? Resolve<IEmbeddingGenerator<string, Embedding<float>>>(sp, key);
             var factory = storeFactory?.Invoke(sp) ?? Resolve<IAdaptiveStoreFactory>(sp, key)
                 ?? throw new InvalidOperationException("No IAdaptiveStoreFactory: pass one to AddAdaptiveVectorStore or register one (InMemoryAdaptiveStoreFactory, PgvectorAdaptiveStoreFactory).");
             return new AdaptiveVectorStore(factory, options);
