@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mrl.Adapters.Caching;
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
@@ -23,6 +24,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     private readonly PgvectorStoreOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private readonly IFullVectorCache<TKey>? _cache;
     private PgvectorTable? _table;
 
     /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
@@ -58,6 +60,27 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     /// <inheritdoc />
     public EmbeddingLayout Layout { get; }
+
+    /// <summary>
+    /// Full vectors kept in process, keyed by record key and row version (<c>xmin</c>). With a cache, pass 1 returns keys,
+    /// versions and payloads only; cached vectors at the current version are reranked without a fetch, and misses and
+    /// stale entries are fetched in one batched query. Null (the default) fetches every candidate's full vector.
+    /// </summary>
+    /// <exception cref="ArgumentException">The cache holds vectors of another length than the layout's full dimensions.</exception>
+    public IFullVectorCache<TKey>? FullVectorCache
+    {
+        get => _cache;
+        init
+        {
+            if (value is not null && value.Dimensions != Layout.FullDimensions)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
+            }
+
+            _cache = value;
+        }
+    }
 
     /// <summary>The data source the store queries through.</summary>
     public NpgsqlDataSource DataSource => _dataSource;
@@ -177,6 +200,11 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     {
         ArgumentNullException.ThrowIfNull(request);
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        if (_cache is not null && request.IncludeFullVectors)
+        {
+            return await FetchCandidatesThroughCacheAsync(table, _cache, request, cancellationToken).ConfigureAwait(false);
+        }
+
         var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
         var sql = table.Pass1(request.Filter, request.IncludeFullVectors, parameters);
 
@@ -205,6 +233,58 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return new CandidateBatch<TKey>(candidates, bytes);
     }
 
+    /// <summary>
+    /// Streams every full vector into <see cref="FullVectorCache"/> with binary COPY, reporting the rows read so far.
+    /// A cache smaller than the table keeps what its budget allows.
+    /// </summary>
+    /// <returns>The rows read.</returns>
+    /// <exception cref="InvalidOperationException">The store has no cache.</exception>
+    public async Task<long> WarmAsync(IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var cache = _cache ?? throw new InvalidOperationException("This store has no FullVectorCache to warm.");
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var export = await connection.BeginBinaryExportAsync(table.CopyFullVectorsOut, cancellationToken).ConfigureAwait(false);
+        var buffer = new float[Layout.FullDimensions];
+        long rows = 0;
+        while (await export.StartRowAsync(cancellationToken).ConfigureAwait(false) >= 0)
+        {
+            var key = await export.ReadAsync<TKey>(cancellationToken).ConfigureAwait(false);
+            var version = await export.ReadAsync<long>(cancellationToken).ConfigureAwait(false);
+            if (table.FullType == VectorType.HalfVec)
+            {
+                var half = await export.ReadAsync<HalfVector>(cancellationToken).ConfigureAwait(false);
+                TensorPrimitives.ConvertToSingle(half.Memory.Span, buffer);
+                cache.Put(key, version, buffer);
+            }
+            else
+            {
+                var vector = await export.ReadAsync<Vector>(cancellationToken).ConfigureAwait(false);
+                cache.Put(key, version, vector.Memory.Span);
+            }
+
+            if (++rows % 10_000 == 0)
+            {
+                progress?.Report(rows);
+            }
+        }
+
+        progress?.Report(rows);
+        return rows;
+    }
+
+    /// <summary>
+    /// A string that changes when the table is re-created, truncated or rewritten (database, OID and relfilenode): the
+    /// identity a <see cref="MemoryMappedFullVectorCache{TKey}"/> file is checked against when it is opened again.
+    /// </summary>
+    public async Task<string> GetTableIdentityAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(PgvectorTable.TableIdentity);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
+        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new SchemaMismatchException($"Table {SqlIdentifier.Qualified(_options.Schema, _options.Table)} does not exist.");
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -213,6 +293,90 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    // Pass 1 without full vectors; the cache serves what it holds at the row's current version, and everything else is
+    // fetched in one query. A row deleted since pass 1 is not found by that query and drops out; a row updated since is
+    // reranked with its newer vector. An older vector than pass 1 saw is never used.
+    private async Task<CandidateBatch<TKey>> FetchCandidatesThroughCacheAsync(
+        PgvectorTable table, IFullVectorCache<TKey> cache, CandidateRequest request, CancellationToken cancellationToken)
+    {
+        var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
+        var sql = table.Pass1WithVersions(request.Filter, parameters);
+        var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(request.Count);
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder: false, sql, parameters))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found.Add((reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), reader.GetInt64(2), ReadPayload(reader, 3)));
+            }
+        }
+
+        var d = Layout.FullDimensions;
+        var vectors = new float[found.Count * d];
+        var toFetch = new Dictionary<TKey, int>();
+        int hits = 0, misses = 0, stale = 0;
+        for (var i = 0; i < found.Count; i++)
+        {
+            switch (cache.TryGet(found[i].Key, found[i].Version, vectors.AsSpan(i * d, d)))
+            {
+                case CacheLookup.Hit:
+                    hits++;
+                    continue;
+                case CacheLookup.Stale:
+                    stale++;
+                    break;
+                default:
+                    misses++;
+                    break;
+            }
+
+            toFetch[found[i].Key] = i;
+        }
+
+        var fetchStart = Stopwatch.GetTimestamp();
+        var present = new bool[found.Count];
+        long bytes = 0;
+        if (toFetch.Count > 0)
+        {
+            await using var command = _dataSource.CreateCommand(table.FullVectorsByKey);
+            command.CommandTimeout = _options.CommandTimeoutSeconds;
+            command.Parameters.Add(new NpgsqlParameter<TKey[]> { TypedValue = toFetch.Keys.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var key = reader.GetFieldValue<TKey>(0);
+                var i = toFetch[key];
+                var slice = vectors.AsMemory(i * d, d);
+                var full = ReadFull(reader, 2, table.FullType, slice);
+                if (!full.Equals(slice))
+                {
+                    full.CopyTo(slice);
+                }
+
+                cache.Put(key, reader.GetInt64(1), slice.Span);
+                present[i] = true;
+                bytes += (long)d * (table.FullType == VectorType.HalfVec ? 2 : 4);
+            }
+        }
+
+        var fetchTime = toFetch.Count > 0 ? Stopwatch.GetElapsedTime(fetchStart) : TimeSpan.Zero;
+        var candidates = new List<Candidate<TKey>>(found.Count);
+        for (var i = 0; i < found.Count; i++)
+        {
+            if (present[i] || !toFetch.ContainsKey(found[i].Key))
+            {
+                candidates.Add(new Candidate<TKey>(found[i].Key, found[i].Score, vectors.AsMemory(i * d, d), found[i].Payload));
+            }
+        }
+
+        return new CandidateBatch<TKey>(candidates, bytes)
+        {
+            Cache = new CacheDiagnostics(hits, misses, stale, fetchTime, cache.Statistics.BytesHeld),
+        };
     }
 
     private static NpgsqlDataSource CreateDataSource(PgvectorStoreOptions options)
