@@ -25,6 +25,10 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private readonly IFullVectorCache<TKey>? _cache;
+
+    // How often recent candidates were in the cache (exponential moving average). Below one half, pass 1 fetches the
+    // full vectors itself and fills the cache: one round trip, as without a cache, instead of pass 1 plus a fetch of misses.
+    private double _recentHitRate;
     private PgvectorTable? _table;
 
     /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
@@ -79,6 +83,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             }
 
             _cache = value;
+            _recentHitRate = value is not null && value.Statistics.Count > 0 ? 1 : 0;
         }
     }
 
@@ -270,6 +275,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
 
         progress?.Report(rows);
+        Volatile.Write(ref _recentHitRate, 1);
         return rows;
     }
 
@@ -302,8 +308,12 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         PgvectorTable table, IFullVectorCache<TKey> cache, CandidateRequest request, CancellationToken cancellationToken)
     {
         var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
-        var sql = table.Pass1WithVersions(request.Filter, parameters);
+        var fetchThrough = Volatile.Read(ref _recentHitRate) < 0.5;
+        var sql = fetchThrough ? table.Pass1WithVersionsAndVectors(request.Filter, parameters) : table.Pass1WithVersions(request.Filter, parameters);
+        var d = Layout.FullDimensions;
         var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(request.Count);
+        var fetched = fetchThrough ? new float[request.Count * d] : null;
+        var wouldHit = 0;
         await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder: false, sql, parameters))
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -311,11 +321,33 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                found.Add((reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), reader.GetInt64(2), ReadPayload(reader, 3)));
+                var row = (reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), reader.GetInt64(2), ReadPayload(reader, 3));
+                if (fetched is not null)
+                {
+                    wouldHit += cache.Contains(row.Item1, row.Item3) ? 1 : 0;
+                    var slice = fetched.AsMemory(found.Count * d, d);
+                    var full = ReadFull(reader, 4, table.FullType, slice);
+                    cache.Put(row.Item1, row.Item3, full.Span);
+                    if (!full.Equals(slice))
+                    {
+                        full.CopyTo(slice);
+                    }
+                }
+
+                found.Add(row);
             }
         }
 
-        var d = Layout.FullDimensions;
+        if (fetched is not null)
+        {
+            UpdateHitRate(wouldHit, found.Count);
+            var direct = found.Select((f, i) => new Candidate<TKey>(f.Key, f.Score, fetched.AsMemory(i * d, d), f.Payload)).ToArray();
+            return new CandidateBatch<TKey>(direct, (long)found.Count * d * (table.FullType == VectorType.HalfVec ? 2 : 4))
+            {
+                Cache = new CacheDiagnostics(0, found.Count, 0, TimeSpan.Zero, cache.Statistics.BytesHeld),
+            };
+        }
+
         var vectors = new float[found.Count * d];
         var toFetch = new Dictionary<TKey, int>();
         int hits = 0, misses = 0, stale = 0;
@@ -364,6 +396,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
 
         var fetchTime = toFetch.Count > 0 ? Stopwatch.GetElapsedTime(fetchStart) : TimeSpan.Zero;
+        UpdateHitRate(hits, found.Count);
         var candidates = new List<Candidate<TKey>>(found.Count);
         for (var i = 0; i < found.Count; i++)
         {
@@ -377,6 +410,14 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         {
             Cache = new CacheDiagnostics(hits, misses, stale, fetchTime, cache.Statistics.BytesHeld),
         };
+    }
+
+    private void UpdateHitRate(int hits, int candidates)
+    {
+        if (candidates > 0)
+        {
+            Volatile.Write(ref _recentHitRate, (0.8 * Volatile.Read(ref _recentHitRate)) + (0.2 * hits / candidates));
+        }
     }
 
     private static NpgsqlDataSource CreateDataSource(PgvectorStoreOptions options)

@@ -106,6 +106,11 @@ internal sealed class PgvectorTable
         $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, xmin::text::bigint, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
         $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
 
+    /// <summary>Pass 1 that fills a cold cache: keys, distances, row versions, full vectors and payloads, in one query.</summary>
+    public string Pass1WithVersionsAndVectors(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
+        $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, xmin::text::bigint, {_payloadSelect}, {_vector} FROM {_table}{Where(filter, parameters)} " +
+        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+
     /// <summary>The full vectors and row versions of the keys in <c>$1</c>: the cache's misses, in one round trip.</summary>
     public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table} WHERE {_key} = ANY($1)";
 

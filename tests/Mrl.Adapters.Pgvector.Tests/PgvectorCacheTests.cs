@@ -40,15 +40,38 @@ public sealed class PgvectorCacheTests(PostgresFixture postgres) : IDisposable
         var options = new SearchOptions { K = 10, Oversampling = 4 };
 
         var cold = await store.SearchAsync(query, options);
+        var stillCold = await store.SearchAsync(query, options);
+        await store.WarmAsync();
         var warm = await store.SearchAsync(query, options);
         var plain = await uncached.SearchAsync(query, options);
 
         Assert.Equal("two-pass-cached", cold.Diagnostics.Strategy);
         Assert.Equal(new[] { 0, 40, 0 }, new[] { cold.Diagnostics.Cache!.Hits, cold.Diagnostics.Cache.Misses, cold.Diagnostics.Cache.Stale });
+
+        // A cold cache is filled by pass 1 itself (one round trip, as without a cache) until most candidates are cached.
+        Assert.Equal(cold.Diagnostics.BytesFetched, stillCold.Diagnostics.BytesFetched);
+        Assert.Equal(40 * D * 4, cold.Diagnostics.BytesFetched);
         Assert.Equal(new[] { 40, 0, 0 }, new[] { warm.Diagnostics.Cache!.Hits, warm.Diagnostics.Cache.Misses, warm.Diagnostics.Cache.Stale });
         Assert.Equal(0, warm.Diagnostics.BytesFetched);
         Assert.Equal(plain.Hits.Select(h => (h.Key, h.Score)), warm.Hits.Select(h => (h.Key, h.Score)));
         Assert.Equal(plain.Hits.Select(h => (h.Key, h.Score)), cold.Hits.Select(h => (h.Key, h.Score)));
+        await store.DisposeAsync();
+    }
+
+    [SkippableFact]
+    public async Task Repeated_searches_move_a_cold_cache_from_fetching_through_pass_1_to_hits()
+    {
+        var cache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(D, 1 << 24));
+        var (store, data) = await CreateAsync(cache);
+        var options = new SearchOptions { K = 10, Oversampling = 4 };
+        var hits = new List<int>();
+        for (var i = 0; i < 8; i++)
+        {
+            hits.Add((await store.SearchAsync(data.AsMemory(33 * D, D), options)).Diagnostics.Cache!.Hits);
+        }
+
+        Assert.Equal(0, hits[0]);
+        Assert.Equal(40, hits[^1]);
         await store.DisposeAsync();
     }
 

@@ -25,6 +25,9 @@ public interface IFullVectorCache<TKey> where TKey : notnull
     /// <summary>Copies the vector of <paramref name="key"/> at <paramref name="version"/> into <paramref name="destination"/>, if cached.</summary>
     CacheLookup TryGet(TKey key, long version, Span<float> destination);
 
+    /// <summary>Whether <paramref name="key"/> is cached at <paramref name="version"/>, without copying it or counting a lookup.</summary>
+    bool Contains(TKey key, long version);
+
     /// <summary>Stores (or replaces) the vector of <paramref name="key"/> at <paramref name="version"/>, evicting others if the budget requires.</summary>
     void Put(TKey key, long version, ReadOnlySpan<float> fullVector);
 

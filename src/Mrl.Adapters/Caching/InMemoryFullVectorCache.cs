@@ -67,6 +67,16 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
     }
 
     /// <inheritdoc />
+    public bool Contains(TKey key, long version)
+    {
+        var stripe = StripeOf(key);
+        lock (stripe)
+        {
+            return stripe.Contains(key, version);
+        }
+    }
+
+    /// <inheritdoc />
     public void Put(TKey key, long version, ReadOnlySpan<float> fullVector)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(fullVector.Length, Dimensions, nameof(fullVector));
@@ -141,6 +151,8 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
             Hits++;
             return CacheLookup.Hit;
         }
+
+        public bool Contains(TKey key, long version) => _slots.TryGetValue(key, out var slot) && _versions[slot] == version;
 
         public void Put(TKey key, long version, ReadOnlySpan<float> vector)
         {

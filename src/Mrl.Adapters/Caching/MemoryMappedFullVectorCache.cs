@@ -153,6 +153,18 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
     }
 
     /// <inheritdoc />
+    public bool Contains(TKey key, long version)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var packed = Pack(key);
+        var stripe = _stripes[StripeIndex(packed)];
+        lock (stripe)
+        {
+            return stripe.Contains(packed, version);
+        }
+    }
+
+    /// <inheritdoc />
     public void Put(TKey key, long version, ReadOnlySpan<float> fullVector)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(fullVector.Length, Dimensions, nameof(fullVector));
@@ -311,6 +323,8 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
             Hits++;
             return CacheLookup.Hit;
         }
+
+        public bool Contains(UInt128 key, long version) => _slots.TryGetValue(key, out var slot) && cache.SlotVersion(slot) == version;
 
         public void Put(UInt128 key, long version, ReadOnlySpan<float> vector)
         {
