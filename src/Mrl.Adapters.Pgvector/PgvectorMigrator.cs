@@ -89,6 +89,13 @@ public sealed class PgvectorMigrator
         return builds;
     }
 
+    /// <summary>
+    /// Column mode: adds the prefix column and its trigger, and backfills it, but builds no index (see <see cref="BuildIndexesAsync"/>);
+    /// expression mode: nothing. For loading or comparing several prefixes before building each index once.
+    /// </summary>
+    public Task AddPrefixWithoutIndexAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        UpAsync(migration, progress, buildIndex: false, cancellationToken);
+
     private async Task UpAsync(PgvectorMigrationOptions? migration, IProgress<MigrationProgress>? progress, bool buildIndex, CancellationToken cancellationToken)
     {
         migration ??= new PgvectorMigrationOptions();
