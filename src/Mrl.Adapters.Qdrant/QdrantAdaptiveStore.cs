@@ -81,14 +81,14 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     /// <exception cref="SchemaMismatchException">The collection exists with other vectors than the layout needs.</exception>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
-        var version = await GetServerVersionAsync(_transport, cancellationToken).ConfigureAwait(false);
+        var version = await QdrantReads.ServerVersionAsync(_transport, cancellationToken).ConfigureAwait(false);
         if (version < QdrantServerVersion.Minimum)
         {
             throw new NotSupportedException(
                 $"Qdrant {version} is too old: the store needs {QdrantServerVersion.Minimum} or later for /points/query with prefetch.");
         }
 
-        var info = await TryGetCollectionAsync(_transport, _collection, cancellationToken).ConfigureAwait(false);
+        var info = await QdrantReads.CollectionAsync(_transport, _collection, null, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
             var create = QdrantRequests.CreateCollection(_collection, QdrantCollectionSpec.From(_creation, version));
@@ -101,7 +101,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                                             (e.StatusCode is HttpStatusCode.BadRequest && e.ServerError?.Contains("already exists", StringComparison.OrdinalIgnoreCase) == true))
             {
                 // Another process created it between our look and our create: check theirs instead.
-                info = await TryGetCollectionAsync(_transport, _collection, cancellationToken).ConfigureAwait(false);
+                info = await QdrantReads.CollectionAsync(_transport, _collection, null, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -260,28 +260,6 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         var result = QdrantResponses.Result(document.RootElement, query);
         var candidates = QdrantResponses.Candidates(result, _codec, Layout.Metric, fullVectorName, Layout.FullDimensions, out var bytes);
         return new CandidateBatch<TKey>(candidates, bytes);
-    }
-
-    /// <summary>The server version from <c>GET /</c>.</summary>
-    internal static async Task<Version> GetServerVersionAsync(QdrantTransport transport, CancellationToken cancellationToken)
-    {
-        using var document = await transport.SendAsync(QdrantRequests.ServerVersion(), cancellationToken).ConfigureAwait(false);
-        return QdrantResponses.ServerVersion(document.RootElement);
-    }
-
-    /// <summary>The collection's info, or null when no collection or alias has that name.</summary>
-    internal static async Task<QdrantCollectionInfo?> TryGetCollectionAsync(
-        QdrantTransport transport, string name, CancellationToken cancellationToken, string? collectionName = null)
-    {
-        try
-        {
-            var result = await transport.SendForResultAsync(QdrantRequests.GetCollection(name), cancellationToken).ConfigureAwait(false);
-            return QdrantResponses.CollectionInfo(name, collectionName ?? name, result);
-        }
-        catch (QdrantException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
     }
 
     /// <summary>Throws a <see cref="SchemaMismatchException"/> listing every way <paramref name="info"/> differs from what the store needs.</summary>

@@ -339,8 +339,18 @@ internal static class QdrantRequests
         point.Id.WriteTo(w);
         w.WritePropertyName("vector");
         w.WriteStartObject();
-        WriteVector(w, prefixVectorName, point.Prefix.Span);
-        WriteVector(w, fullVectorName, point.Full.Span);
+
+        // A migrated point whose full vector is missing or has no normalizable prefix is copied without that vector.
+        if (!point.Prefix.IsEmpty)
+        {
+            WriteVector(w, prefixVectorName, point.Prefix.Span);
+        }
+
+        if (!point.Full.IsEmpty)
+        {
+            WriteVector(w, fullVectorName, point.Full.Span);
+        }
+
         w.WriteEndObject();
         if (point.Payload is not null || point.StoredKey is not null)
         {

@@ -84,7 +84,13 @@ internal sealed class OpenApiSpec
     /// Checks a request as the adapter sends it: an operation with its method and path exists, every query parameter is
     /// declared, a body is there exactly when the operation takes one, and the body matches the operation's schema.
     /// </summary>
-    public IReadOnlyList<string> ValidateRequest(string method, string pathAndQuery, string? body)
+    public IReadOnlyList<string> ValidateRequest(string method, string pathAndQuery, string? body) =>
+        Validate(method, pathAndQuery, body, checkBody: true);
+
+    /// <summary>Checks only that the operation exists and declares every query parameter (for a request whose body depends on data).</summary>
+    public IReadOnlyList<string> ValidateRoute(string method, string pathAndQuery) => Validate(method, pathAndQuery, null, checkBody: false);
+
+    private List<string> Validate(string method, string pathAndQuery, string? body, bool checkBody)
     {
         var (path, query) = Split(pathAndQuery);
         var operation = Find(method, path);
@@ -94,6 +100,11 @@ internal sealed class OpenApiSpec
         }
 
         var problems = query.Where(q => !operation.Query.Contains(q)).Select(q => $"{operation.Template} declares no query parameter '{q}'.").ToList();
+        if (!checkBody)
+        {
+            return problems;
+        }
+
         if (body is null)
         {
             if (operation.HasRequestBody && method != "GET")
