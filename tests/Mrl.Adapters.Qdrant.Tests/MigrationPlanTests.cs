@@ -11,7 +11,7 @@ public sealed class MigrationPlanTests
 
     public static TheoryData<string> Versions => new("1.17.0", "1.18.0", "1.19.0");
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("1.18.0")]
     [InlineData("1.19.0")]
     public void Named_full_vector_on_1_18_or_later_is_migrated_in_place(string version)
@@ -31,7 +31,7 @@ public sealed class MigrationPlanTests
         AssertRequestsMatchSpec(plan, version);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Named_full_vector_on_1_17_goes_through_a_new_collection_and_an_alias()
     {
         var plan = Plan("1.17.0", Named(("full", Full())) with { Name = "docs", CollectionName = "docs-v1" }, aliases: new() { ["docs"] = "docs-v1" });
@@ -50,7 +50,7 @@ public sealed class MigrationPlanTests
         AssertRequestsMatchSpec(plan, "1.17.0");
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Versions))]
     public void Unnamed_vector_goes_through_a_new_collection_on_every_version(string version)
     {
@@ -65,7 +65,7 @@ public sealed class MigrationPlanTests
         AssertRequestsMatchSpec(plan, version);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Versions))]
     public void New_collection_copies_distribution_settings_and_payload_indexes(string version)
     {
@@ -93,7 +93,7 @@ public sealed class MigrationPlanTests
         AssertRequestsMatchSpec(plan, version);
     }
 
-    [Fact]
+    [SkippableFact]
     public void In_place_asked_on_1_17_is_refused_naming_the_missing_endpoint_and_the_alternative()
     {
         var error = Assert.Throws<QdrantMigrationException>(() =>
@@ -105,7 +105,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("NewCollection", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void In_place_asked_for_an_unnamed_vector_is_refused()
     {
         var error = Assert.Throws<QdrantMigrationException>(() =>
@@ -113,7 +113,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("unnamed vector", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void In_place_with_another_full_vector_name_asks_to_configure_that_name()
     {
         var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.19.0", Named(("embedding", Full())),
@@ -121,7 +121,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("FullVectorName = \"embedding\"", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Auto_with_another_full_vector_name_renames_it_by_copying()
     {
         var plan = Plan("1.19.0", Named(("embedding", Full())), options: new QdrantMigrationOptions { SourceVectorName = "embedding", Alias = "docs-live" });
@@ -134,27 +134,27 @@ public sealed class MigrationPlanTests
         Assert.Single(switchAlias.RootElement.GetProperty("actions").EnumerateArray());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Server_too_old_for_the_store_is_refused()
     {
         var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.9.0", Unnamed()));
         Assert.Contains("1.10", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void New_collection_without_an_alias_is_refused_with_what_to_set()
     {
         var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.17.0", Unnamed()));
         Assert.Contains("QdrantMigrationOptions.Alias", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Alias_with_the_name_of_the_source_collection_is_refused()
     {
         Assert.Throws<QdrantMigrationException>(() => Plan("1.17.0", Unnamed(), options: new QdrantMigrationOptions { Alias = "docs" }));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Vector_of_the_wrong_size_or_distance_is_refused()
     {
         var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.19.0", Named(("full", new QdrantVectorInfo(768, "Dot")))));
@@ -162,7 +162,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("32 dimensions and Cosine", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Missing_source_vector_is_refused_listing_the_names()
     {
         var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.19.0", Named(("text", Full()), ("image", Full()))));
@@ -170,7 +170,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("SourceVectorName", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Copy_that_would_drop_other_vectors_is_refused()
     {
         var source = Named(("full", Full()), ("title", new QdrantVectorInfo(8, "Cosine"))) with { SparseVectorNames = ["bm25"] };
@@ -179,7 +179,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("'title', sparse 'bm25'", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Collection_that_already_has_the_prefix_vector_is_only_backfilled_even_on_1_17()
     {
         var plan = Plan("1.17.0", Named(("full", Full(m: 0)), ("prefix", new QdrantVectorInfo(8, "Cosine"))),
@@ -192,14 +192,14 @@ public sealed class MigrationPlanTests
         AssertRequestsMatchSpec(plan, "1.17.0");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Existing_prefix_vector_of_another_shape_is_refused()
     {
         var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.19.0", Named(("full", Full()), ("prefix", new QdrantVectorInfo(16, "Cosine")))));
         Assert.Contains("PrefixVectorName", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Existing_matching_target_is_reused_so_an_interrupted_copy_resumes()
     {
         var target = Named(("prefix", new QdrantVectorInfo(8, "Cosine")), ("full", Full(m: 0))) with
@@ -216,7 +216,7 @@ public sealed class MigrationPlanTests
             plan.Requests.Select(r => $"{r.Method} {r.Path}"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Existing_target_of_another_shape_is_refused()
     {
         var state = new QdrantServerState(new Version(1, 17, 0), Unnamed() with { Name = "docs", CollectionName = "docs-v1" },
@@ -226,7 +226,7 @@ public sealed class MigrationPlanTests
         Assert.Contains("docs-v1-mrl", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Dry_run_text_names_the_path_every_request_and_its_body()
     {
         var plan = Plan("1.19.0", Named(("full", Full())) with { PointsCount = 1000 });
@@ -242,7 +242,7 @@ public sealed class MigrationPlanTests
         Assert.DoesNotContain(Samples.ApiKey, text, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_same_state_and_options_give_the_same_plan()
     {
         var first = Plan("1.17.0", Unnamed(), options: new QdrantMigrationOptions { Alias = "docs-live" });
