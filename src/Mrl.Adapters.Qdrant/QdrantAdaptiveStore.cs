@@ -280,7 +280,8 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
         if (problems.Count > 0)
         {
-            throw new SchemaMismatchException(info.Name, problems,
+            throw new SchemaMismatchException(
+                $"Qdrant collection '{info.Name}' does not match the store's layout ({Layout}): {string.Join(" ", problems)} " +
                 "Point the store at another collection, set QdrantStoreOptions.PrefixVectorName/FullVectorName to the collection's names, " +
                 "change the layout, or add the prefix vector with QdrantMigrator.");
         }
