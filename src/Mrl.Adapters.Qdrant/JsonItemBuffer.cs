@@ -26,8 +26,6 @@ internal sealed class JsonItemBuffer : IDisposable
     /// <summary>The bytes a body adds around its items.</summary>
     public static int EnvelopeBytes => Envelope.Length + EnvelopeEnd.Length;
 
-    public int Count => _items.Count;
-
     /// <summary>Writes one item with <paramref name="write"/>.</summary>
     public void Add<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
@@ -37,8 +35,6 @@ internal sealed class JsonItemBuffer : IDisposable
         _writer.Flush();
         _items.Add((start, _buffer.WrittenCount - start));
     }
-
-    public int ItemBytes(int index) => _items[index].Length;
 
     /// <summary>
     /// Packs the items, in order, into as few bodies as fit within <paramref name="maxBytes"/> each.

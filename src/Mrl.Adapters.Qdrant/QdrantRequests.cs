@@ -313,9 +313,6 @@ internal static class QdrantRequests
             w.WriteEndObject();
         }));
 
-    /// <summary><c>DELETE /collections/{c}</c>.</summary>
-    public static QdrantRequest DeleteCollection(string collection) => new(HttpMethod.Delete, CollectionPath(collection), null);
-
     /// <summary>The Qdrant name of a payload index type.</summary>
     public static string SchemaTypeName(QdrantPayloadSchemaType type) => type switch
     {

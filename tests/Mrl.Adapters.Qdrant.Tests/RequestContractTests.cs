@@ -175,7 +175,6 @@ public sealed class RequestContractTests
         AssertValid(version, QdrantRequests.ServerVersion());
         AssertValid(version, QdrantRequests.GetCollection("docs"));
         AssertValid(version, QdrantRequests.ListAliases());
-        AssertValid(version, QdrantRequests.DeleteCollection("docs-mrl"));
     }
 
     [SkippableTheory]
