@@ -10,7 +10,7 @@ public static class SqlIdentifier
     public const int MaxBytes = 63;
 
     /// <summary>Checks a name and returns it double-quoted, with embedded quotes doubled.</summary>
-    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, or contains a NUL.</exception>
+    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, contains a NUL, or has a lone surrogate.</exception>
     public static string Quote(string name, string what = "identifier")
     {
         Validate(name, what);
@@ -18,7 +18,7 @@ public static class SqlIdentifier
     }
 
     /// <summary>Throws unless <paramref name="name"/> can be used as an identifier unchanged.</summary>
-    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, or contains a NUL.</exception>
+    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, contains a NUL, or has a lone surrogate.</exception>
     public static void Validate(string name, string what = "identifier")
     {
         if (string.IsNullOrEmpty(name))
@@ -29,6 +29,12 @@ public static class SqlIdentifier
         if (name.Contains('\0', StringComparison.Ordinal))
         {
             throw new ArgumentException($"The {what} contains a NUL character.", nameof(name));
+        }
+
+        // A lone surrogate has no UTF-8 form: the name would change on its way to the server.
+        if (PgvectorValueRules.IndexOfLoneSurrogate(name) >= 0)
+        {
+            throw new ArgumentException($"The {what} is not valid Unicode (it has a lone surrogate).", nameof(name));
         }
 
         var bytes = Encoding.UTF8.GetByteCount(name);
