@@ -23,6 +23,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     private readonly PgvectorStoreOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private readonly PgvectorRetry _retry;
     private PgvectorTable? _table;
 
     /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
@@ -54,6 +55,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         Layout = layout;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+        _retry = new PgvectorRetry(options.ResiliencePipeline ?? PgvectorResilience.CreateRetryPipeline(options.MaxRetries, options.RetryDelay, _logger), dataSource);
     }
 
     /// <inheritdoc />
@@ -89,31 +91,30 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         new PgvectorMigrator(_dataSource, Layout, _options).BuildIndexesAsync(migration, progress, cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Each batch of <see cref="PgvectorStoreOptions.UpsertBatchSize"/> records is one transaction, retried on its own after a
+    /// transient error; when the call fails, the batches before the failing one are written and the rest are not.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A record is invalid for the layout, or holds what PostgreSQL cannot store (a NUL character, a lone surrogate, a value out of halfvec's range); nothing is written.</exception>
     public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
     {
         VectorRecordValidator.Validate(Layout, records);
-        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var table = await _retry.ExecuteAsync("inspect", ct => GetTableAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
         CheckPayloadFields(records);
+        PgvectorValueRules.CheckRecords(table, records);
 
         for (var start = 0; start < records.Count; start += _options.UpsertBatchSize)
         {
             var count = Math.Min(_options.UpsertBatchSize, records.Count - start);
             var batch = records is VectorRecord<TKey>[] array ? new ArraySegment<VectorRecord<TKey>>(array, start, count) : records.Skip(start).Take(count).ToArray();
-            if (_options.CopyThreshold > 0 && count >= _options.CopyThreshold)
-            {
-                await UpsertWithCopyAsync(table, batch, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await UpsertWithStatementsAsync(table, batch, cancellationToken).ConfigureAwait(false);
-            }
+            var copy = _options.CopyThreshold > 0 && count >= _options.CopyThreshold;
+            await _retry.ExecuteAsync("upsert", ct => copy ? UpsertWithCopyAsync(table, batch, ct) : UpsertWithStatementsAsync(table, batch, ct), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
-    /// <inheritdoc />
-    public async Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    private async Task<int> DeleteOnceAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
         {
             return 0;
@@ -126,10 +127,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public async Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default)
+    private async Task<VectorRecord<TKey>?> GetOnceAsync(TKey key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand(table.Get);
         command.CommandTimeout = _options.CommandTimeoutSeconds;
@@ -144,8 +143,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2));
     }
 
-    /// <inheritdoc />
-    public async Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default)
+    private async Task<long> CountOnceAsync(Filter? filter, CancellationToken cancellationToken)
     {
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         var parameters = new List<NpgsqlParameter>();
@@ -155,10 +153,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <inheritdoc />
-    public async Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default)
+    private async Task<SearchResult<TKey>> SearchOnceAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
         if (options.FullDimensionBaseline)
         {
             return await SearchFullDimensionsAsync(query, options, cancellationToken).ConfigureAwait(false);
@@ -558,9 +554,17 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table.PrefixType, prefix);
 
-    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector) => type == VectorType.HalfVec
-        ? new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" }
-        : new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+    // Records are checked before they get here; a query is checked here, as it is about to be sent.
+    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector)
+    {
+        if (type != VectorType.HalfVec)
+        {
+            return new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+        }
+
+        PgvectorValueRules.CheckHalf(vector.Span, "the query");
+        return new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" };
+    }
 
     private static HalfVector ToHalfVector(ReadOnlyMemory<float> vector)
     {
