@@ -284,17 +284,16 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         var batch = new NpgsqlBatch(connection) { Timeout = _options.CommandTimeoutSeconds };
         batch.BatchCommands.Add(Setting("hnsw.ef_search", ef.ToString(CultureInfo.InvariantCulture)));
 
-        // A filter, or more candidates than ef_search can return, needs the index scan to keep going past ef_search rows.
-        if (filtered || count > ef)
+        // The index scan must be able to keep going past ef_search rows: for a filter, for more candidates than ef_search can
+        // return, and for index entries of rows updated or deleted since the last vacuum, each of which takes one of the
+        // ef_search slots and is then dropped (an update-heavy table otherwise returns far fewer than k rows).
+        if (table.SupportsIterativeScan)
         {
-            if (table.SupportsIterativeScan)
-            {
-                batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
-            }
-            else
-            {
-                LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
-            }
+            batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
+        }
+        else if (filtered || count > ef)
+        {
+            LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
         }
 
         var query = new NpgsqlBatchCommand(sql);
