@@ -42,6 +42,7 @@ internal static class PgvectorValueRules
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
+            // The core validator has already refused lone surrogates in payloads.
             if (record.Payload is { } payload)
             {
                 CheckJson(payload, record.Key, "payload");
@@ -151,17 +152,7 @@ internal static class PgvectorValueRules
 
                 break;
             case JsonValueKind.String:
-                string text;
-                try
-                {
-                    text = element.GetString()!;
-                }
-                catch (InvalidOperationException e)
-                {
-                    throw new ArgumentException($"Record {key}: the string at {path} is not valid Unicode (a lone surrogate); PostgreSQL jsonb cannot hold it.", nameof(element), e);
-                }
-
-                if (Problem(text) is { } problem)
+                if (Problem(element.GetString()!) is { } problem)
                 {
                     throw new ArgumentException($"Record {key}: the string at {path} {problem}; PostgreSQL jsonb cannot hold it.", nameof(element));
                 }
