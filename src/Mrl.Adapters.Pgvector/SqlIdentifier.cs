@@ -112,8 +112,10 @@ public static class SqlIdentifier
     }
 
     /// <summary>
-    /// Derives a name from a base and a suffix that fits in 63 bytes: long bases are cut and given a short hash,
-    /// so that two long tables still get distinct names.
+    /// Derives a name from a base and a suffix that fits in 63 bytes: long names are cut and given a short hash, so that two
+    /// long tables still get distinct names. The base is cut first, from its end; then, if the suffix alone is too long (a long
+    /// column name in it), the suffix from its start, so that its meaningful ending (<c>_hnsw</c>, <c>_fill</c>) stays.
+    /// Surrogate pairs are never split.
     /// </summary>
     public static string Derive(string baseName, string suffix)
     {
@@ -125,11 +127,17 @@ public static class SqlIdentifier
 
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(candidate)))[..8];
         var keep = baseName;
-        while (Encoding.UTF8.GetByteCount(keep + "_" + hash + "_" + suffix) > MaxBytes && keep.Length > 0)
+        var tail = suffix;
+        while (Encoding.UTF8.GetByteCount(keep + "_" + hash + "_" + tail) > MaxBytes && keep.Length > 0)
         {
-            keep = keep[..^1];
+            keep = keep[..^(char.IsLowSurrogate(keep[^1]) && keep.Length > 1 ? 2 : 1)];
         }
 
-        return keep + "_" + hash + "_" + suffix;
+        while (Encoding.UTF8.GetByteCount(keep + "_" + hash + "_" + tail) > MaxBytes && tail.Length > 0)
+        {
+            tail = tail[(char.IsHighSurrogate(tail[0]) && tail.Length > 1 ? 2 : 1)..];
+        }
+
+        return keep + "_" + hash + "_" + tail;
     }
 }
