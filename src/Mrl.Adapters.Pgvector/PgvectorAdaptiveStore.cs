@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mrl.Adapters.Caching;
 using Mrl.Adapters.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
@@ -24,6 +25,12 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     private readonly PgvectorStoreOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private readonly IFullVectorCache<TKey>? _cache;
+
+    // How often recent candidates were in the cache (exponential moving average). Below one half, pass 1 fetches the
+    // full vectors itself and fills the cache: one round trip, as without a cache, instead of pass 1 plus a fetch of misses.
+    private double _recentHitRate;
+    private readonly PgvectorRetry _retry;
     private readonly StoreTelemetry _telemetry;
     private PgvectorTable? _table;
 
@@ -56,11 +63,34 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         Layout = layout;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+        _retry = new PgvectorRetry(options.ResiliencePipeline ?? PgvectorResilience.CreateRetryPipeline(options.MaxRetries, options.RetryDelay, _logger), dataSource);
         _telemetry = new StoreTelemetry(SystemName, options.Table, layout, ActivityKind.Client);
     }
 
     /// <inheritdoc />
     public EmbeddingLayout Layout { get; }
+
+    /// <summary>
+    /// Full vectors kept in process, keyed by record key and row version (<c>xmin</c>). With a cache, pass 1 returns keys,
+    /// versions and payloads only; cached vectors at the current version are reranked without a fetch, and misses and
+    /// stale entries are fetched in one batched query. Null (the default) fetches every candidate's full vector.
+    /// </summary>
+    /// <exception cref="ArgumentException">The cache holds vectors of another length than the layout's full dimensions.</exception>
+    public IFullVectorCache<TKey>? FullVectorCache
+    {
+        get => _cache;
+        init
+        {
+            if (value is not null && value.Dimensions != Layout.FullDimensions)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
+            }
+
+            _cache = value;
+            _recentHitRate = value is not null && value.Statistics.Count > 0 ? 1 : 0;
+        }
+    }
 
     /// <summary>The data source the store queries through.</summary>
     public NpgsqlDataSource DataSource => _dataSource;
@@ -91,30 +121,25 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     public Task<IReadOnlyList<IndexBuild>> CreateIndexesAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new PgvectorMigrator(_dataSource, Layout, _options).BuildIndexesAsync(migration, progress, cancellationToken);
 
-    private async Task UpsertCoreAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
+    private async Task UpsertWithRetriesAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
     {
         VectorRecordValidator.Validate(Layout, records);
-        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var table = await _retry.ExecuteAsync("inspect", ct => GetTableAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
         CheckPayloadFields(records);
+        PgvectorValueRules.CheckRecords(table, records);
 
         for (var start = 0; start < records.Count; start += _options.UpsertBatchSize)
         {
             var count = Math.Min(_options.UpsertBatchSize, records.Count - start);
             var batch = records is VectorRecord<TKey>[] array ? new ArraySegment<VectorRecord<TKey>>(array, start, count) : records.Skip(start).Take(count).ToArray();
-            if (_options.CopyThreshold > 0 && count >= _options.CopyThreshold)
-            {
-                await UpsertWithCopyAsync(table, batch, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await UpsertWithStatementsAsync(table, batch, cancellationToken).ConfigureAwait(false);
-            }
+            var copy = _options.CopyThreshold > 0 && count >= _options.CopyThreshold;
+            await _retry.ExecuteAsync("upsert", ct => copy ? UpsertWithCopyAsync(table, batch, ct) : UpsertWithStatementsAsync(table, batch, ct), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
-    private async Task<int> DeleteCoreAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken)
+    private async Task<int> DeleteOnceAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
         {
             return 0;
@@ -127,9 +152,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<VectorRecord<TKey>?> GetCoreAsync(TKey key, CancellationToken cancellationToken)
+    private async Task<VectorRecord<TKey>?> GetOnceAsync(TKey key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand(table.Get);
         command.CommandTimeout = _options.CommandTimeoutSeconds;
@@ -144,7 +168,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2));
     }
 
-    private async Task<long> CountCoreAsync(Filter? filter, CancellationToken cancellationToken)
+    private async Task<long> CountOnceAsync(Filter? filter, CancellationToken cancellationToken)
     {
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         var parameters = new List<NpgsqlParameter>();
@@ -154,9 +178,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    private async Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
+    private async Task<SearchResult<TKey>> SearchOnceAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
         if (options.FullDimensionBaseline)
         {
             return await SearchFullDimensionsAsync(query, options, cancellationToken).ConfigureAwait(false);
@@ -175,6 +198,11 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     {
         ArgumentNullException.ThrowIfNull(request);
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        if (_cache is not null && request.IncludeFullVectors)
+        {
+            return await FetchCandidatesThroughCacheAsync(table, _cache, request, cancellationToken).ConfigureAwait(false);
+        }
+
         var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
         var sql = table.Pass1(request.Filter, request.IncludeFullVectors, parameters);
 
@@ -203,6 +231,59 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return new CandidateBatch<TKey>(candidates, bytes);
     }
 
+    /// <summary>
+    /// Streams every full vector into <see cref="FullVectorCache"/> with binary COPY, reporting the rows read so far.
+    /// A cache smaller than the table keeps what its budget allows.
+    /// </summary>
+    /// <returns>The rows read.</returns>
+    /// <exception cref="InvalidOperationException">The store has no cache.</exception>
+    public async Task<long> WarmAsync(IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var cache = _cache ?? throw new InvalidOperationException("This store has no FullVectorCache to warm.");
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var export = await connection.BeginBinaryExportAsync(table.CopyFullVectorsOut, cancellationToken).ConfigureAwait(false);
+        var buffer = new float[Layout.FullDimensions];
+        long rows = 0;
+        while (await export.StartRowAsync(cancellationToken).ConfigureAwait(false) >= 0)
+        {
+            var key = await export.ReadAsync<TKey>(cancellationToken).ConfigureAwait(false);
+            var version = await export.ReadAsync<long>(cancellationToken).ConfigureAwait(false);
+            if (table.FullType == VectorType.HalfVec)
+            {
+                var half = await export.ReadAsync<HalfVector>(cancellationToken).ConfigureAwait(false);
+                TensorPrimitives.ConvertToSingle(half.Memory.Span, buffer);
+                cache.Put(key, version, buffer);
+            }
+            else
+            {
+                var vector = await export.ReadAsync<Vector>(cancellationToken).ConfigureAwait(false);
+                cache.Put(key, version, vector.Memory.Span);
+            }
+
+            if (++rows % 10_000 == 0)
+            {
+                progress?.Report(rows);
+            }
+        }
+
+        progress?.Report(rows);
+        Volatile.Write(ref _recentHitRate, 1);
+        return rows;
+    }
+
+    /// <summary>
+    /// A string that changes when the table is re-created, truncated or rewritten (database, OID and relfilenode): the
+    /// identity a <see cref="MemoryMappedFullVectorCache{TKey}"/> file is checked against when it is opened again.
+    /// </summary>
+    public async Task<string> GetTableIdentityAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(PgvectorTable.TableIdentity);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
+        return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new SchemaMismatchException($"Table {SqlIdentifier.Qualified(_options.Schema, _options.Table)} does not exist.");
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -210,6 +291,125 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Pass 1 without full vectors; the cache serves what it holds at the row's current version, and everything else is
+    // fetched in one query. A row deleted since pass 1 is not found by that query and drops out; a row updated since is
+    // reranked with its newer vector. An older vector than pass 1 saw is never used.
+    private async Task<CandidateBatch<TKey>> FetchCandidatesThroughCacheAsync(
+        PgvectorTable table, IFullVectorCache<TKey> cache, CandidateRequest request, CancellationToken cancellationToken)
+    {
+        var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
+        var fetchThrough = Volatile.Read(ref _recentHitRate) < 0.5;
+        var sql = fetchThrough ? table.Pass1WithVersionsAndVectors(request.Filter, parameters) : table.Pass1WithVersions(request.Filter, parameters);
+        var d = Layout.FullDimensions;
+        var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(request.Count);
+        var fetched = fetchThrough ? new float[request.Count * d] : null;
+        var wouldHit = 0;
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder: false, sql, parameters))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var row = (reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), reader.GetInt64(2), ReadPayload(reader, 3));
+                if (fetched is not null)
+                {
+                    wouldHit += cache.Contains(row.Item1, row.Item3) ? 1 : 0;
+                    var slice = fetched.AsMemory(found.Count * d, d);
+                    var full = ReadFull(reader, 4, table.FullType, slice);
+                    cache.Put(row.Item1, row.Item3, full.Span);
+                    if (!full.Equals(slice))
+                    {
+                        full.CopyTo(slice);
+                    }
+                }
+
+                found.Add(row);
+            }
+        }
+
+        if (fetched is not null)
+        {
+            UpdateHitRate(wouldHit, found.Count);
+            var direct = found.Select((f, i) => new Candidate<TKey>(f.Key, f.Score, fetched.AsMemory(i * d, d), f.Payload)).ToArray();
+            return new CandidateBatch<TKey>(direct, (long)found.Count * d * (table.FullType == VectorType.HalfVec ? 2 : 4))
+            {
+                Cache = new CacheDiagnostics(0, found.Count, 0, TimeSpan.Zero, cache.Statistics.BytesHeld),
+            };
+        }
+
+        var vectors = new float[found.Count * d];
+        var toFetch = new Dictionary<TKey, int>();
+        int hits = 0, misses = 0, stale = 0;
+        for (var i = 0; i < found.Count; i++)
+        {
+            switch (cache.TryGet(found[i].Key, found[i].Version, vectors.AsSpan(i * d, d)))
+            {
+                case CacheLookup.Hit:
+                    hits++;
+                    continue;
+                case CacheLookup.Stale:
+                    stale++;
+                    break;
+                default:
+                    misses++;
+                    break;
+            }
+
+            toFetch[found[i].Key] = i;
+        }
+
+        var fetchStart = Stopwatch.GetTimestamp();
+        var present = new bool[found.Count];
+        long bytes = 0;
+        if (toFetch.Count > 0)
+        {
+            await using var command = _dataSource.CreateCommand(table.FullVectorsByKey);
+            command.CommandTimeout = _options.CommandTimeoutSeconds;
+            command.Parameters.Add(new NpgsqlParameter<TKey[]> { TypedValue = toFetch.Keys.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var key = reader.GetFieldValue<TKey>(0);
+                var i = toFetch[key];
+                var slice = vectors.AsMemory(i * d, d);
+                var full = ReadFull(reader, 2, table.FullType, slice);
+                if (!full.Equals(slice))
+                {
+                    full.CopyTo(slice);
+                }
+
+                cache.Put(key, reader.GetInt64(1), slice.Span);
+                present[i] = true;
+                bytes += (long)d * (table.FullType == VectorType.HalfVec ? 2 : 4);
+            }
+        }
+
+        var fetchTime = toFetch.Count > 0 ? Stopwatch.GetElapsedTime(fetchStart) : TimeSpan.Zero;
+        UpdateHitRate(hits, found.Count);
+        var candidates = new List<Candidate<TKey>>(found.Count);
+        for (var i = 0; i < found.Count; i++)
+        {
+            if (present[i] || !toFetch.ContainsKey(found[i].Key))
+            {
+                candidates.Add(new Candidate<TKey>(found[i].Key, found[i].Score, vectors.AsMemory(i * d, d), found[i].Payload));
+            }
+        }
+
+        return new CandidateBatch<TKey>(candidates, bytes)
+        {
+            Cache = new CacheDiagnostics(hits, misses, stale, fetchTime, cache.Statistics.BytesHeld),
+        };
+    }
+
+    private void UpdateHitRate(int hits, int candidates)
+    {
+        if (candidates > 0)
+        {
+            Volatile.Write(ref _recentHitRate, (0.8 * Volatile.Read(ref _recentHitRate)) + (0.2 * hits / candidates));
         }
     }
 
@@ -286,17 +486,16 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         var batch = new NpgsqlBatch(connection) { Timeout = _options.CommandTimeoutSeconds };
         batch.BatchCommands.Add(Setting("hnsw.ef_search", ef.ToString(CultureInfo.InvariantCulture)));
 
-        // A filter, or more candidates than ef_search can return, needs the index scan to keep going past ef_search rows.
-        if (filtered || count > ef)
+        // The index scan must be able to keep going past ef_search rows: for a filter, for more candidates than ef_search can
+        // return, and for index entries of rows updated or deleted since the last vacuum, each of which takes one of the
+        // ef_search slots and is then dropped (an update-heavy table otherwise returns far fewer than k rows).
+        if (table.SupportsIterativeScan)
         {
-            if (table.SupportsIterativeScan)
-            {
-                batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
-            }
-            else
-            {
-                LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
-            }
+            batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
+        }
+        else if (filtered || count > ef)
+        {
+            LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
         }
 
         var query = new NpgsqlBatchCommand(sql);
@@ -556,9 +755,17 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table.PrefixType, prefix);
 
-    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector) => type == VectorType.HalfVec
-        ? new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" }
-        : new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+    // Records are checked before they get here; a query is checked here, as it is about to be sent.
+    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector)
+    {
+        if (type != VectorType.HalfVec)
+        {
+            return new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+        }
+
+        PgvectorValueRules.CheckHalf(vector.Span, "the query");
+        return new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" };
+    }
 
     private static HalfVector ToHalfVector(ReadOnlyMemory<float> vector)
     {

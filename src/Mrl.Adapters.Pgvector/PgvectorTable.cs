@@ -101,6 +101,26 @@ internal sealed class PgvectorTable
                $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
     }
 
+    /// <summary>Pass 1 for a store with a full-vector cache: keys, distances, row versions (xmin) and payloads, no full vectors.</summary>
+    public string Pass1WithVersions(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
+        $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, xmin::text::bigint, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
+        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+
+    /// <summary>Pass 1 that fills a cold cache: keys, distances, row versions, full vectors and payloads, in one query.</summary>
+    public string Pass1WithVersionsAndVectors(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
+        $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, xmin::text::bigint, {_payloadSelect}, {_vector} FROM {_table}{Where(filter, parameters)} " +
+        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+
+    /// <summary>The full vectors and row versions of the keys in <c>$1</c>: the cache's misses, in one round trip.</summary>
+    public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table} WHERE {_key} = ANY($1)";
+
+    /// <summary>Every key, row version and full vector, streamed out in binary.</summary>
+    public string CopyFullVectorsOut => $"COPY (SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table}) TO STDOUT (FORMAT BINARY)";
+
+    /// <summary>What the table is, physically: a TRUNCATE, VACUUM FULL or re-creation changes it.</summary>
+    public const string TableIdentity =
+        "SELECT current_database() || ':' || c.oid::text || ':' || c.relfilenode::text FROM pg_class c WHERE c.oid = to_regclass($1)";
+
     /// <summary>Two-pass in SQL: <c>$1</c> prefix query, <c>$2</c> candidates, <c>$3</c> full query, <c>$4</c> k; filter parameters follow.</summary>
     public string TwoPassInDatabase(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
         $"SELECT candidates.k, candidates.v {Operator} $3 AS distance, NULL, candidates.p FROM (" +

@@ -15,6 +15,9 @@ public sealed record SearchDiagnostics
     /// <summary>Bytes of vector data pass 1 moved to this process (full vectors for the rerank); 0 when the store cannot tell.</summary>
     public long BytesFetched { get; init; }
 
+    /// <summary>How the full-vector cache served the search; null without a cache.</summary>
+    public CacheDiagnostics? Cache { get; init; }
+
     /// <summary>The strategy that ran, e.g. <c>two-pass</c>, <c>prefix</c>, <c>two-pass-db</c> or <c>full</c>.</summary>
     public string Strategy { get; init; } = "";
 }

@@ -82,7 +82,8 @@ public static class TwoPassRetriever
             Pass1Time = pass1,
             Pass2Time = pass2,
             BytesFetched = batch.BytesFetched,
-            Strategy = "two-pass",
+            Cache = batch.Cache,
+            Strategy = batch.Cache is null ? "two-pass" : "two-pass-cached",
         });
     }
 

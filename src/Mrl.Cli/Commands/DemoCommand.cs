@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Mrl.Adapters;
+using Mrl.Adapters.Caching;
 using Mrl.Adapters.InMemory;
 using Mrl.Adapters.Pgvector;
 using Mrl.Adapters.Synthetic;
@@ -23,11 +24,12 @@ internal static class DemoCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 42 };
         var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string: run on PostgreSQL + pgvector instead of in memory." };
         var efSearch = new Option<int?>("--ef-search") { Description = "hnsw.ef_search for the postgres store (raised to the candidate count)." };
+        var cache = new Option<bool>("--cache") { Description = "With --postgres: also measure two-pass with an in-memory full-vector cache, cold and warm." };
         var trace = TraceRecorder.CreateOption();
 
         var command = new Command("demo", "Generate MRL-like vectors, load them into a store and compare full, prefix-only and two-pass search.")
         {
-            count, dims, prefix, queries, k, oversampling, difficulty, seed, postgres, efSearch, trace,
+            count, dims, prefix, queries, k, oversampling, difficulty, seed, postgres, efSearch, cache, trace,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -43,8 +45,20 @@ internal static class DemoCommand
                     $"mrl_demo_{parse.GetValue(count)}_{layout.FullDimensions}_{layout.PrefixDimensions}_{parse.GetValue(seed)}_{(int)(parse.GetValue(difficulty) * 100)}");
                 var options = new PgvectorStoreOptions { ConnectionString = connectionString, Table = table, CreateFullDimensionIndex = true, DeferIndexes = true };
                 await using var store = new PgvectorAdaptiveStore<long>(layout, options);
+                var strategies = StandardStrategies(store, search);
+                await using var cached = new PgvectorAdaptiveStore<long>(store.DataSource, layout, options)
+                {
+                    FullVectorCache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(
+                        layout.FullDimensions, (long)parse.GetValue(count) * ((layout.FullDimensions * 4) + 64))),
+                };
+                if (parse.GetValue(cache))
+                {
+                    strategies.Add(new("two-pass-cached cold", cached, search, Cold: true));
+                    strategies.Add(new("two-pass-cached warm", cached, search, Prepare: async () => await cached.WarmAsync(cancellationToken: cancellationToken)));
+                }
+
                 IReadOnlyList<IndexBuild> builds = [];
-                var rows = await RunAsync(runner, store, layout, search, parse.GetValue(count), cancellationToken,
+                var rows = await RunAsync(runner, store, layout, strategies, parse.GetValue(count), cancellationToken,
                     async () => builds = await store.CreateIndexesAsync(new PgvectorMigrationOptions { MaintenanceWorkMem = "1GB" }, cancellationToken: cancellationToken));
                 Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), $"postgres ({table})");
                 foreach (var build in builds)
@@ -56,7 +70,7 @@ internal static class DemoCommand
             else
             {
                 using var store = new InMemoryAdaptiveStore<long>(layout);
-                var rows = await RunAsync(runner, store, layout, search, parse.GetValue(count), cancellationToken);
+                var rows = await RunAsync(runner, store, layout, StandardStrategies(store, search), parse.GetValue(count), cancellationToken);
                 Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), "in-memory");
             }
 
@@ -66,8 +80,25 @@ internal static class DemoCommand
         return command;
     }
 
+    /// <summary>One row of the demo's table: a store and the options it is searched with.</summary>
+    /// <param name="Name">The strategy's name in the table.</param>
+    /// <param name="Store">The store to search.</param>
+    /// <param name="Options">The search options.</param>
+    /// <param name="Cold">Measure without warm-up queries (a cold cache stays cold).</param>
+    /// <param name="Prepare">Work before the measurement, e.g. warming a cache.</param>
+    internal sealed record Strategy(string Name, IAdaptiveStore<long> Store, SearchOptions Options, bool Cold = false, Func<Task>? Prepare = null);
+
+    internal static List<Strategy> StandardStrategies(IAdaptiveStore<long> store, SearchOptions search) =>
+    [
+        new("full", store, search with { FullDimensionBaseline = true }),
+        new("prefix", store, search with { Rerank = Rerank.None }),
+        new("two-pass", store, search with { Oversampling = Math.Max(1, search.Oversampling / 4) }),
+        new("two-pass", store, search),
+        new("two-pass-db", store, search with { Rerank = Rerank.InDatabase }),
+    ];
+
     internal static async Task<List<Evaluation>> RunAsync(
-        DemoRunner runner, IAdaptiveStore<long> store, EmbeddingLayout layout, SearchOptions search, int count, CancellationToken cancellationToken,
+        DemoRunner runner, IAdaptiveStore<long> store, EmbeddingLayout layout, IReadOnlyList<Strategy> strategies, int count, CancellationToken cancellationToken,
         Func<Task>? afterLoad = null)
     {
         var rows = new List<Evaluation>();
@@ -92,23 +123,21 @@ internal static class DemoCommand
                     build.Increment(1);
                 }
 
-                var searching = context.AddTask("Searching", maxValue: 5);
-                List<(string Name, SearchOptions Options)> strategies =
-                [
-                    ("full", search with { FullDimensionBaseline = true }),
-                    ("prefix", search with { Rerank = Rerank.None }),
-                    ("two-pass", search with { Oversampling = Math.Max(1, search.Oversampling / 4) }),
-                    ("two-pass", search),
-                    ("two-pass-db", search with { Rerank = Rerank.InDatabase }),
-                ];
-                foreach (var (_, options) in strategies)
+                var searching = context.AddTask("Searching", maxValue: strategies.Count);
+                foreach (var strategy in strategies.Where(s => !s.Cold && s.Prepare is null))
                 {
-                    await runner.WarmUpAsync(store, options, cancellationToken);
+                    await runner.WarmUpAsync(strategy.Store, strategy.Options, cancellationToken);
                 }
 
-                foreach (var (name, options) in strategies)
+                foreach (var strategy in strategies)
                 {
-                    rows.Add(await runner.EvaluateAsync(store, name, options, cancellationToken));
+                    if (strategy.Prepare is not null)
+                    {
+                        await strategy.Prepare();
+                        await runner.WarmUpAsync(strategy.Store, strategy.Options, cancellationToken);
+                    }
+
+                    rows.Add(await runner.EvaluateAsync(strategy.Store, strategy.Name, strategy.Options, cancellationToken));
                     searching.Increment(1);
                 }
             });

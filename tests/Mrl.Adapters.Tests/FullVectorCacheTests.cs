@@ -1,0 +1,160 @@
+using Mrl.Adapters.Caching;
+using Mrl.Adapters.Synthetic;
+
+namespace Mrl.Adapters.Tests;
+
+public sealed class FullVectorCacheTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("mrl-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static float[] Vectors(int count, int dimensions) =>
+        new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dimensions, Seed = 9 }).Generate(count);
+
+    public static TheoryData<string, CacheStorage> Caches => new()
+    {
+        { "memory", CacheStorage.FullPrecision },
+        { "memory", CacheStorage.HalfPrecision },
+        { "mapped", CacheStorage.FullPrecision },
+        { "mapped", CacheStorage.HalfPrecision },
+    };
+
+    private IFullVectorCache<long> Create(string kind, FullVectorCacheOptions options) => kind == "memory"
+        ? new InMemoryFullVectorCache<long>(options)
+        : new MemoryMappedFullVectorCache<long>(Path.Combine(_directory, Guid.NewGuid() + ".cache"), options, "table-1");
+
+    [Theory]
+    [MemberData(nameof(Caches))]
+    public void Hit_miss_and_stale_are_told_apart_and_a_stale_vector_is_never_served(string kind, CacheStorage storage)
+    {
+        var cache = Create(kind, new FullVectorCacheOptions(32, 1 << 20, storage));
+        var data = Vectors(2, 32);
+        var buffer = new float[32];
+        var tolerance = storage == CacheStorage.HalfPrecision ? 2e-3f : 0f;
+
+        Assert.Equal(CacheLookup.Miss, cache.TryGet(7, 1, buffer));
+        cache.Put(7, 1, data.AsSpan(0, 32));
+        Assert.Equal(CacheLookup.Hit, cache.TryGet(7, 1, buffer));
+        Assert.All(buffer.Zip(data.AsSpan(0, 32).ToArray()), p => Assert.True(Math.Abs(p.First - p.Second) <= tolerance));
+
+        Array.Clear(buffer);
+        Assert.Equal(CacheLookup.Stale, cache.TryGet(7, 2, buffer));
+        Assert.All(buffer, v => Assert.Equal(0f, v));
+
+        cache.Put(7, 2, data.AsSpan(32, 32));
+        Assert.Equal(CacheLookup.Stale, cache.TryGet(7, 1, buffer));
+        Assert.Equal(CacheLookup.Hit, cache.TryGet(7, 2, buffer));
+        Assert.True(Math.Abs(buffer[0] - data[32]) <= tolerance);
+        Assert.Equal(new FullVectorCacheStatistics(2, 1, 2, 0, 1, cache.Statistics.BytesHeld), cache.Statistics);
+        (cache as IDisposable)?.Dispose();
+    }
+
+    [Theory]
+    [MemberData(nameof(Caches))]
+    public void Budget_holds_under_churn_and_recently_used_entries_survive(string kind, CacheStorage storage)
+    {
+        var options = new FullVectorCacheOptions(64, 200 * (64 * 4 + 48), storage);
+        var cache = Create(kind, options);
+        var data = Vectors(1, 64);
+        var buffer = new float[64];
+        for (var key = 0L; key < 5_000; key++)
+        {
+            cache.Put(key, key, data);
+            cache.TryGet(3, 3, buffer);
+        }
+
+        var statistics = cache.Statistics;
+        Assert.True(statistics.Count <= options.Capacity + 16, $"{statistics.Count} entries, capacity {options.Capacity}");
+        Assert.True(statistics.Evictions >= 5_000 - options.Capacity - 16);
+        if (kind == "memory")
+        {
+            Assert.True(statistics.BytesHeld <= options.ByteBudget * 1.1 + (256L * 64 * 4), $"{statistics.BytesHeld} bytes held, budget {options.ByteBudget}");
+        }
+
+        Assert.Equal(CacheLookup.Hit, cache.TryGet(3, 3, buffer));
+        Assert.Equal(CacheLookup.Hit, cache.TryGet(4_999, 4_999, buffer));
+        (cache as IDisposable)?.Dispose();
+    }
+
+    [Fact]
+    public void A_hit_allocates_nothing()
+    {
+        var cache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(768, 1 << 24, CacheStorage.HalfPrecision));
+        var data = Vectors(1, 768);
+        cache.Put(1, 1, data);
+        var buffer = new float[768];
+        cache.TryGet(1, 1, buffer);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            cache.TryGet(1, 1, buffer);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Half_precision_memory_stays_within_ten_percent_of_n_times_d_times_two()
+    {
+        const int n = 20_000;
+        const int d = 768;
+        var data = Vectors(1, d);
+        GC.Collect();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var cache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(d, 1L << 32, CacheStorage.HalfPrecision));
+        for (var key = 0L; key < n; key++)
+        {
+            cache.Put(key, 1, data);
+        }
+
+        var used = GC.GetTotalMemory(forceFullCollection: true) - before;
+        GC.KeepAlive(cache);
+        Assert.True(used <= n * d * 2 * 1.1, $"{used} bytes for {n} x {d} half-precision values ({n * d * 2} bytes of values)");
+    }
+
+    [Fact]
+    public void Mapped_cache_survives_a_reopen_and_starts_empty_for_another_table()
+    {
+        var path = Path.Combine(_directory, "reopen.cache");
+        var options = new FullVectorCacheOptions(16, 1 << 20);
+        var data = Vectors(100, 16);
+        using (var cache = new MemoryMappedFullVectorCache<string>(path, options, "db:1:100"))
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                cache.Put($"doc-{i}", i, data.AsSpan(i * 16, 16));
+            }
+        }
+
+        var buffer = new float[16];
+        using (var reopened = new MemoryMappedFullVectorCache<string>(path, options, "db:1:100"))
+        {
+            Assert.False(reopened.WasReset);
+            Assert.Equal(100, reopened.LoadedEntries);
+            Assert.Equal(CacheLookup.Hit, reopened.TryGet("doc-42", 42, buffer));
+            Assert.Equal(data.AsSpan(42 * 16, 16).ToArray(), buffer);
+            Assert.Equal(CacheLookup.Stale, reopened.TryGet("doc-42", 43, buffer));
+        }
+
+        using var otherTable = new MemoryMappedFullVectorCache<string>(path, options, "db:1:101");
+        Assert.True(otherTable.WasReset);
+        Assert.Equal(CacheLookup.Miss, otherTable.TryGet("doc-42", 42, buffer));
+    }
+
+    [Fact]
+    public void Mapped_cache_left_open_by_a_crash_is_discarded()
+    {
+        var path = Path.Combine(_directory, "crash.cache");
+        var options = new FullVectorCacheOptions(8, 1 << 16);
+        var cache = new MemoryMappedFullVectorCache<long>(path, options, "t");
+        cache.Put(1, 1, new float[] { 1, 2, 3, 4, 5, 6, 7, 8 });
+        File.Copy(path, path + ".copy");
+        cache.Dispose();
+
+        using var fromCrash = new MemoryMappedFullVectorCache<long>(path + ".copy", options, "t");
+        Assert.True(fromCrash.WasReset);
+        Assert.Equal(0, fromCrash.Statistics.Count);
+    }
+}
