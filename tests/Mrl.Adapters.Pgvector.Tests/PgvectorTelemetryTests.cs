@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mrl.Adapters.Caching;
 using Mrl.Adapters.Synthetic;
 using Mrl.Adapters.Testing;
 
@@ -52,6 +53,33 @@ public sealed class PgvectorTelemetryTests(PostgresFixture postgres) : IDisposab
         Assert.Contains("delete " + options.Table, names);
         Assert.Equal([50.0], _capture.MeasurementsOf("mrl.records.written", "db.collection.name", options.Table).Select(m => m.Value));
         Assert.Single(_capture.MeasurementsOf("mrl.search.bytes_fetched", "db.collection.name", options.Table), m => m.Value == 15 * 32 * 4);
+    }
+
+    [SkippableFact]
+    public async Task A_search_through_a_warm_cache_reports_its_hits_and_no_bytes_fetched()
+    {
+        postgres.RequireServer();
+        var layout = new EmbeddingLayout(32, 8);
+        var options = new PgvectorStoreOptions { Table = postgres.NewTableName("otelcache") };
+        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = 32, Seed = 4 }).Generate(100);
+        await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, layout, options)
+        {
+            FullVectorCache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(32, 1 << 20)),
+        };
+        await store.EnsureSchemaAsync();
+        await store.UpsertAsync(Enumerable.Range(0, 100).Select(i => new VectorRecord<long>(i, data.AsMemory(i * 32, 32))).ToArray());
+        await store.WarmAsync();
+        Activity root;
+        using (root = _capture.StartRoot())
+        {
+            await store.SearchAsync(data.AsMemory(0, 32), new SearchOptions { K = 5, Oversampling = 4 });
+        }
+
+        var search = Assert.Single(_capture.SpansOf(root), s => s.OperationName == "search " + options.Table);
+        Assert.Equal(20, search.GetTagItem("mrl.cache.hits"));
+        Assert.Equal(0, search.GetTagItem("mrl.cache.misses"));
+        Assert.Equal(0L, search.GetTagItem("mrl.bytes_fetched"));
+        Assert.Equal("two-pass-cached", search.GetTagItem("mrl.strategy"));
     }
 
     [SkippableFact]

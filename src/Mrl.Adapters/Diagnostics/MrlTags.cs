@@ -23,4 +23,7 @@ internal static class MrlTags
     public const string BytesFetched = "mrl.bytes_fetched";
     public const string RecordCount = "mrl.records";
     public const string MigrationStep = "mrl.migration.step";
+    public const string CacheHits = "mrl.cache.hits";
+    public const string CacheMisses = "mrl.cache.misses";
+    public const string CacheStale = "mrl.cache.stale";
 }

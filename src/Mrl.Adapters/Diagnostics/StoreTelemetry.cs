@@ -82,6 +82,12 @@ internal sealed class StoreTelemetry
             activity.SetTag(MrlTags.CandidatesFetched, diagnostics.CandidatesFetched);
             activity.SetTag(MrlTags.BytesFetched, diagnostics.BytesFetched);
             activity.SetTag(MrlTags.DbReturnedRows, result.Hits.Count);
+            if (diagnostics.Cache is { } cache)
+            {
+                activity.SetTag(MrlTags.CacheHits, cache.Hits);
+                activity.SetTag(MrlTags.CacheMisses, cache.Misses);
+                activity.SetTag(MrlTags.CacheStale, cache.Stale);
+            }
         }
 
         var tags = Tags(StoreOperations.Search);
