@@ -45,16 +45,26 @@ internal static class Tuner
                 return row;
             }
 
-            // Climbs ef_search until the target is met; says whether it was met at the lowest setting, past which more oversampling only costs.
+            // Climbs ef_search until the target is met, or until recall stops rising (then the candidates, not the graph search,
+            // limit it). Says whether the target was met at the lowest setting, past which more oversampling only costs.
             async Task<bool> ClimbEfSearchAsync(string strategy, int? p, int oversampling)
             {
                 var efs = EfSettings(backend.Features, settings.EfSearch, settings.K * oversampling);
+                var previous = double.NegativeInfinity;
                 for (var i = 0; i < efs.Count; i++)
                 {
-                    if ((await MeasureAsync(new BenchConfiguration(strategy, p, oversampling, efs[i]))).Result.Recall >= settings.TargetRecall)
+                    var recall = (await MeasureAsync(new BenchConfiguration(strategy, p, oversampling, efs[i]))).Result.Recall;
+                    if (recall >= settings.TargetRecall)
                     {
                         return i == 0;
                     }
+
+                    if (recall < previous + 0.001)
+                    {
+                        break;
+                    }
+
+                    previous = recall;
                 }
 
                 return false;

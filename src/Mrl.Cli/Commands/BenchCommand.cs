@@ -54,6 +54,11 @@ internal static class BenchCommand
                 }
             }
 
+            if (parse.GetValue(output) is not null && !RecallQpsPlot.HasFonts)
+            {
+                notes.Add("No font was found (e.g. Debian's fonts-dejavu-core): the plot has no text.");
+            }
+
             run = run with { Notes = [.. notes, .. run.Notes] };
             BenchReport.Print(run);
             if (parse.GetValue(output) is { } folder)
