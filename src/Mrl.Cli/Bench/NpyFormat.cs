@@ -13,7 +13,8 @@ namespace Mrl.Cli.Bench;
 /// </summary>
 internal static partial class NpyFormat
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    // 0x93 then "NUMPY": a u8 literal would encode U+0093 as two bytes.
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static VectorMatrix<float> ReadFloat32(string path, int? maxRows = null)
     {
