@@ -16,7 +16,7 @@ internal sealed class BenchOptions
     /// stays below recall@10 0.99 (docs/benchmarks.md, "Calibration"): on easier data every method scores 1.0 and the
     /// comparison says nothing.
     /// </summary>
-    public const double DefaultDifficulty = 1.0;
+    public const double DefaultDifficulty = 2.0;
 
     public Option<int> Count { get; } = new("--count") { Description = "Synthetic base vectors (with --base: read at most this many).", DefaultValueFactory = _ => 200_000 };
 
