@@ -71,6 +71,13 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         var first = prefixDims[0];
         var maintenance = new PgvectorMaintenance(_dataSource, StoreOptions(first));
 
+        // The table is dropped and re-created: never one that this command did not name itself.
+        if (!_table.StartsWith("mrl_bench", StringComparison.Ordinal) && await maintenance.TableExistsAsync(cancellationToken))
+        {
+            throw new InvalidOperationException(
+                $"Table {_schema}.{_table} exists. mrl bench drops and re-creates its table, so it only replaces tables named mrl_bench*; choose another --table.");
+        }
+
         var setup = progress.AddTask("Creating the postgres table", maxValue: prefixDims.Count + 1);
         await maintenance.DropTableAsync(cancellationToken);
         await using (var creator = new PgvectorAdaptiveStore<long>(_dataSource, Layout(first), StoreOptions(first)))
@@ -147,6 +154,9 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         {
             case BenchStrategy.TwoPassCachedCold:
                 var cold = new PgvectorAdaptiveStore<long>(_dataSource, Layout(p), SearchOptions(p)) { FullVectorCache = NewCache() };
+
+                // The catalog checks of a new store's first search are not part of a cold cache's cost.
+                await cold.EnsureSchemaAsync(cancellationToken);
                 return new StoreLease(cold, cold.DisposeAsync);
             case BenchStrategy.TwoPassCachedWarm:
                 if (_warmCache is null)
