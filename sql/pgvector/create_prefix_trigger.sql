@@ -29,14 +29,17 @@ BEGIN
         RAISE EXCEPTION 'normalize_fn must be l2_normalize or empty, not %', normalize_fn;
     END IF;
 
+    -- The body goes in as a quoted literal (%L), not between dollar quotes: a column name containing the dollar tag
+    -- would otherwise end the body early and splice the rest of the name into the statement.
     EXECUTE format(
-        $fn$CREATE OR REPLACE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql AS $body$
+        'CREATE OR REPLACE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql AS %L',
+        schema_name, function_name,
+        format($body$
 BEGIN
     NEW.%I := CAST(%s(subvector(NEW.%I, 1, %s)) AS %s(%s));
     RETURN NEW;
 END
-$body$$fn$,
-        schema_name, function_name, prefix_column, normalize_fn, vector_column, prefix_dims, prefix_type, prefix_dims);
+$body$, prefix_column, normalize_fn, vector_column, prefix_dims, prefix_type, prefix_dims));
 
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE OF %I ON %I.%I FOR EACH ROW EXECUTE FUNCTION %I.%I()',

@@ -29,6 +29,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     // How often recent candidates were in the cache (exponential moving average). Below one half, pass 1 fetches the
     // full vectors itself and fills the cache: one round trip, as without a cache, instead of pass 1 plus a fetch of misses.
     private double _recentHitRate;
+    private readonly PgvectorRetry _retry;
     private PgvectorTable? _table;
 
     /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
@@ -60,6 +61,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         Layout = layout;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+        _retry = new PgvectorRetry(options.ResiliencePipeline ?? PgvectorResilience.CreateRetryPipeline(options.MaxRetries, options.RetryDelay, _logger), dataSource);
     }
 
     /// <inheritdoc />
@@ -117,31 +119,30 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         new PgvectorMigrator(_dataSource, Layout, _options).BuildIndexesAsync(migration, progress, cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Each batch of <see cref="PgvectorStoreOptions.UpsertBatchSize"/> records is one transaction, retried on its own after a
+    /// transient error; when the call fails, the batches before the failing one are written and the rest are not.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A record is invalid for the layout, or holds what PostgreSQL cannot store (a NUL character, a lone surrogate, a value out of halfvec's range); nothing is written.</exception>
     public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
     {
         VectorRecordValidator.Validate(Layout, records);
-        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var table = await _retry.ExecuteAsync("inspect", ct => GetTableAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
         CheckPayloadFields(records);
+        PgvectorValueRules.CheckRecords(table, records);
 
         for (var start = 0; start < records.Count; start += _options.UpsertBatchSize)
         {
             var count = Math.Min(_options.UpsertBatchSize, records.Count - start);
             var batch = records is VectorRecord<TKey>[] array ? new ArraySegment<VectorRecord<TKey>>(array, start, count) : records.Skip(start).Take(count).ToArray();
-            if (_options.CopyThreshold > 0 && count >= _options.CopyThreshold)
-            {
-                await UpsertWithCopyAsync(table, batch, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await UpsertWithStatementsAsync(table, batch, cancellationToken).ConfigureAwait(false);
-            }
+            var copy = _options.CopyThreshold > 0 && count >= _options.CopyThreshold;
+            await _retry.ExecuteAsync("upsert", ct => copy ? UpsertWithCopyAsync(table, batch, ct) : UpsertWithStatementsAsync(table, batch, ct), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
-    /// <inheritdoc />
-    public async Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    private async Task<int> DeleteOnceAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
         {
             return 0;
@@ -154,10 +155,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public async Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default)
+    private async Task<VectorRecord<TKey>?> GetOnceAsync(TKey key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand(table.Get);
         command.CommandTimeout = _options.CommandTimeoutSeconds;
@@ -172,8 +171,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2));
     }
 
-    /// <inheritdoc />
-    public async Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default)
+    private async Task<long> CountOnceAsync(Filter? filter, CancellationToken cancellationToken)
     {
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         var parameters = new List<NpgsqlParameter>();
@@ -183,10 +181,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <inheritdoc />
-    public async Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default)
+    private async Task<SearchResult<TKey>> SearchOnceAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
         if (options.FullDimensionBaseline)
         {
             return await SearchFullDimensionsAsync(query, options, cancellationToken).ConfigureAwait(false);
@@ -493,17 +489,16 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         var batch = new NpgsqlBatch(connection) { Timeout = _options.CommandTimeoutSeconds };
         batch.BatchCommands.Add(Setting("hnsw.ef_search", ef.ToString(CultureInfo.InvariantCulture)));
 
-        // A filter, or more candidates than ef_search can return, needs the index scan to keep going past ef_search rows.
-        if (filtered || count > ef)
+        // The index scan must be able to keep going past ef_search rows: for a filter, for more candidates than ef_search can
+        // return, and for index entries of rows updated or deleted since the last vacuum, each of which takes one of the
+        // ef_search slots and is then dropped (an update-heavy table otherwise returns far fewer than k rows).
+        if (table.SupportsIterativeScan)
         {
-            if (table.SupportsIterativeScan)
-            {
-                batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
-            }
-            else
-            {
-                LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
-            }
+            batch.BatchCommands.Add(Setting("hnsw.iterative_scan", strictOrder ? "strict_order" : "relaxed_order"));
+        }
+        else if (filtered || count > ef)
+        {
+            LogNoIterativeScan(_logger, table.PgvectorVersion.ToString());
         }
 
         var query = new NpgsqlBatchCommand(sql);
@@ -763,9 +758,17 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table.PrefixType, prefix);
 
-    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector) => type == VectorType.HalfVec
-        ? new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" }
-        : new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+    // Records are checked before they get here; a query is checked here, as it is about to be sent.
+    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector)
+    {
+        if (type != VectorType.HalfVec)
+        {
+            return new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+        }
+
+        PgvectorValueRules.CheckHalf(vector.Span, "the query");
+        return new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" };
+    }
 
     private static HalfVector ToHalfVector(ReadOnlyMemory<float> vector)
     {

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
@@ -290,32 +291,65 @@ public sealed class PgvectorMigrator
         var inclusive = true;
         long done = 0;
         var started = Stopwatch.GetTimestamp();
-        while (after is not null)
+
+        // Each batch is one statement that fills only prefixes still NULL: idempotent, so a batch that failed with a transient
+        // error runs again on a fresh connection (the migration's own is gone when its backend was terminated).
+        var retry = new PgvectorRetry(PgvectorRetry.FromOptions(_options, notice =>
         {
-            variables.Value("after", after).Value("inclusive", inclusive);
-            var statement = script.Render(variables).Single();
-            object? last = null;
-            await WithLockRetriesAsync(migration, "backfill", progress, async () =>
+            progress?.Report(new MigrationProgress("backfill", Math.Min(done, total), total, notice.ToString()));
+            return default;
+        }), _dataSource);
+        NpgsqlConnection? reopened = null;
+        try
+        {
+            while (after is not null)
             {
-                await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = 300 };
-                foreach (var value in statement.Parameters)
+                variables.Value("after", after).Value("inclusive", inclusive);
+                var statement = script.Render(variables).Single();
+                object? last = null;
+                await retry.ExecuteAsync("backfill", async ct =>
                 {
-                    command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                    var current = reopened ?? connection;
+                    if (current.State != ConnectionState.Open)
+                    {
+                        if (reopened is not null)
+                        {
+                            await reopened.DisposeAsync().ConfigureAwait(false);
+                        }
+
+                        current = reopened = await OpenAsync(migration, ct).ConfigureAwait(false);
+                    }
+
+                    await WithLockRetriesAsync(migration, "backfill", progress, async () =>
+                    {
+                        await using var command = new NpgsqlCommand(statement.Text, current) { CommandTimeout = 300 };
+                        foreach (var value in statement.Parameters)
+                        {
+                            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                        }
+
+                        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                        await reader.ReadAsync(ct).ConfigureAwait(false);
+                        last = reader.IsDBNull(0) ? null : reader.GetValue(0);
+                        done += reader.GetInt64(2);
+                    }, ct).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
+
+                progress?.Report(new MigrationProgress("backfill", Math.Min(done, total), total,
+                    string.Create(CultureInfo.InvariantCulture, $"backfill: {done} of {total} rows in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s")));
+                after = last;
+                inclusive = false;
+                if (migration.Throttle > TimeSpan.Zero && after is not null)
+                {
+                    await Task.Delay(migration.Throttle, cancellationToken).ConfigureAwait(false);
                 }
-
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                last = reader.IsDBNull(0) ? null : reader.GetValue(0);
-                done += reader.GetInt64(2);
-            }, cancellationToken).ConfigureAwait(false);
-
-            progress?.Report(new MigrationProgress("backfill", Math.Min(done, total), total,
-                string.Create(CultureInfo.InvariantCulture, $"backfill: {done} of {total} rows in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s")));
-            after = last;
-            inclusive = false;
-            if (migration.Throttle > TimeSpan.Zero && after is not null)
+            }
+        }
+        finally
+        {
+            if (reopened is not null)
             {
-                await Task.Delay(migration.Throttle, cancellationToken).ConfigureAwait(false);
+                await reopened.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -1,3 +1,5 @@
+using Polly;
+
 namespace Mrl.Adapters.Pgvector;
 
 /// <summary>Where a pgvector store keeps its records, and how it searches them.</summary>
@@ -75,6 +77,25 @@ public sealed class PgvectorStoreOptions
     /// <summary>Seconds a command may run. Default 30.</summary>
     public int CommandTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How many more times an operation that failed with a transient error (<see cref="PgvectorResilience.IsTransient"/>) is
+    /// tried, each time on a fresh connection: get, count, search, delete, each upsert batch, each migration backfill batch.
+    /// All of them are idempotent (an upsert batch is one all-or-nothing transaction ending in <c>ON CONFLICT DO UPDATE</c>).
+    /// 0 turns retries off. Default 3. Ignored when <see cref="ResiliencePipeline"/> is set.
+    /// </summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>The wait before the first retry; it doubles for each further one, with jitter, up to 5 s. Default 100 ms.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// A pipeline of your own to run those operations through instead of the default retry (for instance with telemetry,
+    /// a circuit breaker, or <see cref="PgvectorResilience.IsTransient"/> widened to timeouts). Only idempotent operations
+    /// run through it; each call of its callback opens a fresh connection. Default null: the retry set by
+    /// <see cref="MaxRetries"/> and <see cref="RetryDelay"/>.
+    /// </summary>
+    public ResiliencePipeline? ResiliencePipeline { get; set; }
+
     internal string ResolvedPrefixColumn => PrefixColumn ?? SqlIdentifier.Derive(VectorColumn, "prefix");
 
     internal string ResolvedIndexName(int prefixDimensions) => IndexName ?? (PrefixStorage == PrefixStorage.Column
@@ -121,5 +142,9 @@ public sealed class PgvectorStoreOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(UpsertBatchSize, 1, nameof(UpsertBatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(CopyThreshold, nameof(CopyThreshold));
         ArgumentOutOfRangeException.ThrowIfNegative(CommandTimeoutSeconds, nameof(CommandTimeoutSeconds));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries, nameof(MaxRetries));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRetries, 100, nameof(MaxRetries));
+        ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero, nameof(RetryDelay));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(RetryDelay, TimeSpan.FromMinutes(1), nameof(RetryDelay));
     }
 }

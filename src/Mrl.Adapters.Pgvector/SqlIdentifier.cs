@@ -10,7 +10,7 @@ public static class SqlIdentifier
     public const int MaxBytes = 63;
 
     /// <summary>Checks a name and returns it double-quoted, with embedded quotes doubled.</summary>
-    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, or contains a NUL.</exception>
+    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, contains a NUL, or has a lone surrogate.</exception>
     public static string Quote(string name, string what = "identifier")
     {
         Validate(name, what);
@@ -18,7 +18,7 @@ public static class SqlIdentifier
     }
 
     /// <summary>Throws unless <paramref name="name"/> can be used as an identifier unchanged.</summary>
-    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, or contains a NUL.</exception>
+    /// <exception cref="ArgumentException">The name is empty, longer than 63 bytes in UTF-8, contains a NUL, or has a lone surrogate.</exception>
     public static void Validate(string name, string what = "identifier")
     {
         if (string.IsNullOrEmpty(name))
@@ -29,6 +29,12 @@ public static class SqlIdentifier
         if (name.Contains('\0', StringComparison.Ordinal))
         {
             throw new ArgumentException($"The {what} contains a NUL character.", nameof(name));
+        }
+
+        // A lone surrogate has no UTF-8 form: the name would change on its way to the server.
+        if (PgvectorValueRules.IndexOfLoneSurrogate(name) >= 0)
+        {
+            throw new ArgumentException($"The {what} is not valid Unicode (it has a lone surrogate).", nameof(name));
         }
 
         var bytes = Encoding.UTF8.GetByteCount(name);
@@ -106,8 +112,10 @@ public static class SqlIdentifier
     }
 
     /// <summary>
-    /// Derives a name from a base and a suffix that fits in 63 bytes: long bases are cut and given a short hash,
-    /// so that two long tables still get distinct names.
+    /// Derives a name from a base and a suffix that fits in 63 bytes: long names are cut and given a short hash, so that two
+    /// long tables still get distinct names. The base is cut first, from its end; then, if the suffix alone is too long (a long
+    /// column name in it), the suffix from its start, so that its meaningful ending (<c>_hnsw</c>, <c>_fill</c>) stays.
+    /// Surrogate pairs are never split.
     /// </summary>
     public static string Derive(string baseName, string suffix)
     {
@@ -119,11 +127,17 @@ public static class SqlIdentifier
 
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(candidate)))[..8];
         var keep = baseName;
-        while (Encoding.UTF8.GetByteCount(keep + "_" + hash + "_" + suffix) > MaxBytes && keep.Length > 0)
+        var tail = suffix;
+        while (Encoding.UTF8.GetByteCount(keep + "_" + hash + "_" + tail) > MaxBytes && keep.Length > 0)
         {
-            keep = keep[..^1];
+            keep = keep[..^(char.IsLowSurrogate(keep[^1]) && keep.Length > 1 ? 2 : 1)];
         }
 
-        return keep + "_" + hash + "_" + suffix;
+        while (Encoding.UTF8.GetByteCount(keep + "_" + hash + "_" + tail) > MaxBytes && tail.Length > 0)
+        {
+            tail = tail[(char.IsHighSurrogate(tail[0]) && tail.Length > 1 ? 2 : 1)..];
+        }
+
+        return keep + "_" + hash + "_" + tail;
     }
 }

@@ -143,6 +143,11 @@ public abstract record Filter
             throw new ArgumentException("A payload field name may not contain a NUL character.", nameof(field));
         }
 
+        if (UnicodeText.IndexOfLoneSurrogate(field) is var lone and >= 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"A payload field name must be valid Unicode; it has a lone surrogate at index {lone}."), nameof(field));
+        }
+
         return field;
     }
 

@@ -7,7 +7,7 @@ public static class VectorRecordValidator
 {
     /// <summary>
     /// Checks every record: a key, a vector that fits the layout (length, finite values, not zero where the metric
-    /// normalizes), a payload that is a JSON object or absent, and no key twice in the batch.
+    /// normalizes), a payload that is a JSON object of valid Unicode text or absent, and no key twice in the batch.
     /// </summary>
     /// <exception cref="ArgumentException">The first problem found, naming the record's key and position.</exception>
     public static void Validate<TKey>(EmbeddingLayout layout, IReadOnlyList<VectorRecord<TKey>> records) where TKey : notnull
@@ -29,6 +29,12 @@ public static class VectorRecordValidator
             {
                 throw new ArgumentException(
                     $"Invalid payload for record {record.Key} (position {i}): expected a JSON object, got {payload.ValueKind}.", nameof(records));
+            }
+
+            if (record.Payload is { } text && !UnicodeText.IsValid(text))
+            {
+                throw new ArgumentException(
+                    $"Invalid payload for record {record.Key} (position {i}): a field name or string is not valid Unicode (a lone surrogate).", nameof(records));
             }
 
             if (!seen.Add(record.Key))

@@ -52,6 +52,17 @@ public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
     }
 
     [Fact]
+    public async Task Migrate_qdrant_without_a_server_fails_with_one_line_naming_it()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync(
+            "migrate", "qdrant", "--url", "http://127.0.0.1:1", "--api-key", "secret-key-123", "--collection", "docs", "--dims", "768", "--prefix", "128", "--dry-run");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("error: Qdrant GET / could not be sent", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-key-123", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_arguments_give_a_clear_error_and_a_non_zero_exit_code()
     {
         var (exitCode, output) = await CliRunner.RunAsync("demo", "--prefix", "900");

@@ -33,27 +33,7 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
     public int Dimensions => Options.Dimensions;
 
     /// <inheritdoc />
-    public FullVectorCacheStatistics Statistics
-    {
-        get
-        {
-            long hits = 0, misses = 0, stale = 0, evictions = 0, count = 0, bytes = 0;
-            foreach (var stripe in _stripes)
-            {
-                lock (stripe)
-                {
-                    hits += stripe.Hits;
-                    misses += stripe.Misses;
-                    stale += stripe.Stale;
-                    evictions += stripe.Evictions;
-                    count += stripe.Count;
-                    bytes += stripe.AllocatedBytes + ((long)stripe.Count * FullVectorCacheOptions.EntryOverhead);
-                }
-            }
-
-            return new FullVectorCacheStatistics(hits, misses, stale, evictions, count, bytes);
-        }
-    }
+    public FullVectorCacheStatistics Statistics => CacheStripe.Total(_stripes, 0, FullVectorCacheOptions.EntryOverhead);
 
     /// <inheritdoc />
     public CacheLookup TryGet(TKey key, long version, Span<float> destination)
@@ -101,7 +81,7 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
 
     private Stripe StripeOf(TKey key) => _stripes[(uint)EqualityComparer<TKey>.Default.GetHashCode(key) % (uint)_stripes.Length];
 
-    private sealed class Stripe(int dimensions, int capacity, CacheStorage storage)
+    private sealed class Stripe(int dimensions, int capacity, CacheStorage storage) : CacheStripe
     {
         private readonly Dictionary<TKey, int> _slots = [];
         private readonly List<float[]> _singleChunks = [];
@@ -111,17 +91,9 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
         private bool[] _referenced = [];
         private int _hand;
 
-        public long Hits { get; private set; }
+        public override int Count => _slots.Count;
 
-        public long Misses { get; private set; }
-
-        public long Stale { get; private set; }
-
-        public long Evictions { get; private set; }
-
-        public int Count => _slots.Count;
-
-        public long AllocatedBytes =>
+        public override long AllocatedBytes =>
             ((long)_singleChunks.Count * ChunkVectors * dimensions * sizeof(float)) + ((long)_halfChunks.Count * ChunkVectors * dimensions * 2);
 
         public CacheLookup TryGet(TKey key, long version, Span<float> destination)

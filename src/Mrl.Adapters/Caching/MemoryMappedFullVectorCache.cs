@@ -118,26 +118,8 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
     public int Dimensions => Options.Dimensions;
 
     /// <inheritdoc />
-    public FullVectorCacheStatistics Statistics
-    {
-        get
-        {
-            long hits = 0, misses = 0, stale = 0, evictions = 0, count = 0;
-            foreach (var stripe in _stripes)
-            {
-                lock (stripe)
-                {
-                    hits += stripe.Hits;
-                    misses += stripe.Misses;
-                    stale += stripe.Stale;
-                    evictions += stripe.Evictions;
-                    count += stripe.Count;
-                }
-            }
-
-            return new FullVectorCacheStatistics(hits, misses, stale, evictions, count, HeaderBytes + (Capacity * (SlotBytes + ((long)Dimensions * _elementBytes))));
-        }
-    }
+    public FullVectorCacheStatistics Statistics =>
+        CacheStripe.Total(_stripes, HeaderBytes + (Capacity * (SlotBytes + ((long)Dimensions * _elementBytes))), bytesPerEntry: 0);
 
     /// <inheritdoc />
     public CacheLookup TryGet(TKey key, long version, Span<float> destination)
@@ -272,22 +254,14 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
 
     private byte* Vector(long slot) => _base + HeaderBytes + (Capacity * SlotBytes) + (slot * Dimensions * _elementBytes);
 
-    private sealed class Stripe(MemoryMappedFullVectorCache<TKey> cache, long first, long capacity)
+    private sealed class Stripe(MemoryMappedFullVectorCache<TKey> cache, long first, long capacity) : CacheStripe
     {
         private readonly Dictionary<UInt128, long> _slots = [];
         private readonly bool[] _referenced = new bool[capacity];
         private long _used;
         private long _hand;
 
-        public long Hits { get; private set; }
-
-        public long Misses { get; private set; }
-
-        public long Stale { get; private set; }
-
-        public long Evictions { get; private set; }
-
-        public int Count => _slots.Count;
+        public override int Count => _slots.Count;
 
         public void Adopt(UInt128 key, long slot)
         {

@@ -56,9 +56,15 @@ public readonly record struct FilterValue
 
     /// <summary>A string value.</summary>
     /// <exception cref="ArgumentNullException">The string is null.</exception>
+    /// <exception cref="ArgumentException">The string is not valid Unicode (it has a lone surrogate), so no stored text can equal it.</exception>
     public static FilterValue FromString(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        if (UnicodeText.IndexOfLoneSurrogate(value) is var lone and >= 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"A filter string must be valid Unicode; it has a lone surrogate at index {lone}."), nameof(value));
+        }
+
         return new(FilterValueKind.Text, value, 0, 0, default);
     }
 

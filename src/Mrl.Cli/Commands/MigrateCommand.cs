@@ -13,6 +13,7 @@ internal static class MigrateCommand
     {
         var command = new Command("migrate", "Add a Matryoshka prefix to an existing table or collection without downtime.");
         command.Subcommands.Add(CreatePostgres());
+        command.Subcommands.Add(MigrateQdrantCommand.Create());
         return command;
     }
 

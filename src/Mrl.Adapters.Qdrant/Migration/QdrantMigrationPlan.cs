@@ -1,0 +1,357 @@
+using System.Globalization;
+using System.Text;
+
+namespace Mrl.Adapters.Qdrant.Migration;
+
+/// <summary>
+/// What a migration will do, worked out from the server's state and the options alone (no I/O): the path, the
+/// collections and alias involved, and every request in order. <see cref="ToString"/> is the dry-run output.
+/// </summary>
+public sealed class QdrantMigrationPlan
+{
+    private QdrantMigrationPlan(
+        Version serverVersion, QdrantMigrationPath path, QdrantCollectionInfo source, string? sourceVectorName, string targetCollection,
+        string? alias, IReadOnlyList<string> notes, IReadOnlyList<QdrantMigrationStep> steps, QdrantStoreOptions store, QdrantMigrationOptions options)
+    {
+        ServerVersion = serverVersion;
+        Path = path;
+        SourceCollection = source.Name;
+        SourceVectorName = sourceVectorName;
+        TargetCollection = targetCollection;
+        Alias = alias;
+        PointsTotal = source.PointsCount;
+        Notes = notes;
+        Steps = steps;
+        Store = store;
+        BatchSize = options.BatchSize;
+        ResumeFrom = options.ResumeFrom;
+        Requests = steps.SelectMany(Preview).ToArray();
+    }
+
+    /// <summary>The server version the plan was made for.</summary>
+    public Version ServerVersion { get; }
+
+    /// <summary>The path taken: <see cref="QdrantMigrationPath.InPlace"/> or <see cref="QdrantMigrationPath.NewCollection"/>.</summary>
+    public QdrantMigrationPath Path { get; }
+
+    /// <summary>The collection (or alias) the points are read from.</summary>
+    public string SourceCollection { get; }
+
+    /// <summary>The vector that holds the full embeddings in the source; null for an unnamed vector.</summary>
+    public string? SourceVectorName { get; }
+
+    /// <summary>The collection that ends up with both vectors: the source itself in place, or the new collection.</summary>
+    public string TargetCollection { get; }
+
+    /// <summary>The alias switched to <see cref="TargetCollection"/> at the end of the new-collection path; null in place.</summary>
+    public string? Alias { get; }
+
+    /// <summary>The name the store should use afterwards: <see cref="Alias"/>, or the source in place.</summary>
+    public string StoreCollection => Alias ?? SourceCollection;
+
+    /// <summary>How many points the source held, when the server said.</summary>
+    public long? PointsTotal { get; }
+
+    /// <summary>Things to know before running it: what the plan does not do, and what writers should do meanwhile.</summary>
+    public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>Every request in order; a request repeated per page appears once, with a note.</summary>
+    public IReadOnlyList<QdrantRequestPreview> Requests { get; }
+
+    internal IReadOnlyList<QdrantMigrationStep> Steps { get; }
+
+    internal QdrantStoreOptions Store { get; }
+
+    internal int BatchSize { get; }
+
+    internal QdrantPointId? ResumeFrom { get; }
+
+    /// <summary>Works out the plan.</summary>
+    /// <param name="state">The server's version, the source collection, the target if it exists, and the aliases.</param>
+    /// <param name="store">The options of the store that will use the collection afterwards.</param>
+    /// <param name="options">The path asked for and its details.</param>
+    /// <exception cref="QdrantMigrationException">The server is too old for the path asked for, or the collection cannot be migrated as asked; the message says why and what to do.</exception>
+    /// <exception cref="ArgumentException">The store options are invalid.</exception>
+    public static QdrantMigrationPlan Create(QdrantServerState state, QdrantStoreOptions store, QdrantMigrationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        store.Validate();
+        if (options.BatchSize < 1)
+        {
+            throw new ArgumentException("BatchSize must be at least 1.", nameof(options));
+        }
+
+        if (state.Version < QdrantServerVersion.Minimum)
+        {
+            throw new QdrantMigrationException(
+                $"Qdrant {state.Version} is too old: the store needs {QdrantServerVersion.Minimum} or later (/points/query with prefetch). Upgrade Qdrant first.");
+        }
+
+        var layout = store.Layout!;
+        var source = state.Source;
+        var sourceVector = SourceVector(source, store, options);
+        var prefixReady = source.UnnamedVector is null && source.NamedVectors.TryGetValue(store.PrefixVectorName, out var existingPrefix) &&
+                          Matches(existingPrefix, layout.PrefixDimensions, layout.Metric);
+        if (source.UnnamedVector is null && source.NamedVectors.TryGetValue(store.PrefixVectorName, out var other) && !prefixReady &&
+            string.Equals(sourceVector, store.FullVectorName, StringComparison.Ordinal))
+        {
+            throw new QdrantMigrationException(string.Create(CultureInfo.InvariantCulture,
+                $"Collection '{source.Name}' already has a vector '{store.PrefixVectorName}' ({other.Size} dimensions, {other.Distance}), not the " +
+                $"{layout.PrefixDimensions}-dimension {QdrantDistance.For(layout.Metric)} prefix the layout needs. Choose another PrefixVectorName."));
+        }
+
+        var inPlacePossible = sourceVector is not null && string.Equals(sourceVector, store.FullVectorName, StringComparison.Ordinal);
+        var path = options.Path switch
+        {
+            QdrantMigrationPath.Auto => inPlacePossible && (prefixReady || state.Version >= QdrantServerVersion.VectorCreation)
+                ? QdrantMigrationPath.InPlace
+                : QdrantMigrationPath.NewCollection,
+            QdrantMigrationPath.InPlace or QdrantMigrationPath.NewCollection => options.Path,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Path, "Unknown migration path."),
+        };
+
+        return path == QdrantMigrationPath.InPlace
+            ? InPlace(state, store, options, sourceVector, prefixReady)
+            : NewCollection(state, store, options, sourceVector);
+    }
+
+    /// <summary>The dry-run output: the path, the collections, the notes and every request with its body.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        var points = PointsTotal is { } n ? string.Create(CultureInfo.InvariantCulture, $"~{n} points") : "an unknown number of points";
+        var vector = SourceVectorName is null ? "its unnamed vector" : $"vector '{SourceVectorName}'";
+        text.AppendLine(Path == QdrantMigrationPath.InPlace
+            ? $"Qdrant {ServerVersion}: add the prefix vector to '{SourceCollection}' in place, from {vector} ({points})."
+            : $"Qdrant {ServerVersion}: copy '{SourceCollection}' ({points}, {vector}) into new collection '{TargetCollection}', then point alias '{Alias}' at it.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Afterwards the store uses '{StoreCollection}'.");
+        foreach (var note in Notes)
+        {
+            text.AppendLine("Note: " + note);
+        }
+
+        text.AppendLine("Requests:");
+        foreach (var request in Requests)
+        {
+            text.AppendLine(request.ToString());
+        }
+
+        return text.ToString();
+    }
+
+    private static QdrantMigrationPlan InPlace(QdrantServerState state, QdrantStoreOptions store, QdrantMigrationOptions options, string? sourceVector, bool prefixReady)
+    {
+        var source = state.Source;
+        if (sourceVector is null)
+        {
+            throw new QdrantMigrationException(
+                $"Collection '{source.Name}' keeps its embeddings in an unnamed vector, which cannot get a named prefix vector beside it in place. " +
+                "Use QdrantMigrationPath.NewCollection (or Auto).");
+        }
+
+        if (!string.Equals(sourceVector, store.FullVectorName, StringComparison.Ordinal))
+        {
+            throw new QdrantMigrationException(
+                $"In place, the full vector keeps its name '{sourceVector}', but the store expects '{store.FullVectorName}'. " +
+                $"Set QdrantStoreOptions.FullVectorName = \"{sourceVector}\", or use QdrantMigrationPath.NewCollection to rename it by copying.");
+        }
+
+        if (!prefixReady && state.Version < QdrantServerVersion.VectorCreation)
+        {
+            throw new QdrantMigrationException(
+                $"Qdrant {state.Version} cannot add a named vector to an existing collection: PUT /collections/{{collection_name}}/vectors/{{vector_name}} " +
+                $"arrived in {QdrantServerVersion.VectorCreation}. Upgrade Qdrant, or use QdrantMigrationPath.NewCollection (a new collection and an alias switch).");
+        }
+
+        var layout = store.Layout!;
+        var steps = new List<QdrantMigrationStep>();
+        if (!prefixReady)
+        {
+            steps.Add(new SendStep(QdrantRequests.CreateVector(source.Name, store.PrefixVectorName, layout.PrefixDimensions, layout.Metric)));
+        }
+
+        foreach (var index in store.PayloadIndexes.Where(i => !source.PayloadIndexes.ContainsKey(i.Field)))
+        {
+            steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(source.Name, index.Field, index.Type)));
+        }
+
+        steps.Add(new BackfillStep(source.Name, sourceVector));
+
+        List<string> notes =
+        [
+            "Points written meanwhile by anything but QdrantAdaptiveStore get no prefix vector; run the migration again afterwards to fill them.",
+            $"The full vector '{sourceVector}' keeps its HNSW graph; once nothing searches it directly, setting its hnsw_config.m to 0 frees that memory.",
+        ];
+        if (source.NamedVectors.TryGetValue(sourceVector, out var full) && full.HnswM == 0)
+        {
+            notes.RemoveAt(1);
+        }
+
+        return new QdrantMigrationPlan(state.Version, QdrantMigrationPath.InPlace, source, sourceVector, source.Name, null, notes, steps, store, options);
+    }
+
+    private static QdrantMigrationPlan NewCollection(QdrantServerState state, QdrantStoreOptions store, QdrantMigrationOptions options, string? sourceVector)
+    {
+        var source = state.Source;
+        var layout = store.Layout!;
+        var target = options.TargetCollection ?? DefaultTarget(source.CollectionName);
+        if (string.Equals(target, source.CollectionName, StringComparison.Ordinal))
+        {
+            throw new QdrantMigrationException($"The target collection must differ from the source collection '{source.CollectionName}'.");
+        }
+
+        var alias = options.Alias ?? (source.IsAlias ? source.Name : null);
+        if (alias is null)
+        {
+            throw new QdrantMigrationException(
+                $"'{source.Name}' is a collection that readers address by its own name, so there is no alias to switch atomically. Set " +
+                "QdrantMigrationOptions.Alias to the alias readers will use from now on (it cannot be the name of an existing collection); " +
+                "the store then uses that alias.");
+        }
+
+        if (string.Equals(alias, source.CollectionName, StringComparison.Ordinal) || string.Equals(alias, target, StringComparison.Ordinal))
+        {
+            throw new QdrantMigrationException($"The alias '{alias}' cannot have the name of a collection ('{source.CollectionName}' or '{target}').");
+        }
+
+        var dropped = source.NamedVectors.Keys
+            .Where(n => !string.Equals(n, sourceVector, StringComparison.Ordinal) && !string.Equals(n, store.PrefixVectorName, StringComparison.Ordinal))
+            .Select(n => $"'{n}'")
+            .Concat(source.SparseVectorNames.Select(n => $"sparse '{n}'"))
+            .ToArray();
+        if (dropped.Length > 0)
+        {
+            throw new QdrantMigrationException(
+                $"Collection '{source.Name}' has other vectors ({string.Join(", ", dropped)}) that a copy into a collection with only " +
+                $"'{store.PrefixVectorName}' and '{store.FullVectorName}' would lose. Migrate in place instead (Qdrant 1.18+, with the full vector named '{store.FullVectorName}').");
+        }
+
+        var spec = QdrantCollectionSpec.From(store, state.Version) with
+        {
+            ShardNumber = store.ShardNumber ?? source.ShardNumber,
+            ReplicationFactor = store.ReplicationFactor ?? source.ReplicationFactor,
+            WriteConsistencyFactor = store.WriteConsistencyFactor ?? source.WriteConsistencyFactor,
+        };
+
+        var steps = new List<QdrantMigrationStep>();
+        var existing = state.Target;
+        if (existing is null)
+        {
+            steps.Add(new SendStep(QdrantRequests.CreateCollection(target, spec)));
+        }
+        else if (!(existing.UnnamedVector is null &&
+                   existing.NamedVectors.TryGetValue(store.PrefixVectorName, out var prefix) && Matches(prefix, layout.PrefixDimensions, layout.Metric) &&
+                   existing.NamedVectors.TryGetValue(store.FullVectorName, out var full) && Matches(full, layout.FullDimensions, layout.Metric)))
+        {
+            throw new QdrantMigrationException(
+                $"The target collection '{target}' exists but does not have the vectors '{store.PrefixVectorName}' and '{store.FullVectorName}' the layout needs. " +
+                "Delete it or choose another QdrantMigrationOptions.TargetCollection.");
+        }
+
+        var indexes = new Dictionary<string, string>(source.PayloadIndexes, StringComparer.Ordinal);
+        foreach (var index in store.PayloadIndexes)
+        {
+            indexes[index.Field] = QdrantRequests.SchemaTypeName(index.Type);
+        }
+
+        foreach (var (field, type) in indexes.OrderBy(i => i.Key, StringComparer.Ordinal))
+        {
+            if (existing is null || !existing.PayloadIndexes.ContainsKey(field))
+            {
+                steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(target, field, type)));
+            }
+        }
+
+        steps.Add(new CopyStep(source.Name, sourceVector, target));
+        steps.Add(new SendStep(QdrantRequests.SwitchAlias(alias, target, state.Aliases.ContainsKey(alias))));
+
+        List<string> notes =
+        [
+            $"Writes to '{source.Name}' after their points are copied do not reach '{target}': stop writers during the copy, or run it again before relying on the switch.",
+            $"The old collection '{source.CollectionName}' is kept; delete it once no reader uses it.",
+        ];
+        if (source.PayloadIndexes.Count > 0)
+        {
+            notes.Add("Payload indexes are created again with their type only; index parameters (tokenizer, is_tenant, on_disk) are not copied.");
+        }
+
+        if (!state.Aliases.ContainsKey(alias))
+        {
+            notes.Add($"Alias '{alias}' is new: readers (and QdrantStoreOptions.Collection) must use '{alias}' from now on.");
+        }
+
+        return new QdrantMigrationPlan(state.Version, QdrantMigrationPath.NewCollection, source, sourceVector, target, alias, notes, steps, store, options);
+    }
+
+    /// <summary>The new collection's name when none is given: the source collection's name followed by <c>-mrl</c>.</summary>
+    internal static string DefaultTarget(string sourceCollection) => sourceCollection + "-mrl";
+
+    /// <summary>The name of the source's full vector (null for the unnamed one), checked against the layout.</summary>
+    private static string? SourceVector(QdrantCollectionInfo source, QdrantStoreOptions store, QdrantMigrationOptions options)
+    {
+        var layout = store.Layout!;
+        string? name;
+        QdrantVectorInfo vector;
+        if (source.UnnamedVector is { } unnamed && options.SourceVectorName is null)
+        {
+            name = null;
+            vector = unnamed;
+        }
+        else
+        {
+            name = options.SourceVectorName ?? store.FullVectorName;
+            if (!source.NamedVectors.TryGetValue(name, out vector!))
+            {
+                var names = source.NamedVectors.Count == 0 ? "none" : string.Join(", ", source.NamedVectors.Keys.Select(n => $"'{n}'"));
+                throw new QdrantMigrationException(
+                    $"Collection '{source.Name}' has no vector '{name}' (named vectors: {names}). Set QdrantMigrationOptions.SourceVectorName to the vector that holds the full embeddings.");
+            }
+        }
+
+        if (!Matches(vector, layout.FullDimensions, layout.Metric))
+        {
+            throw new QdrantMigrationException(string.Create(CultureInfo.InvariantCulture,
+                $"The {(name is null ? "unnamed vector" : $"vector '{name}'")} of '{source.Name}' has {vector.Size} dimensions and distance {vector.Distance}; " +
+                $"the layout ({layout}) needs {layout.FullDimensions} dimensions and {QdrantDistance.For(layout.Metric)}."));
+        }
+
+        return name;
+    }
+
+    private static bool Matches(QdrantVectorInfo vector, int dimensions, DistanceMetric metric) =>
+        vector.Size == dimensions && string.Equals(vector.Distance, QdrantDistance.For(metric), StringComparison.Ordinal);
+
+    private IEnumerable<QdrantRequestPreview> Preview(QdrantMigrationStep step)
+    {
+        var pages = PointsTotal is { } n
+            ? string.Create(CultureInfo.InvariantCulture, $"~{(n + BatchSize - 1) / BatchSize} pages of {BatchSize} points")
+            : string.Create(CultureInfo.InvariantCulture, $"pages of {BatchSize} points");
+        var layout = Store.Layout!;
+        switch (step)
+        {
+            case SendStep send:
+                yield return QdrantRequestPreview.From(send.Request);
+                break;
+            case BackfillStep backfill:
+                yield return QdrantRequestPreview.From(
+                    QdrantRequests.Scroll(backfill.Collection, ResumeFrom, BatchSize, backfill.FullVectorName, withPayload: false),
+                    $"repeated with offset = next_page_offset until the scroll ends ({pages})");
+                yield return new QdrantRequestPreview("PUT", $"/collections/{Uri.EscapeDataString(backfill.Collection)}/points/vectors?wait=true", null,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"for each page: UpdateVectors setting '{Store.PrefixVectorName}' to the first {layout.PrefixDimensions} values of " +
+                        $"'{backfill.FullVectorName}'{(layout.NormalizesPrefix ? ", renormalized" : "")}; split to stay under {Store.MaxRequestBytes} bytes"));
+                break;
+            case CopyStep copy:
+                yield return QdrantRequestPreview.From(
+                    QdrantRequests.Scroll(copy.Source, ResumeFrom, BatchSize, copy.SourceVectorName, withPayload: true),
+                    $"repeated with offset = next_page_offset until the scroll ends ({pages})");
+                yield return new QdrantRequestPreview("PUT", $"/collections/{Uri.EscapeDataString(copy.Target)}/points?wait=true", null,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"for each page: the same ids and payloads with '{Store.FullVectorName}' and '{Store.PrefixVectorName}' (its first " +
+                        $"{layout.PrefixDimensions} values{(layout.NormalizesPrefix ? ", renormalized" : "")}); split to stay under {Store.MaxRequestBytes} bytes"));
+                break;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Mrl.Adapters.Filtering;
+using Mrl.Adapters.Qdrant.Tests.Support;
+
+namespace Mrl.Adapters.Qdrant.Tests;
+
+public sealed class FilterTranslationTests
+{
+    private static readonly DateTimeOffset Epoch = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static TheoryData<string> Cases => new(Catalog.Keys);
+
+    private static readonly Dictionary<string, Filter> Catalog = new()
+    {
+        ["eq-string"] = Filter.Eq("category", "c1"),
+        ["eq-int"] = Filter.Eq("rank", 17),
+        ["eq-bool"] = Filter.Eq("even", true),
+        ["eq-double"] = Filter.Eq("score", 2.5),
+        ["eq-time"] = Filter.Eq("created", Epoch.AddDays(3)),
+        ["in-strings"] = Filter.In("category", ["c0", "c3"]),
+        ["in-ints"] = Filter.In("rank", [1, 2, 3, 58]),
+        ["in-with-duplicates"] = Filter.In("rank", [4, 4, 5]),
+        ["in-whole-and-fraction"] = Filter.In("score", [FilterValue.FromInt64(5), FilterValue.FromDouble(7.5)]),
+        ["in-booleans"] = Filter.In("even", [true]),
+        ["in-dates"] = Filter.In("created", [Epoch.AddDays(2), Epoch.AddDays(40)]),
+        ["range-gte-lt"] = Filter.Range("rank", gte: 10, lt: 20),
+        ["range-gt-lte-fraction"] = Filter.Range("score", gt: 4.5, lte: 10.0),
+        ["date-range"] = Filter.DateRange("created", gte: Epoch.AddDays(30), lt: Epoch.AddDays(33)),
+        ["date-range-gt"] = Filter.DateRange("created", gt: Epoch.AddDays(55)),
+        ["and"] = Filter.Eq("category", "c2") & Filter.Range("rank", lt: 30),
+        ["or"] = Filter.Eq("rank", 5) | Filter.Eq("category", "c3"),
+        ["not-matches-missing-field"] = !Filter.Eq("category", "c0"),
+        ["not-range-on-missing-field"] = !Filter.Range("missing", gte: 0),
+        ["not-of-and"] = !(Filter.Eq("even", true) & Filter.Range("rank", gte: 10)),
+        ["not-of-or"] = !(Filter.Eq("even", true) | Filter.Eq("category", "c1")),
+        ["not-not"] = !!Filter.Eq("category", "c1"),
+        ["no-match"] = Filter.Eq("category", "none"),
+        ["type-mismatch-does-not-match"] = Filter.Eq("rank", "17"),
+        ["null-field-does-not-match"] = Filter.Eq("nothing", "x") | Filter.Range("nothing", gte: 0),
+    };
+
+    [Fact]
+    public void Field_condition_at_the_top_is_wrapped_in_must()
+    {
+        Assert.Equal("""{"must":[{"key":"category","match":{"value":"c1"}}]}""", Translate(Filter.Eq("category", "c1")));
+    }
+
+    [Fact]
+    public void And_or_not_become_must_should_must_not_with_nested_filters()
+    {
+        var filter = Filter.And(Filter.Eq("a", 1), Filter.Or(Filter.Eq("b", true), Filter.Not(Filter.Eq("c", "x"))));
+        Assert.Equal(
+            """{"must":[{"key":"a","match":{"value":1}},{"should":[{"key":"b","match":{"value":true}},{"must_not":[{"key":"c","match":{"value":"x"}}]}]}]}""",
+            Translate(filter));
+    }
+
+    [Fact]
+    public void Fractional_equality_becomes_a_one_point_range()
+    {
+        Assert.Equal("""{"must":[{"key":"score","range":{"gte":2.5,"lte":2.5}}]}""", Translate(Filter.Eq("score", 2.5)));
+    }
+
+    [Fact]
+    public void Date_bounds_are_rfc_3339_in_utc_with_microseconds()
+    {
+        var filter = Filter.DateRange("created", gte: new DateTimeOffset(2024, 1, 31, 2, 0, 0, TimeSpan.FromHours(2)), lt: Epoch.AddTicks(15));
+        Assert.Equal(
+            """{"must":[{"key":"created","range":{"gte":"2024-01-31T00:00:00.000000Z","lt":"2024-01-01T00:00:00.000001Z"}}]}""",
+            Translate(filter));
+    }
+
+    [Fact]
+    public void In_list_of_strings_becomes_match_any_without_duplicates()
+    {
+        Assert.Equal("""{"must":[{"key":"category","match":{"any":["c0","c3"]}}]}""", Translate(Filter.In("category", ["c0", "c3", "c0"])));
+    }
+
+    [Fact]
+    public void In_list_that_match_any_cannot_express_becomes_one_condition_per_value()
+    {
+        var filter = Filter.In("score", [FilterValue.FromInt64(5), FilterValue.FromDouble(7.5)]);
+        Assert.Equal(
+            """{"must":[{"should":[{"key":"score","match":{"value":5}},{"key":"score","range":{"gte":7.5,"lte":7.5}}]}]}""",
+            Translate(filter));
+    }
+
+    [Theory]
+    [InlineData("plain_name-1", "plain_name-1")]
+    [InlineData("with.dot", "\"with.dot\"")]
+    [InlineData("arr[]", "\"arr[]\"")]
+    [InlineData("with space", "\"with space\"")]
+    [InlineData("naïve", "\"naïve\"")]
+    public void Field_names_that_qdrant_would_read_as_a_path_are_quoted(string field, string expected)
+    {
+        Assert.Equal(expected, QdrantFilterTranslator.KeyPath(field));
+    }
+
+    [Theory]
+    [InlineData("say \"hi\"")]
+    [InlineData("back\\slash")]
+    public void Field_names_a_qdrant_key_path_cannot_express_are_rejected(string field)
+    {
+        var error = Assert.Throws<ArgumentException>(() => Translate(Filter.Eq(field, 1)));
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Range_mixing_numbers_and_dates_is_rejected()
+    {
+        var range = new RangeFilter("x", FilterValue.FromInt64(1), null, FilterValue.FromDateTimeOffset(Epoch), null);
+        Assert.Throws<ArgumentException>(() => Translate(range));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void Translation_is_valid_against_the_qdrant_filter_schema(string name)
+    {
+        var spec = QdrantSpecs.Get("1.19");
+        Assert.Empty(spec.Validate("Filter", Translate(Catalog[name])));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Translation_selects_the_same_records_as_the_core_evaluator_under_the_qdrant_model(string name)
+    {
+        var filter = Catalog[name];
+        using var translated = JsonDocument.Parse(Translate(filter));
+        var payloads = Enumerable.Range(0, 60).Select(Payload).ToList();
+        payloads.Add(JsonSerializer.SerializeToElement(new Dictionary<string, object?> { ["nothing"] = null, ["rank"] = 17 }));
+        payloads.Add(JsonSerializer.SerializeToElement(new { }));
+
+        var expected = payloads.Select(p => PayloadFilterEvaluator.Matches(filter, p)).ToList();
+        var actual = payloads.Select(p => QdrantFilterModel.Matches(translated.RootElement, p)).ToList();
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(expected.Count, payloads.Count);
+    }
+
+    [Fact]
+    public void Documented_difference_an_array_field_matches_when_any_element_does_in_qdrant_only()
+    {
+        var filter = Filter.Eq("tags", "a");
+        var payload = JsonSerializer.SerializeToElement(new { tags = new[] { "a", "b" } });
+        using var translated = JsonDocument.Parse(Translate(filter));
+
+        Assert.False(PayloadFilterEvaluator.Matches(filter, payload));
+        Assert.True(QdrantFilterModel.Matches(translated.RootElement, payload));
+    }
+
+    [Fact]
+    public void Documented_difference_a_whole_number_written_with_a_fraction_matches_only_in_the_core()
+    {
+        var filter = Filter.Eq("rank", 17);
+        using var payload = JsonDocument.Parse("""{"rank": 17.0}""");
+        using var translated = JsonDocument.Parse(Translate(filter));
+
+        Assert.True(PayloadFilterEvaluator.Matches(filter, payload.RootElement));
+        Assert.False(QdrantFilterModel.Matches(translated.RootElement, payload.RootElement));
+    }
+
+    internal static string Translate(Filter filter)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            QdrantFilterTranslator.WriteFilter(writer, filter);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    // The conformance suite's payload for record i.
+    private static JsonElement Payload(int i)
+    {
+        var fields = new Dictionary<string, object>
+        {
+            ["rank"] = i,
+            ["score"] = i / 2.0,
+            ["even"] = i % 2 == 0,
+            ["created"] = Epoch.AddDays(i).ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (i % 10 != 9)
+        {
+            fields["category"] = "c" + (i % 4).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return JsonSerializer.SerializeToElement(fields);
+    }
+}

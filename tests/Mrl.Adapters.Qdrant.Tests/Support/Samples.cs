@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text.Json;
+using Mrl.Adapters.Synthetic;
+
+namespace Mrl.Adapters.Qdrant.Tests.Support;
+
+/// <summary>Layouts, options, records and vectors the unit tests share.</summary>
+internal static class Samples
+{
+    public const string ApiKey = "sk-test-8d1f0c2b-do-not-log-me";
+
+    public static EmbeddingLayout Layout(DistanceMetric metric = DistanceMetric.Cosine) => new(32, 8, metric);
+
+    public static QdrantStoreOptions Options(EmbeddingLayout? layout = null, string collection = "docs") => new()
+    {
+        Endpoint = new Uri("http://qdrant.test:6333"),
+        ApiKey = ApiKey,
+        Layout = layout ?? Layout(),
+        Collection = collection,
+    };
+
+    public static float[] Vectors(int count, int dimensions = 32, int seed = 7) =>
+        new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dimensions, Clusters = 4, Seed = seed }).Generate(count);
+
+    public static IReadOnlyList<VectorRecord<TKey>> Records<TKey>(Func<int, TKey> key, int count, int dimensions = 32) where TKey : notnull
+    {
+        var data = Vectors(count, dimensions);
+        return Enumerable.Range(0, count)
+            .Select(i => new VectorRecord<TKey>(key(i), data.AsMemory(i * dimensions, dimensions), Payload(i)))
+            .ToArray();
+    }
+
+    public static JsonElement Payload(int i) => JsonSerializer.SerializeToElement(new Dictionary<string, object>
+    {
+        ["rank"] = i,
+        ["category"] = "c" + (i % 4).ToString(CultureInfo.InvariantCulture),
+    });
+
+    public static QdrantPoint Point(QdrantPointId id, int seed, JsonElement? payload = null, string? storedKey = null)
+    {
+        var full = Vectors(1, 32, seed);
+        return new QdrantPoint(id, Layout().ToPrefix(full), full, payload, storedKey);
+    }
+}
