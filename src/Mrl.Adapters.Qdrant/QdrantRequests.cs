@@ -18,6 +18,9 @@ internal static class QdrantRequests
     /// <summary><c>GET /collections/{c}</c>: the collection's config (<c>CollectionInfo</c>); aliases resolve.</summary>
     public static QdrantRequest GetCollection(string collection) => new(HttpMethod.Get, CollectionPath(collection), null);
 
+    /// <summary><c>DELETE /collections/{c}</c>: the collection, its points and indexes.</summary>
+    public static QdrantRequest DeleteCollection(string collection) => new(HttpMethod.Delete, CollectionPath(collection), null);
+
     /// <summary><c>GET /aliases</c>: every alias and the collection it points to.</summary>
     public static QdrantRequest ListAliases() => new(HttpMethod.Get, "aliases", null);
 

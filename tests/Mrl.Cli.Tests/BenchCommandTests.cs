@@ -7,15 +7,20 @@ using Npgsql;
 
 namespace Mrl.Cli.Tests;
 
-public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IDisposable
+public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFixture<QdrantFixture>, IDisposable
 {
     private static readonly string[] Fields =
         ["backend", "strategy", "prefixDims", "oversampling", "efSearch", "k", "recall", "qps", "clients", "p50Ms", "p95Ms", "p99Ms", "buildSeconds", "indexBytes", "bytesPerQuery", "n", "dims"];
 
     private readonly PostgresFixture _postgres;
+    private readonly QdrantFixture _qdrant;
     private readonly string _directory = Directory.CreateTempSubdirectory("mrl-bench-").FullName;
 
-    public BenchCommandTests(PostgresFixture postgres) => _postgres = postgres;
+    public BenchCommandTests(PostgresFixture postgres, QdrantFixture qdrant)
+    {
+        _postgres = postgres;
+        _qdrant = qdrant;
+    }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -118,23 +123,16 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IDisposa
     }
 
     [Fact]
-    public async Task Bench_says_qdrant_is_not_available_yet()
-    {
-        var (exitCode, output) = await CliRunner.RunAsync("bench", "--backend", "qdrant", "--url", "http://127.0.0.1:6333");
-
-        Assert.Equal(1, exitCode);
-        Assert.Contains("--backend qdrant is not available yet", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Bench_with_an_unknown_strategy_or_a_missing_connection_fails_with_one_line()
     {
         var (strategyExit, strategyOutput) = await CliRunner.RunAsync("bench", "--strategies", "full,bogus");
         var (connectionExit, connectionOutput) = await CliRunner.RunAsync("bench", "--backend", "postgres");
+        var (urlExit, urlOutput) = await CliRunner.RunAsync("bench", "--backend", "memory,qdrant");
 
-        Assert.Equal((1, 1), (strategyExit, connectionExit));
+        Assert.Equal((1, 1, 1), (strategyExit, connectionExit, urlExit));
         Assert.Contains("error: --strategies: unknown strategy 'bogus'", strategyOutput, StringComparison.Ordinal);
         Assert.Contains("error: --backend postgres needs --connection", connectionOutput, StringComparison.Ordinal);
+        Assert.Contains("error: --backend qdrant needs --url", urlOutput, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -164,5 +162,34 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IDisposa
         await using var command = _postgres.DataSource.CreateCommand("SELECT to_regclass($1) IS NULL");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
         Assert.True((bool)(await command.ExecuteScalarAsync())!);
+    }
+
+    [SkippableFact]
+    public async Task Bench_on_qdrant_runs_every_strategy_it_has_and_deletes_its_collections()
+    {
+        _qdrant.RequireServer();
+        var collection = "mrl_bench_" + Guid.NewGuid().ToString("N")[..8];
+        var output = Folder("qdrant");
+        string[] arguments = ["bench", "--backend", "qdrant", "--url", _qdrant.Endpoint!.ToString(), "--collection", collection, "--count", "1500",
+            "--dims", "64", "--queries", "20", "--prefix-dims", "16", "--oversampling", "2,4", "--ef-search", "40", "--clients", "2",
+            "--truth-cache", Folder("truth"), "--out", output];
+        var (exitCode, text) = await CliRunner.RunAsync(_qdrant.ApiKey is { } key ? [.. arguments, "--api-key", key] : arguments);
+
+        Assert.True(exitCode == 0, text);
+        var results = Results(output);
+        Assert.Equal(["full", "prefix", "two-pass", "two-pass-db"], results.Select(r => r.GetProperty("strategy").GetString()).Distinct().Order());
+        Assert.All(Rows(results, "full"), r => Assert.Equal(1.0, r.GetProperty("recall").GetDouble()));
+        Assert.All(Rows(results, "two-pass"), r => Assert.True(r.GetProperty("bytesPerQuery").GetDouble() > 0));
+        Assert.Contains("qdrant: no two-pass-cached-warm", text, StringComparison.Ordinal);
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_qdrant.Endpoint, "collections/" + collection + "_p16"));
+        if (_qdrant.ApiKey is { } apiKey)
+        {
+            request.Headers.Add("api-key", apiKey);
+        }
+
+        using var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }
 }

@@ -96,7 +96,7 @@ internal static class BenchReport
         md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
         foreach (var b in run.Builds)
         {
-            md.AppendLine(Invariant($"| {b.Backend} | {b.Index} | {(b.PrefixDims is { } p ? Text(p) : "full")} | {(b.Seconds is { } s ? F(s, "F1") : "-")} | {F(b.Bytes / 1048576.0, "F1")} | {Text(b.WorkersPlanned)} | {Text(b.WorkersSeen)} |"));
+            md.AppendLine(Invariant($"| {b.Backend} | {b.Index} | {(b.PrefixDims is { } p ? Text(p) : "full")} | {(b.Seconds is { } s ? F(s, "F1") : "-")} | {(b.Bytes is { } bytes ? F(bytes / 1048576.0, "F1") : "-")} | {Text(b.WorkersPlanned)} | {Text(b.WorkersSeen)} |"));
         }
 
         md.AppendLine().AppendLine("## Every configuration").AppendLine();
@@ -113,7 +113,7 @@ internal static class BenchReport
     }
 
     public static string BuildLine(IndexBuildRecord b) => Invariant(
-        $"{b.Backend} index {b.Index}: {b.Bytes / 1048576.0:F1} MiB{(b.Seconds is { } s ? Invariant($", built in {s:F1} s") : "")}{(b.WorkersPlanned is { } w ? Invariant($", {w} parallel workers planned, {Text(b.WorkersSeen)} seen") : "")}");
+        $"{b.Backend} index {b.Index}: {(b.Bytes is { } bytes ? Invariant($"{bytes / 1048576.0:F1} MiB") : "size unknown")}{(b.Seconds is { } s ? Invariant($", built in {s:F1} s") : "")}{(b.WorkersPlanned is { } w ? Invariant($", {w} parallel workers planned, {Text(b.WorkersSeen)} seen") : "")}");
 
     public static MachineInfo Machine()
     {

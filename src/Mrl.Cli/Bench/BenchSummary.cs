@@ -76,13 +76,13 @@ internal static class BenchSummary
             }
 
             var fullBuild = builds.FirstOrDefault(b => b.Backend == backend && b.PrefixDims is null);
-            foreach (var build in builds.Where(b => b.Backend == backend && b.PrefixDims is not null && fullBuild is not null))
+            foreach (var build in builds.Where(b => b.Backend == backend && b.PrefixDims is not null && b.Bytes is not null && fullBuild?.Bytes is not null))
             {
                 var time = build.Seconds is { } s && fullBuild!.Seconds is { } f && f > 0
                     ? string.Create(CultureInfo.InvariantCulture, $", built in {s:F1} s = {s / f:F2}x the full index's {f:F1} s")
                     : "";
                 lines.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{backend}: prefix {build.PrefixDims} index {Mib(build.Bytes)} MiB = {build.Bytes / (double)fullBuild!.Bytes:F2}x the full index's {Mib(fullBuild.Bytes)} MiB{time}{Workers(build, fullBuild)}."));
+                    $"{backend}: prefix {build.PrefixDims} index {Mib(build.Bytes!.Value)} MiB = {build.Bytes.Value / (double)fullBuild!.Bytes!.Value:F2}x the full index's {Mib(fullBuild.Bytes.Value)} MiB{time}{Workers(build, fullBuild)}."));
             }
         }
 

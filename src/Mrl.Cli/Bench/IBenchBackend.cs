@@ -39,7 +39,7 @@ internal sealed record StoreLease(IAdaptiveStore<long> Store, Func<ValueTask>? R
 /// <param name="Index">The index's name.</param>
 /// <param name="PrefixDims">The prefix it indexes; null for the full vectors.</param>
 /// <param name="Seconds">Wall time of the build; null when nothing is built (an exact scan).</param>
-/// <param name="Bytes">Its size.</param>
+/// <param name="Bytes">Its size; null when the backend does not tell.</param>
 /// <param name="WorkersPlanned">Parallel workers the build was planned with, leader not counted; null when unknown.</param>
 /// <param name="WorkersSeen">The most parallel workers seen running during the build; null when not observed.</param>
-internal sealed record IndexBuildRecord(string Backend, string Index, int? PrefixDims, double? Seconds, long Bytes, int? WorkersPlanned, int? WorkersSeen);
+internal sealed record IndexBuildRecord(string Backend, string Index, int? PrefixDims, double? Seconds, long? Bytes, int? WorkersPlanned, int? WorkersSeen);

@@ -42,11 +42,15 @@ internal sealed class BenchOptions
 
     public Option<string?> Connection { get; } = new("--connection", "-c") { Description = "Npgsql connection string, for --backend postgres." };
 
-    public Option<string?> Url { get; } = new("--url") { Description = "Qdrant REST endpoint, for --backend qdrant." };
+    public Option<string?> Url { get; } = new("--url") { Description = "Qdrant REST endpoint, e.g. http://localhost:6333, for --backend qdrant." };
+
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Qdrant API key (default: the MRL_QDRANT_API_KEY environment variable). Never printed." };
+
+    public Option<string?> Collection { get; } = new("--collection") { Description = "Qdrant collections' name; each prefix size gets <name>_p<p>, deleted and re-created. Default mrl_bench_<data hash>." };
 
     public Option<string?> Table { get; } = new("--table") { Description = "PostgreSQL table (name or schema.name), dropped and re-created. Default mrl_bench_<data hash>." };
 
-    public Option<bool> KeepTable { get; } = new("--keep-table") { Description = "Leave the PostgreSQL table and its indexes in place at the end." };
+    public Option<bool> KeepTable { get; } = new("--keep-table") { Description = "Leave the PostgreSQL table and the Qdrant collections in place at the end." };
 
     public Option<VectorType?> FullType { get; } = new("--full-type") { Description = "Vector or HalfVec for the full column. Default: Vector up to 1,900 dims, HalfVec above (so it stays inline)." };
 
@@ -72,7 +76,7 @@ internal sealed class BenchOptions
     {
         foreach (var option in new Option[]
         {
-            Count, Dims, Queries, Difficulty, Seed, Base, Truth, Metric, K, TruthCache, Backend, Connection, Url, Table, KeepTable, FullType,
+            Count, Dims, Queries, Difficulty, Seed, Base, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey, Collection, Table, KeepTable, FullType,
             ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, CacheStorage, PrefixDims, Oversampling, EfSearch, Warmup,
         })
         {
@@ -82,7 +86,6 @@ internal sealed class BenchOptions
 
     /// <summary>The backends named by --backend, checked before any data is made.</summary>
     /// <exception cref="ArgumentException">A name is unknown, or a backend lacks its connection option.</exception>
-    /// <exception cref="NotSupportedException">The backend is not in this build.</exception>
     public IReadOnlyList<string> BackendNames(ParseResult parse, bool single)
     {
         var names = parse.GetValue(Backend)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -106,7 +109,12 @@ internal sealed class BenchOptions
 
                     break;
                 case "qdrant":
-                    throw new NotSupportedException("--backend qdrant is not available yet: this build has no Qdrant store (Mrl.Adapters.Qdrant). Use memory or postgres.");
+                    if (!Uri.TryCreate(parse.GetValue(Url), UriKind.Absolute, out _))
+                    {
+                        throw new ArgumentException("--backend qdrant needs --url http://host:6333.");
+                    }
+
+                    break;
                 default:
                     throw new ArgumentException($"--backend: unknown backend '{name}'; use memory, postgres or qdrant.");
             }
@@ -128,6 +136,13 @@ internal sealed class BenchOptions
             parse.GetValue(EfConstruction),
             parse.GetValue(KeepTable),
             parse.GetValue(CacheStorage))),
+        "qdrant" => new QdrantBenchBackend(data, new QdrantBenchOptions(
+            new Uri(parse.GetValue(Url)!),
+            parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("MRL_QDRANT_API_KEY"),
+            parse.GetValue(Collection) ?? "mrl_bench_" + data.Identity[..12],
+            parse.GetValue(HnswM),
+            parse.GetValue(EfConstruction),
+            parse.GetValue(KeepTable))),
         _ => throw new ArgumentException($"--backend: unknown backend '{name}'."),
     };
 
@@ -184,14 +199,17 @@ internal sealed class BenchOptions
     public string? TruthCacheDirectory(ParseResult parse) =>
         parse.GetValue(TruthCache) is { } folder && !folder.Equals("none", StringComparison.OrdinalIgnoreCase) ? folder : null;
 
-    /// <summary>The command as typed, with the connection string left out: the report is meant to be shared.</summary>
+    /// <summary>The command as typed, with the connection string and API key left out: the report is meant to be shared.</summary>
     public static string CommandLine()
     {
         var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
         var shown = new List<string> { "mrl" };
         for (var i = 0; i < args.Length; i++)
         {
-            shown.Add(i > 0 && args[i - 1] is "--connection" or "-c" ? "\"$PG\"" : args[i].Contains(' ', StringComparison.Ordinal) ? "\"" + args[i] + "\"" : args[i]);
+            shown.Add(i == 0 ? args[i]
+                : args[i - 1] is "--connection" or "-c" ? "\"$PG\""
+                : args[i - 1] is "--api-key" ? "\"$QDRANT_API_KEY\""
+                : args[i].Contains(' ', StringComparison.Ordinal) ? "\"" + args[i] + "\"" : args[i]);
         }
 
         return string.Join(' ', shown);
