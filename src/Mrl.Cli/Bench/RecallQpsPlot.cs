@@ -55,12 +55,7 @@ internal static class RecallQpsPlot
 
         if (log)
         {
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                IntegerTicksOnly = true,
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                LabelFormatter = y => Math.Pow(10, y).ToString("#,0.#", CultureInfo.InvariantCulture),
-            };
+            plot.Axes.Left.TickGenerator = LogTicks(points.Min(r => r.Qps), points.Max(r => r.Qps));
             plot.Grid.YAxisStyle.MinorLineStyle.Width = 1;
             plot.Grid.YAxisStyle.MinorLineStyle.Color = Colors.Black.WithOpacity(0.06);
         }
@@ -87,6 +82,29 @@ internal static class RecallQpsPlot
 
     // ScottPlot's own choice of sans font is not installed on every Linux machine; DejaVu Sans usually is.
     private static string SansFont => SKFontManager.Default.FontFamilies.Contains("DejaVu Sans") ? "DejaVu Sans" : Fonts.Sans;
+
+    // Labels at 1, 2 and 5 times each power of ten, minor ticks at the other multiples: a log axis a person can read.
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double min, double max)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (var exponent = (int)Math.Floor(Math.Log10(min)); exponent <= (int)Math.Ceiling(Math.Log10(max)); exponent++)
+        {
+            for (var multiple = 1; multiple <= 9; multiple++)
+            {
+                var value = multiple * Math.Pow(10, exponent);
+                if (multiple is 1 or 2 or 5)
+                {
+                    ticks.AddMajor(Math.Log10(value), value.ToString("#,0.##", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    ticks.AddMinor(Math.Log10(value));
+                }
+            }
+        }
+
+        return ticks;
+    }
 
     private static double X(double recall) => -Math.Log10(Math.Max(0, 1 - recall) + Floor);
 
