@@ -205,4 +205,19 @@ internal sealed class PgvectorTable
         "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attname = $2 AND t.typname IN ('vector', 'halfvec') ORDER BY c.relname";
 
     public const string IndexValidity = "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)";
+
+    // Maintenance queries (PgvectorMaintenance), by qualified table name in $1.
+    public const string BuildSettings =
+        "SELECT current_setting('max_parallel_maintenance_workers')::int, current_setting('max_parallel_workers')::int, " +
+        "current_setting('max_worker_processes')::int, current_setting('maintenance_work_mem'), " +
+        "(SELECT o.option_value::int FROM pg_class c, pg_options_to_table(c.reloptions) o WHERE c.oid = to_regclass($1) AND o.option_name = 'parallel_workers')";
+
+    /// <summary>The index builds running on the table, with the parallel workers each leader has right now.</summary>
+    public const string IndexBuildProgress =
+        "SELECT coalesce(i.relname, ''), p.phase, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total, " +
+        "(SELECT count(*)::int FROM pg_stat_activity a WHERE a.leader_pid = p.pid AND a.pid <> p.pid) " +
+        "FROM pg_stat_progress_create_index p LEFT JOIN pg_class i ON i.oid = p.index_relid WHERE p.relid = to_regclass($1)";
+
+    /// <summary>Heap and TOAST, without indexes.</summary>
+    public const string TableSize = "SELECT coalesce(pg_table_size(to_regclass($1)), 0)";
 }

@@ -8,6 +8,8 @@ root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(IndexCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TuneCommand.Create());
 
 try
 {

@@ -14,6 +14,7 @@ internal static class SearchCommand
     {
         var encoder = new EncoderOptions();
         var store = new StoreOptions();
+        var profile = new ProfileOption();
         var query = new Argument<string>("query") { Description = "The query text." };
         var k = new Option<int>("--k") { Description = "Hits to return.", DefaultValueFactory = _ => 10 };
         var oversampling = new Option<int>("--oversampling") { Description = "Candidates = k x oversampling.", DefaultValueFactory = _ => 8 };
@@ -27,14 +28,16 @@ internal static class SearchCommand
         };
         encoder.AddTo(command);
         store.AddTo(command);
+        command.Options.Add(profile.Profile);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var generator = encoder.Create(parse);
+            var tuned = profile.Load(parse);
             IAdaptiveStore<string> source;
             if (parse.GetValue(store.Postgres) is not null)
             {
-                var prefixDimensions = parse.GetValue(prefix) ?? throw new ArgumentException("--prefix is required with --postgres.");
-                source = store.OpenPostgres(parse, new EmbeddingLayout(parse.GetValue(dims) ?? generator.ModelDimensions, prefixDimensions))!;
+                var prefixDimensions = parse.GetValue(prefix) ?? tuned?.PrefixDimensions ?? throw new ArgumentException("--prefix is required with --postgres.");
+                source = store.OpenPostgres(parse, new EmbeddingLayout(parse.GetValue(dims) ?? tuned?.FullDimensions ?? generator.ModelDimensions, prefixDimensions, tuned?.Metric ?? DistanceMetric.Cosine))!;
             }
             else
             {
@@ -46,7 +49,7 @@ internal static class SearchCommand
                 var options = new EmbeddingGenerationOptions { Dimensions = source.Layout.FullDimensions }.WithInputType(EmbeddingInputType.Query);
                 var vector = await generator.GenerateVectorAsync(parse.GetValue(query)!, options, cancellationToken);
                 using var recorder = TraceRecorder.StartIf(parse.GetValue(trace));
-                var result = await source.SearchAsync(vector, new SearchOptions { K = parse.GetValue(k), Oversampling = parse.GetValue(oversampling), Rerank = parse.GetValue(rerank) }, cancellationToken);
+                var result = await source.SearchAsync(vector, ProfileOption.Resolve(parse, tuned, source.Layout, k, oversampling, rerank), cancellationToken);
 
                 var table = new Table().AddColumns("#", "id", "score", "text");
                 var rank = 0;

@@ -1,0 +1,46 @@
+namespace Mrl.Cli.Bench;
+
+/// <summary>The search strategies a benchmark compares, by the names results carry.</summary>
+internal static class BenchStrategy
+{
+    /// <summary>One pass over the full vectors: HNSW in a database, an exact scan in memory.</summary>
+    public const string Full = "full";
+
+    /// <summary>One pass over the prefix alone, no rerank.</summary>
+    public const string Prefix = "prefix";
+
+    /// <summary>Pass 1 in the backend, full vectors fetched, rerank in this process.</summary>
+    public const string TwoPass = "two-pass";
+
+    /// <summary>Pass 1 and the rerank both in the database.</summary>
+    public const string TwoPassInDatabase = "two-pass-db";
+
+    /// <summary>Two-pass with a full-vector cache that starts empty for the measurement.</summary>
+    public const string TwoPassCachedCold = "two-pass-cached-cold";
+
+    /// <summary>Two-pass with a full-vector cache warmed with every vector first.</summary>
+    public const string TwoPassCachedWarm = "two-pass-cached-warm";
+
+    public static IReadOnlyList<string> All { get; } = [Full, Prefix, TwoPass, TwoPassInDatabase, TwoPassCachedCold, TwoPassCachedWarm];
+
+    /// <summary>Parses a comma-separated list; <c>two-pass-cached</c> stands for both the cold and the warm cache.</summary>
+    /// <exception cref="ArgumentException">A name is unknown.</exception>
+    public static IReadOnlyList<string> Parse(string text)
+    {
+        var chosen = new List<string>();
+        foreach (var name in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var lower = name.ToLowerInvariant();
+            IEnumerable<string> expanded = lower switch
+            {
+                "all" => All,
+                "two-pass-cached" => [TwoPassCachedCold, TwoPassCachedWarm],
+                _ when All.Contains(lower) => [lower],
+                _ => throw new ArgumentException($"--strategies: unknown strategy '{name}'; use {string.Join(", ", All)}, two-pass-cached or all."),
+            };
+            chosen.AddRange(expanded.Where(s => !chosen.Contains(s)));
+        }
+
+        return chosen.Count > 0 ? chosen : throw new ArgumentException("--strategies: name at least one strategy.");
+    }
+}

@@ -1,0 +1,45 @@
+using Mrl.Adapters;
+using Spectre.Console;
+
+namespace Mrl.Cli.Bench;
+
+/// <summary>A store under benchmark: loads the data once, builds each index once, and hands out stores to search.</summary>
+internal interface IBenchBackend : IAsyncDisposable
+{
+    /// <summary>The name results carry, e.g. <c>postgres</c>.</summary>
+    string Name { get; }
+
+    /// <summary>What it can run.</summary>
+    BackendFeatures Features { get; }
+
+    /// <summary>How it was set up, in one line for the report.</summary>
+    string Settings { get; }
+
+    /// <summary>Every index built so far, with its time, size and parallelism.</summary>
+    IReadOnlyList<IndexBuildRecord> Builds { get; }
+
+    /// <summary>Loads the data and builds the indexes for every prefix size (a backend may defer work to <see cref="OpenAsync"/>).</summary>
+    Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken);
+
+    /// <summary>The store to measure <paramref name="configuration"/> on; released by the caller when done.</summary>
+    Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken);
+
+    /// <summary>The index a configuration searches: its build time (null when there is none to build) and its size.</summary>
+    (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration);
+}
+
+/// <summary>A store to search, and what to do when done with it.</summary>
+internal sealed record StoreLease(IAdaptiveStore<long> Store, Func<ValueTask>? Release = null) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Release?.Invoke() ?? ValueTask.CompletedTask;
+}
+
+/// <summary>One index built for a benchmark.</summary>
+/// <param name="Backend">The backend's name.</param>
+/// <param name="Index">The index's name.</param>
+/// <param name="PrefixDims">The prefix it indexes; null for the full vectors.</param>
+/// <param name="Seconds">Wall time of the build; null when nothing is built (an exact scan).</param>
+/// <param name="Bytes">Its size; null when the backend does not tell.</param>
+/// <param name="WorkersPlanned">Parallel workers the build was planned with, leader not counted; null when unknown.</param>
+/// <param name="WorkersSeen">The most parallel workers seen running during the build; null when not observed.</param>
+internal sealed record IndexBuildRecord(string Backend, string Index, int? PrefixDims, double? Seconds, long? Bytes, int? WorkersPlanned, int? WorkersSeen);

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Mrl.Adapters;
+
+namespace Mrl.Cli.Bench;
+
+/// <summary>What one configuration measured over the query set.</summary>
+/// <param name="Recall">Mean recall@k against exact full-dimension kNN.</param>
+/// <param name="Qps">Queries completed per second of wall time, all clients together.</param>
+/// <param name="P50Ms">Median latency of one search.</param>
+/// <param name="P95Ms">95th percentile latency.</param>
+/// <param name="P99Ms">99th percentile latency.</param>
+/// <param name="BytesPerQuery">Mean bytes of full vectors moved to this process per search (<see cref="SearchDiagnostics.BytesFetched"/>).</param>
+/// <param name="Pass1Ms">Mean time of pass 1 (for a single pass, the whole search).</param>
+/// <param name="CandidatesPerQuery">Mean candidates pass 1 returned.</param>
+/// <param name="Queries">Searches measured.</param>
+/// <param name="Clients">Concurrent clients.</param>
+internal sealed record Measurement(
+    double Recall, double Qps, double P50Ms, double P95Ms, double P99Ms, double BytesPerQuery, double Pass1Ms, double CandidatesPerQuery, int Queries, int Clients)
+{
+    /// <summary>
+    /// Runs every query once, from <paramref name="clients"/> concurrent clients that take the next query as they finish one,
+    /// after <paramref name="warmup"/> untimed queries (JIT, connection pool, caches that should be warm).
+    /// </summary>
+    public static async Task<Measurement> RunAsync(
+        IAdaptiveStore<long> store, SearchOptions options, VectorMatrix<float> queries, VectorMatrix<int> truth, int clients, int warmup,
+        Action? queryDone, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(clients, 1);
+        for (var q = 0; q < Math.Min(warmup, queries.Rows); q++)
+        {
+            await store.SearchAsync(queries.Row(q), options, cancellationToken);
+        }
+
+        var count = queries.Rows;
+        var latencies = new double[count];
+        var recalls = new double[count];
+        var bytes = new long[count];
+        var pass1 = new double[count];
+        var candidates = new int[count];
+        var next = -1;
+        var started = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, Math.Min(clients, count)).Select(_ => Task.Run(async () =>
+        {
+            int q;
+            while ((q = Interlocked.Increment(ref next)) < count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var result = await store.SearchAsync(queries.Row(q), options, cancellationToken);
+                latencies[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                recalls[q] = RecallAtK(truth.RowSpan(q), result.Hits);
+                bytes[q] = result.Diagnostics.BytesFetched;
+                pass1[q] = result.Diagnostics.Pass1Time.TotalMilliseconds;
+                candidates[q] = result.Diagnostics.CandidatesFetched;
+                queryDone?.Invoke();
+            }
+        }, cancellationToken)).ToArray();
+        await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        Array.Sort(latencies);
+        return new Measurement(
+            recalls.Average(),
+            count / elapsed,
+            Evaluation.Percentile(latencies, 0.50),
+            Evaluation.Percentile(latencies, 0.95),
+            Evaluation.Percentile(latencies, 0.99),
+            bytes.Average(),
+            pass1.Average(),
+            candidates.Average(),
+            count,
+            clients);
+    }
+
+    /// <summary>The fraction of the true neighbours among the hits.</summary>
+    public static double RecallAtK(ReadOnlySpan<int> truth, IReadOnlyList<SearchHit<long>> hits)
+    {
+        if (truth.IsEmpty)
+        {
+            return 1;
+        }
+
+        var found = 0;
+        foreach (var id in truth)
+        {
+            for (var i = 0; i < hits.Count; i++)
+            {
+                if (hits[i].Key == id)
+                {
+                    found++;
+                    break;
+                }
+            }
+        }
+
+        return found / (double)truth.Length;
+    }
+}

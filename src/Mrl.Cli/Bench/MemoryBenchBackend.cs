@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mrl.Adapters;
+using Mrl.Adapters.InMemory;
+using Spectre.Console;
+
+namespace Mrl.Cli.Bench;
+
+/// <summary>
+/// The in-memory store: pass 1 is an exact parallel SIMD scan of a contiguous prefix array, so there is no ef_search and
+/// nothing to build beyond the arrays. One store per prefix size, loaded when first searched and released for the next.
+/// </summary>
+internal sealed class MemoryBenchBackend(BenchDataset data) : IBenchBackend
+{
+    private readonly List<IndexBuildRecord> _builds = [];
+    private IReadOnlyList<int> _prefixDims = [];
+    private InMemoryAdaptiveStore<long>? _store;
+    private int _storePrefix;
+
+    public string Name => "memory";
+
+    public BackendFeatures Features { get; } = new(EfSearch: false, MaxEfSearch: 0, new Dictionary<string, string>
+    {
+        [BenchStrategy.TwoPassInDatabase] = "there is no database: it would run the same in-process rerank as two-pass",
+        [BenchStrategy.TwoPassCachedCold] = "the in-memory store holds every full vector already",
+        [BenchStrategy.TwoPassCachedWarm] = "the in-memory store holds every full vector already",
+    });
+
+    public string Settings => "in-memory store: exact parallel SIMD scan of contiguous float32 prefixes; full = exact scan of the full vectors";
+
+    public IReadOnlyList<IndexBuildRecord> Builds => _builds;
+
+    public Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken)
+    {
+        _prefixDims = prefixDims;
+        _builds.Add(new IndexBuildRecord(Name, "full vectors (scanned)", null, null, (long)data.Count * data.Dimensions * sizeof(float), null, null));
+        return Task.CompletedTask;
+    }
+
+    public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken)
+    {
+        var p = configuration.PrefixDims ?? (_store is null ? _prefixDims[0] : _storePrefix);
+        if (_store is null || _storePrefix != p)
+        {
+            _store?.Dispose();
+            _store = null;
+            _store = await LoadAsync(p, progress, cancellationToken);
+            _storePrefix = p;
+        }
+
+        return new StoreLease(_store);
+    }
+
+    public (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration)
+    {
+        var build = _builds.LastOrDefault(b => b.PrefixDims == configuration.PrefixDims);
+        return (build?.Seconds, build?.Bytes);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _store?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<InMemoryAdaptiveStore<long>> LoadAsync(int p, ProgressContext progress, CancellationToken cancellationToken)
+    {
+        var task = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"Loading memory store, prefix {p}"), maxValue: data.Count);
+        var store = new InMemoryAdaptiveStore<long>(new EmbeddingLayout(data.Dimensions, p, data.Metric));
+        var started = Stopwatch.GetTimestamp();
+        const int batchSize = 10_000;
+        for (var start = 0; start < data.Count; start += batchSize)
+        {
+            var end = Math.Min(data.Count, start + batchSize);
+            var batch = new VectorRecord<long>[end - start];
+            for (var i = start; i < end; i++)
+            {
+                batch[i - start] = new VectorRecord<long>(i, data.Base.Row(i));
+            }
+
+            await store.UpsertAsync(batch, cancellationToken);
+            task.Value = end;
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        task.StopTask();
+        if (!_builds.Any(b => b.PrefixDims == p))
+        {
+            _builds.Add(new IndexBuildRecord(Name, string.Create(CultureInfo.InvariantCulture, $"prefix {p} (load)"), p, seconds,
+                (long)data.Count * p * sizeof(float), null, null));
+        }
+
+        return store;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mrl.Adapters;
+using Mrl.Adapters.Qdrant;
+using Spectre.Console;
+
+namespace Mrl.Cli.Bench;
+
+/// <summary>How the Qdrant benchmark collections are made.</summary>
+/// <param name="Endpoint">The REST endpoint.</param>
+/// <param name="ApiKey">The API key, or null.</param>
+/// <param name="Collection">The collections' common name; each prefix size gets <c>{Collection}_p{p}</c>, deleted and re-created.</param>
+/// <param name="HnswM">HNSW m of the prefix vectors.</param>
+/// <param name="HnswEfConstruct">HNSW ef_construct of the prefix vectors.</param>
+/// <param name="KeepCollections">Leave the collections in place at the end.</param>
+internal sealed record QdrantBenchOptions(Uri Endpoint, string? ApiKey, string Collection, int HnswM, int HnswEfConstruct, bool KeepCollections);
+
+/// <summary>
+/// Qdrant: one collection per prefix size, each with the store's two named vectors (the prefix with HNSW, the full vector
+/// without a graph). Its "build" is the upload plus the time until the optimizers have finished (the collection is green),
+/// since Qdrant builds HNSW in the background; Qdrant does not report an index's size. <c>full</c> is Qdrant's exact scan of
+/// the full vectors, which have no graph.
+/// </summary>
+internal sealed class QdrantBenchBackend : IBenchBackend
+{
+    private const int LoadBatch = 1_000;
+    private readonly BenchDataset _data;
+    private readonly QdrantBenchOptions _options;
+    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly Dictionary<int, QdrantAdaptiveStore<long>> _stores = [];
+    private readonly List<IndexBuildRecord> _builds = [];
+    private IReadOnlyList<int> _prefixDims = [];
+
+    public QdrantBenchBackend(BenchDataset data, QdrantBenchOptions options)
+    {
+        _data = data;
+        _options = options;
+        Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 100_000, new Dictionary<string, string>
+        {
+            [BenchStrategy.TwoPassCachedCold] = "the Qdrant store has no full-vector cache: pass 1's answer carries the full vectors",
+            [BenchStrategy.TwoPassCachedWarm] = "the Qdrant store has no full-vector cache: pass 1's answer carries the full vectors",
+        });
+    }
+
+    public string Name => "qdrant";
+
+    public BackendFeatures Features { get; }
+
+    public string Settings => string.Create(CultureInfo.InvariantCulture,
+        $"Qdrant at {_options.Endpoint}: collections {_options.Collection}_p<p>, prefix vector with HNSW m={_options.HnswM}, ef_construct={_options.HnswEfConstruct}, full vector without a graph (full = exact scan); build = upload + optimizers until green");
+
+    public IReadOnlyList<IndexBuildRecord> Builds => _builds;
+
+    public async Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken)
+    {
+        _prefixDims = prefixDims;
+        foreach (var p in prefixDims)
+        {
+            var options = StoreOptions(p);
+            var maintenance = new QdrantMaintenance(_http, options);
+
+            // Each collection is deleted and re-created: never one that this command did not name itself.
+            if (!options.Collection.StartsWith("mrl_bench", StringComparison.Ordinal) && await maintenance.ReadStatusAsync(cancellationToken) is not null)
+            {
+                throw new InvalidOperationException(
+                    $"Collection {options.Collection} exists. mrl bench deletes and re-creates its collections, so it only replaces collections named mrl_bench*; choose another --collection.");
+            }
+
+            await maintenance.DeleteCollectionAsync(cancellationToken);
+            var store = new QdrantAdaptiveStore<long>(_http, options);
+            await store.EnsureSchemaAsync(cancellationToken);
+
+            var started = Stopwatch.GetTimestamp();
+            var load = progress.AddTask(Markup.Escape($"Loading qdrant {options.Collection}"), maxValue: _data.Count);
+            for (var start = 0; start < _data.Count; start += LoadBatch)
+            {
+                var end = Math.Min(_data.Count, start + LoadBatch);
+                var batch = new VectorRecord<long>[end - start];
+                for (var i = start; i < end; i++)
+                {
+                    batch[i - start] = new VectorRecord<long>(i, _data.Base.Row(i));
+                }
+
+                await store.UpsertAsync(batch, cancellationToken);
+                load.Value = end;
+            }
+
+            load.StopTask();
+            var loaded = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var optimize = progress.AddTask(Markup.Escape($"Qdrant optimizers on {options.Collection}"), maxValue: _data.Count);
+            var final = await maintenance.WaitUntilOptimizedAsync(TimeSpan.FromMilliseconds(500),
+                new Progress<QdrantCollectionStatus>(s => optimize.Value = Math.Min(_data.Count, s.IndexedVectorsCount)), cancellationToken);
+            optimize.Value = _data.Count;
+            optimize.StopTask();
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            _builds.Add(new IndexBuildRecord(Name, string.Create(CultureInfo.InvariantCulture,
+                $"{options.Collection} (upload {loaded:F1} s, then optimizers; {final.IndexedVectorsCount} vectors indexed in {final.SegmentsCount} segments)"), p, seconds, null, null, null));
+            _stores[p] = store;
+        }
+    }
+
+    public Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken) =>
+        Task.FromResult(new StoreLease(_stores[configuration.PrefixDims ?? _prefixDims[0]]));
+
+    public (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration)
+    {
+        var build = configuration.PrefixDims is null ? null : _builds.FirstOrDefault(b => b.PrefixDims == configuration.PrefixDims);
+        return (build?.Seconds, build?.Bytes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_options.KeepCollections)
+            {
+                foreach (var p in _stores.Keys)
+                {
+                    await new QdrantMaintenance(_http, StoreOptions(p)).DeleteCollectionAsync();
+                }
+            }
+        }
+        finally
+        {
+            _http.Dispose();
+        }
+    }
+
+    private QdrantStoreOptions StoreOptions(int p) => new()
+    {
+        Endpoint = _options.Endpoint,
+        ApiKey = _options.ApiKey,
+        Layout = new EmbeddingLayout(_data.Dimensions, p, _data.Metric),
+        Collection = string.Create(CultureInfo.InvariantCulture, $"{_options.Collection}_p{p}"),
+        PrefixHnswM = _options.HnswM,
+        PrefixHnswEfConstruct = _options.HnswEfConstruct,
+        RequestTimeout = TimeSpan.FromMinutes(5),
+    };
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using Mrl.Cli.Bench;
+using Spectre.Console;
+
+namespace Mrl.Cli.Commands;
+
+/// <summary><c>mrl bench</c>: full, prefix and two-pass search measured side by side on the same data, with sweeps and plots.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var options = new BenchOptions();
+        var strategies = new Option<string>("--strategies") { Description = "full, prefix, two-pass, two-pass-db, two-pass-cached (cold and warm), or all.", DefaultValueFactory = _ => "all" };
+        var clients = new Option<int>("--clients") { Description = "Also measure every configuration with this many concurrent clients (1: one client only).", DefaultValueFactory = _ => 4 };
+        var output = new Option<string?>("--out") { Description = "Folder for results.json, results.md, recall-vs-qps.png and run.json." };
+        var target = new Option<double>("--target-recall") { Description = "The recall the summary compares strategies at.", DefaultValueFactory = _ => 0.99 };
+        var bandwidth = new Option<int>("--bandwidth-mib") { Description = "Size of the memory-bandwidth probe run with the memory backend (0: skip).", DefaultValueFactory = _ => 1024 };
+
+        var command = new Command("bench", "Measure recall, QPS, latency, index size and build time of full, prefix and two-pass search, side by side.")
+        {
+            strategies, clients, output, target, bandwidth,
+        };
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var names = options.BackendNames(parse, single: false);
+            var chosen = BenchStrategy.Parse(parse.GetValue(strategies)!);
+            var k = parse.GetValue(options.K);
+            ArgumentOutOfRangeException.ThrowIfLessThan(k, 1, "--k");
+            ArgumentOutOfRangeException.ThrowIfLessThan(parse.GetValue(clients), 1, "--clients");
+            ArgumentOutOfRangeException.ThrowIfNegative(parse.GetValue(bandwidth), "--bandwidth-mib");
+            var oversampling = BenchPlan.ParseList(parse.GetValue(options.Oversampling)!, "--oversampling");
+            var efSearch = BenchPlan.ParseList(parse.GetValue(options.EfSearch)!, "--ef-search");
+
+            var data = LoadData(options, parse, maxQueries: null);
+            var notes = new List<string>();
+            var prefixDims = options.PrefixSizes(parse, data.Dimensions, notes);
+            var settings = new BenchSettings(k, chosen, prefixDims, oversampling, efSearch, parse.GetValue(clients), parse.GetValue(options.Warmup),
+                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine());
+
+            var backends = new List<IBenchBackend>();
+            BenchRun run;
+            try
+            {
+                backends.AddRange(names.Select(name => options.CreateBackend(name, data, parse)));
+                run = await BenchRunner.RunAsync(data, backends, settings, cancellationToken);
+            }
+            finally
+            {
+                foreach (var backend in backends)
+                {
+                    await backend.DisposeAsync();
+                }
+            }
+
+            if (parse.GetValue(output) is not null && !RecallQpsPlot.HasFonts)
+            {
+                notes.Add("No font was found (e.g. Debian's fonts-dejavu-core): the plot has no text.");
+            }
+
+            run = run with { Notes = [.. notes, .. run.Notes] };
+            BenchReport.Print(run);
+            if (parse.GetValue(output) is { } folder)
+            {
+                BenchReport.Write(run, folder);
+                AnsiConsole.WriteLine($"Wrote {BenchReport.ResultsJson}, {BenchReport.ResultsMarkdown}, {BenchReport.Plot} and {BenchReport.RunJson} to {Path.GetFullPath(folder)}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Generates or reads the data with a progress bar.</summary>
+    public static BenchDataset LoadData(BenchOptions options, ParseResult parse, int? maxQueries)
+    {
+        BenchDataset? data = null;
+        BenchRunner.NewProgress().Start(progress =>
+        {
+            var task = progress.AddTask(parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files", maxValue: 1);
+            data = options.LoadData(parse, maxQueries);
+            task.Description = Markup.Escape(data.Description);
+            task.Increment(1);
+        });
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data: {data!.Description}"));
+        return data;
+    }
+}

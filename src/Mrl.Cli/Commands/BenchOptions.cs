@@ -1,0 +1,217 @@
+using System.CommandLine;
+using System.Globalization;
+using Mrl.Adapters;
+using Mrl.Adapters.Caching;
+using Mrl.Adapters.Pgvector;
+using Mrl.Adapters.Synthetic;
+using Mrl.Cli.Bench;
+
+namespace Mrl.Cli.Commands;
+
+/// <summary>The options <c>mrl bench</c> and <c>mrl tune</c> share: the data, the backend and the sweep.</summary>
+internal sealed class BenchOptions
+{
+    /// <summary>
+    /// The synthetic data's default difficulty, calibrated so that full-dimension HNSW at pgvector's default ef_search (40)
+    /// stays below recall@10 0.99 (docs/benchmarks.md, "Calibration"): on easier data every method scores 1.0 and the
+    /// comparison says nothing.
+    /// </summary>
+    public const double DefaultDifficulty = 2.0;
+
+    public Option<int> Count { get; } = new("--count") { Description = "Synthetic base vectors (with --base: read at most this many).", DefaultValueFactory = _ => 200_000 };
+
+    public Option<int> Dims { get; } = new("--dims") { Description = "Full dimensions of the synthetic vectors.", DefaultValueFactory = _ => 768 };
+
+    public Option<string> Queries { get; } = new("--queries") { Description = "Number of synthetic queries, or with --base a .fvecs/.npy file of queries.", DefaultValueFactory = _ => "1000" };
+
+    public Option<double> Difficulty { get; } = new("--difficulty") { Description = "Spread of the synthetic clusters (higher is harder).", DefaultValueFactory = _ => DefaultDifficulty };
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 42 };
+
+    public Option<string?> Base { get; } = new("--base") { Description = "Base vectors from a file instead of synthetic data: .fvecs or .npy (float32, 2-D)." };
+
+    public Option<string?> Truth { get; } = new("--truth") { Description = "True neighbours of the queries (.ivecs or .npy, 0-based row ids); computed exactly when left out." };
+
+    public Option<DistanceMetric> Metric { get; } = new("--metric") { Description = "Cosine, DotProduct or Euclidean (synthetic data is unit length: Cosine).", DefaultValueFactory = _ => DistanceMetric.Cosine };
+
+    public Option<int> K { get; } = new("--k") { Description = "Hits per query; recall@k.", DefaultValueFactory = _ => 10 };
+
+    public Option<string> TruthCache { get; } = new("--truth-cache") { Description = "Folder for computed ground truth, keyed by the data's SHA-256; 'none' to disable.", DefaultValueFactory = _ => GroundTruth.DefaultCacheDirectory };
+
+    public Option<string> Backend { get; } = new("--backend") { Description = "memory, postgres or qdrant (bench: a comma-separated list).", DefaultValueFactory = _ => "memory" };
+
+    public Option<string?> Connection { get; } = new("--connection", "-c") { Description = "Npgsql connection string, for --backend postgres." };
+
+    public Option<string?> Url { get; } = new("--url") { Description = "Qdrant REST endpoint, e.g. http://localhost:6333, for --backend qdrant." };
+
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Qdrant API key (default: the MRL_QDRANT_API_KEY environment variable). Never printed." };
+
+    public Option<string?> Collection { get; } = new("--collection") { Description = "Qdrant collections' name; each prefix size gets <name>_p<p>, deleted and re-created. Default mrl_bench_<data hash>." };
+
+    public Option<string?> Table { get; } = new("--table") { Description = "PostgreSQL table (name or schema.name), dropped and re-created. Default mrl_bench_<data hash>." };
+
+    public Option<bool> KeepTable { get; } = new("--keep-table") { Description = "Leave the PostgreSQL table and the Qdrant collections in place at the end." };
+
+    public Option<VectorType?> FullType { get; } = new("--full-type") { Description = "Vector or HalfVec for the full column. Default: Vector up to 1,900 dims, HalfVec above (so it stays inline)." };
+
+    public Option<int?> ParallelWorkers { get; } = new("--parallel-workers") { Description = "The table's parallel_workers for every index build. Default: the server's max_parallel_maintenance_workers." };
+
+    public Option<string> MaintenanceWorkMem { get; } = new("--maintenance-work-mem") { Description = "maintenance_work_mem for the index builds.", DefaultValueFactory = _ => "2GB" };
+
+    public Option<int> HnswM { get; } = new("--m") { Description = "HNSW m of every index.", DefaultValueFactory = _ => 16 };
+
+    public Option<int> EfConstruction { get; } = new("--ef-construction") { Description = "HNSW ef_construction of every index.", DefaultValueFactory = _ => 64 };
+
+    public Option<CacheStorage> CacheStorage { get; } = new("--cache-storage") { Description = "FullPrecision (float32) or HalfPrecision (float16) in the full-vector cache.", DefaultValueFactory = _ => Adapters.Caching.CacheStorage.FullPrecision };
+
+    public Option<string> PrefixDims { get; } = new("--prefix-dims") { Description = "Prefix sizes to index and sweep (each index built once).", DefaultValueFactory = _ => "64,128,256,512" };
+
+    public Option<string> Oversampling { get; } = new("--oversampling") { Description = "Oversampling factors to sweep.", DefaultValueFactory = _ => "2,4,8,16,32" };
+
+    public Option<string> EfSearch { get; } = new("--ef-search") { Description = "ef_search values to sweep (raised to the candidate count, as the stores do).", DefaultValueFactory = _ => "40,80,160,320,640" };
+
+    public Option<int> Warmup { get; } = new("--warmup") { Description = "Untimed queries before each measurement.", DefaultValueFactory = _ => 20 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[]
+        {
+            Count, Dims, Queries, Difficulty, Seed, Base, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey, Collection, Table, KeepTable, FullType,
+            ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, CacheStorage, PrefixDims, Oversampling, EfSearch, Warmup,
+        })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The backends named by --backend, checked before any data is made.</summary>
+    /// <exception cref="ArgumentException">A name is unknown, or a backend lacks its connection option.</exception>
+    public IReadOnlyList<string> BackendNames(ParseResult parse, bool single)
+    {
+        var names = parse.GetValue(Backend)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => n.ToLowerInvariant()).Distinct().ToArray();
+        if (names.Length == 0 || (single && names.Length > 1))
+        {
+            throw new ArgumentException(single ? "--backend: name one backend: memory, postgres or qdrant." : "--backend: name at least one of memory, postgres, qdrant.");
+        }
+
+        foreach (var name in names)
+        {
+            switch (name)
+            {
+                case "memory":
+                    break;
+                case "postgres":
+                    if (string.IsNullOrWhiteSpace(parse.GetValue(Connection)))
+                    {
+                        throw new ArgumentException("--backend postgres needs --connection \"Host=...;Username=...;Database=...\".");
+                    }
+
+                    break;
+                case "qdrant":
+                    if (!Uri.TryCreate(parse.GetValue(Url), UriKind.Absolute, out _))
+                    {
+                        throw new ArgumentException("--backend qdrant needs --url http://host:6333.");
+                    }
+
+                    break;
+                default:
+                    throw new ArgumentException($"--backend: unknown backend '{name}'; use memory, postgres or qdrant.");
+            }
+        }
+
+        return names;
+    }
+
+    public IBenchBackend CreateBackend(string name, BenchDataset data, ParseResult parse) => name switch
+    {
+        "memory" => new MemoryBenchBackend(data),
+        "postgres" => new PostgresBenchBackend(data, new PostgresBenchOptions(
+            parse.GetValue(Connection)!,
+            parse.GetValue(Table) ?? "mrl_bench_" + data.Identity[..12],
+            parse.GetValue(FullType) ?? (data.Dimensions <= 1_900 ? VectorType.Vector : VectorType.HalfVec),
+            parse.GetValue(ParallelWorkers),
+            parse.GetValue(MaintenanceWorkMem)!,
+            parse.GetValue(HnswM),
+            parse.GetValue(EfConstruction),
+            parse.GetValue(KeepTable),
+            parse.GetValue(CacheStorage))),
+        "qdrant" => new QdrantBenchBackend(data, new QdrantBenchOptions(
+            new Uri(parse.GetValue(Url)!),
+            parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("MRL_QDRANT_API_KEY"),
+            parse.GetValue(Collection) ?? "mrl_bench_" + data.Identity[..12],
+            parse.GetValue(HnswM),
+            parse.GetValue(EfConstruction),
+            parse.GetValue(KeepTable))),
+        _ => throw new ArgumentException($"--backend: unknown backend '{name}'."),
+    };
+
+    /// <summary>Synthetic data, or the files --base, --queries and --truth name; at most <paramref name="maxQueries"/> queries.</summary>
+    public BenchDataset LoadData(ParseResult parse, int? maxQueries)
+    {
+        var queries = parse.GetValue(Queries)!;
+        var isCount = int.TryParse(queries, NumberStyles.None, CultureInfo.InvariantCulture, out var queryCount);
+        if (parse.GetValue(Base) is { } basePath)
+        {
+            if (isCount)
+            {
+                throw new ArgumentException("With --base, --queries must name a file of query vectors (.fvecs or .npy), not a count.");
+            }
+
+            var countGiven = parse.GetResult(Count) is { Implicit: false };
+            return BenchDataset.FromFiles(basePath, queries, parse.GetValue(Truth), countGiven ? parse.GetValue(Count) : null, maxQueries, parse.GetValue(Metric));
+        }
+
+        if (parse.GetValue(Truth) is not null)
+        {
+            throw new ArgumentException("--truth gives the neighbours of file data: it needs --base and --queries FILE.");
+        }
+
+        if (!isCount || queryCount < 1)
+        {
+            throw new ArgumentException($"--queries: '{queries}' is not a positive number of synthetic queries; to read queries from a file, also give --base.");
+        }
+
+        if (parse.GetValue(Metric) != DistanceMetric.Cosine)
+        {
+            throw new ArgumentException("Synthetic vectors are unit length and searched by cosine; --metric applies to --base files.");
+        }
+
+        var options = new SyntheticCorpusOptions { Dimensions = parse.GetValue(Dims), Difficulty = parse.GetValue(Difficulty), Seed = parse.GetValue(Seed) };
+        return BenchDataset.Synthetic(options, parse.GetValue(Count), Math.Min(queryCount, maxQueries ?? int.MaxValue));
+    }
+
+    /// <summary>The prefix sizes below the full dimensions; the rest are dropped with a note.</summary>
+    public IReadOnlyList<int> PrefixSizes(ParseResult parse, int dimensions, ICollection<string> notes)
+    {
+        var all = BenchPlan.ParseList(parse.GetValue(PrefixDims)!, "--prefix-dims");
+        var usable = all.Where(p => p < dimensions).ToArray();
+        foreach (var p in all.Except(usable))
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"prefix {p} skipped: not shorter than the {dimensions} full dimensions."));
+        }
+
+        return usable.Length > 0
+            ? usable
+            : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--prefix-dims: every prefix is at least the {dimensions} full dimensions."));
+    }
+
+    public string? TruthCacheDirectory(ParseResult parse) =>
+        parse.GetValue(TruthCache) is { } folder && !folder.Equals("none", StringComparison.OrdinalIgnoreCase) ? folder : null;
+
+    /// <summary>The command as typed, with the connection string and API key left out: the report is meant to be shared.</summary>
+    public static string CommandLine()
+    {
+        var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
+        var shown = new List<string> { "mrl" };
+        for (var i = 0; i < args.Length; i++)
+        {
+            shown.Add(i == 0 ? args[i]
+                : args[i - 1] is "--connection" or "-c" ? "\"$PG\""
+                : args[i - 1] is "--api-key" ? "\"$QDRANT_API_KEY\""
+                : args[i].Contains(' ', StringComparison.Ordinal) ? "\"" + args[i] + "\"" : args[i]);
+        }
+
+        return string.Join(' ', shown);
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Globalization;
+using Mrl.Adapters;
+using Mrl.Cli.Bench;
+using Spectre.Console;
+
+namespace Mrl.Cli.Commands;
+
+/// <summary><c>mrl tune</c>: the cheapest configuration that reaches a target recall, written as a search profile.</summary>
+internal static class TuneCommand
+{
+    public static Command Create()
+    {
+        var options = new BenchOptions();
+        var target = new Option<double>("--target-recall") { Description = "The recall@k to reach.", DefaultValueFactory = _ => 0.99 };
+        var sample = new Option<int>("--sample") { Description = "Queries to measure each configuration with.", DefaultValueFactory = _ => 200 };
+        var output = new Option<string>("--out") { Description = "Where to write the profile (JSON), for `mrl search --profile` and SearchProfile.Load.", DefaultValueFactory = _ => "mrl-profile.json" };
+
+        var command = new Command("tune", "Find the cheapest prefix size, oversampling, ef_search and rerank location that reach a target recall, and save it as a profile.")
+        {
+            target, sample, output,
+        };
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var name = options.BackendNames(parse, single: true)[0];
+            var goal = parse.GetValue(target);
+            if (goal is <= 0 or > 1)
+            {
+                throw new ArgumentException("--target-recall must be above 0 and at most 1.");
+            }
+
+            ArgumentOutOfRangeException.ThrowIfLessThan(parse.GetValue(sample), 1, "--sample");
+            var data = BenchCommand.LoadData(options, parse, parse.GetValue(sample));
+            var notes = new List<string>();
+            var settings = new TuneSettings(parse.GetValue(options.K), goal, options.PrefixSizes(parse, data.Dimensions, notes),
+                BenchPlan.ParseList(parse.GetValue(options.Oversampling)!, "--oversampling"), BenchPlan.ParseList(parse.GetValue(options.EfSearch)!, "--ef-search"),
+                parse.GetValue(options.Warmup), options.TruthCacheDirectory(parse));
+
+            TuneResult result;
+            await using (var backend = options.CreateBackend(name, data, parse))
+            {
+                result = await Tuner.RunAsync(data, backend, settings, cancellationToken);
+            }
+
+            var table = new Table().Title(Markup.Escape($"{name}: {data.Description}"))
+                .AddColumns("", "strategy", "p", "oversampling", "ef_search", "recall", "QPS", "p95 ms");
+            foreach (var row in result.Tried)
+            {
+                var r = row.Result;
+                table.AddRow(row == result.Winner ? "[green]best[/]" : "", r.Strategy, Text(r.PrefixDims), Text(r.Oversampling), Text(r.EfSearch),
+                    r.Recall >= goal ? $"[green]{F(r.Recall, "F4")}[/]" : F(r.Recall, "F4"), F(r.Qps, "F1"), F(r.P95Ms, "F2"));
+            }
+
+            AnsiConsole.Write(table);
+            foreach (var note in notes)
+            {
+                AnsiConsole.WriteLine(note);
+            }
+
+            if (result.Winner is not { } winner)
+            {
+                var closest = result.Tried.MaxBy(r => r.Result.Recall);
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"No configuration reached recall@{settings.K} {goal}; the best was {closest?.Result.Recall:F4} ({closest?.Configuration}). Widen --oversampling, --ef-search or --prefix-dims."));
+            }
+
+            var profile = Tuner.ToProfile(winner, data, settings, name);
+            var path = parse.GetValue(output)!;
+            profile.Save(path);
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Cheapest at recall@{settings.K} >= {goal}: {winner.Configuration} ({RerankText(profile)}), recall {winner.Result.Recall:F4}, {winner.Result.Qps:F1} QPS on {data.Queries.Rows} queries."));
+            AnsiConsole.WriteLine($"Wrote the profile to {Path.GetFullPath(path)}; use it with `mrl search --profile {path}`.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string RerankText(SearchProfile profile) => profile.FullDimensionBaseline
+        ? "one pass over the full vectors"
+        : profile.Rerank == Rerank.InDatabase ? "rerank in the database" : "rerank in process";
+
+    private static string Text(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+}
