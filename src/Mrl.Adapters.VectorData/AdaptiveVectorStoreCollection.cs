@@ -86,7 +86,7 @@ public sealed class AdaptiveVectorStoreCollection<TKey, TRecord> : VectorStoreCo
     /// Two-pass search: pass 1 fetches <c>(top + Skip) × oversampling</c> candidates on the prefix, pass 2 rescores them on
     /// the full vectors. Pass <see cref="AdaptiveVectorSearchOptions{TRecord}"/> to set oversampling, rerank and ef_search.
     /// </summary>
-    /// <param name="searchValue">A full vector (<c>ReadOnlyMemory&lt;float&gt;</c>, <c>float[]</c>, <c>Embedding&lt;float&gt;</c>), or input for the configured embedding generator.</param>
+    /// <param name="searchValue">A full vector (<c>ReadOnlyMemory&lt;float&gt;</c>, <c>Memory&lt;float&gt;</c>, <c>float[]</c>, <c>Embedding&lt;float&gt;</c>), or input for the configured embedding generator.</param>
     /// <param name="top">How many results to return.</param>
     /// <param name="options">Filter, skip, score threshold, vectors in the results, and the two-pass knobs.</param>
     /// <param name="cancellationToken">Cancels the search.</param>

@@ -196,6 +196,8 @@ internal sealed class CollectionCore<TRecord> where TRecord : class
         {
             case ReadOnlyMemory<float> memory:
                 return memory;
+            case Memory<float> memory:
+                return memory;
             case float[] array:
                 return array;
             case Embedding<float> embedding:

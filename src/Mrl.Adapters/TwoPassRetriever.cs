@@ -29,10 +29,12 @@ public static class TwoPassRetriever
         var rerank = options.Rerank == Rerank.InProcess;
         var request = new CandidateRequest(layout.ToPrefix(query.Span), options.CandidateCount, options.Filter, rerank, options.EfSearch);
 
-        var start = Stopwatch.GetTimestamp();
+        // The stopwatches run inside the spans, so that the diagnostics never count the telemetry's own cost.
         CandidateBatch<TKey> batch;
+        TimeSpan pass1;
         using (var pass1Activity = MrlTelemetry.StartPass1(request))
         {
+            var start = Stopwatch.GetTimestamp();
             try
             {
                 batch = await source.FetchCandidatesAsync(request, cancellationToken).ConfigureAwait(false);
@@ -43,10 +45,9 @@ public static class TwoPassRetriever
                 throw;
             }
 
+            pass1 = Stopwatch.GetElapsedTime(start);
             MrlTelemetry.StopPass1(pass1Activity, batch);
         }
-
-        var pass1 = Stopwatch.GetElapsedTime(start);
 
         if (!rerank)
         {
@@ -60,10 +61,11 @@ public static class TwoPassRetriever
             });
         }
 
-        start = Stopwatch.GetTimestamp();
         SearchHit<TKey>[] hits;
+        TimeSpan pass2;
         using (var pass2Activity = MrlTelemetry.StartPass2(batch.Candidates.Count, options.K))
         {
+            var start = Stopwatch.GetTimestamp();
             try
             {
                 hits = RerankExact(layout, query.Span, batch.Candidates, options.K);
@@ -73,9 +75,9 @@ public static class TwoPassRetriever
                 MrlTelemetry.SetError(pass2Activity, e);
                 throw;
             }
-        }
 
-        var pass2 = Stopwatch.GetElapsedTime(start);
+            pass2 = Stopwatch.GetElapsedTime(start);
+        }
         return new SearchResult<TKey>(hits, new SearchDiagnostics
         {
             CandidatesFetched = batch.Candidates.Count,

@@ -78,15 +78,15 @@ internal sealed class TraceRecorder : IDisposable
         }
 
         AnsiConsole.Write(tree);
-        var table = new Table().Title($"measurements (Meter {MrlInstrumentation.Name})")
-            .AddColumn(new TableColumn("instrument").NoWrap()).AddColumns("strategy", "count", "mean", "min", "max", "unit");
+        // One line per instrument and strategy: tables wrap badly in the 80 columns of a redirected console.
+        AnsiConsole.MarkupLine($"[bold]measurements[/] (Meter {MrlInstrumentation.Name}; durations in ms)");
         foreach (var ((instrument, unit, strategy), summary) in _measurements.OrderBy(m => m.Key.Instrument, StringComparer.Ordinal).ThenBy(m => m.Key.Strategy, StringComparer.Ordinal))
         {
             var scale = unit == "s" ? 1000 : 1;
-            table.AddRow(instrument, strategy, summary.Count.ToString(CultureInfo.InvariantCulture), Format(summary.Sum / summary.Count * scale), Format(summary.Min * scale), Format(summary.Max * scale), unit == "s" ? "ms" : Markup.Escape(unit));
+            var label = strategy.Length == 0 ? instrument : $"{instrument} [{strategy}]";
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {label}: n={summary.Count} mean={Format(summary.Sum / summary.Count * scale)} min={Format(summary.Min * scale)} max={Format(summary.Max * scale)} {(unit == "s" ? "ms" : unit)}"));
         }
-
-        AnsiConsole.Write(table);
     }
 
     public void Dispose()

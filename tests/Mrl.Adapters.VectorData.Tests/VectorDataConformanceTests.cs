@@ -162,7 +162,7 @@ public abstract class VectorDataConformanceTests
     }
 
     [SkippableFact]
-    public async Task Search_accepts_float_arrays_and_embeddings_as_queries()
+    public async Task Search_accepts_float_arrays_memory_and_embeddings_as_queries()
     {
         var hotels = Corpus.Hotels();
         var collection = await HotelsAsync(hotels);
@@ -171,9 +171,11 @@ public abstract class VectorDataConformanceTests
         var fromMemory = await collection.SearchAsync(query, 4, Exhaustive()).Select(r => r.Record.HotelId).ToListAsync();
         var fromArray = await collection.SearchAsync(query.ToArray(), 4, Exhaustive()).Select(r => r.Record.HotelId).ToListAsync();
         var fromEmbedding = await collection.SearchAsync(new Microsoft.Extensions.AI.Embedding<float>(query), 4, Exhaustive()).Select(r => r.Record.HotelId).ToListAsync();
+        var fromWritableMemory = await collection.SearchAsync(query.ToArray().AsMemory(), 4, Exhaustive()).Select(r => r.Record.HotelId).ToListAsync();
 
         Assert.Equal(fromMemory, fromArray);
         Assert.Equal(fromMemory, fromEmbedding);
+        Assert.Equal(fromMemory, fromWritableMemory);
     }
 
     [SkippableFact]
