@@ -6,8 +6,10 @@
 #   MRL_SOLUTION     solution/project to test (default: Mrl.Adapters.sln)
 #   MRL_TEST_FILTER  optional `dotnet test --filter` expression
 #
-# Once tests have run, the last line printed is "N passed, N failed, N skipped";
-# the exit code is non-zero if anything failed, the build broke or nothing ran.
+# After the tests it packs every project, installs the `mrl` tool from that
+# local folder and runs it. Once tests have run, the last line printed is
+# "N passed, N failed, N skipped"; the exit code is non-zero if anything failed,
+# the build broke, nothing ran, or the packaged tool did not install and run.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -233,7 +235,29 @@ dotnet test "$SOLUTION" -c Release "${filter_args[@]}" \
   --logger "console;verbosity=normal" || test_rc=$?
 
 # ---------------------------------------------------------------------------
-# 7. Summary from the .trx files (one per test project)
+# 7. Packages: pack everything, install the mrl tool from the local folder and
+#    run it as a user would after `dotnet tool install`
+# ---------------------------------------------------------------------------
+
+PACKAGE_DIR=$PG_TMP/packages
+TOOL_DIR=$PG_TMP/tool
+version=$(dotnet msbuild src/Mrl.Cli/Mrl.Cli.csproj -getProperty:Version) || version=unknown
+log "dotnet pack $SOLUTION -> $PACKAGE_DIR; mrl $version into $TOOL_DIR"
+package_rc=0
+{
+  dotnet pack "$SOLUTION" -c Release -o "$PACKAGE_DIR" --nologo -v quiet &&
+    # A private package cache, so that a tool of the same version installed earlier is never reused.
+    NUGET_PACKAGES=$PG_TMP/tool-cache dotnet tool install Mrl.Cli --version "$version" \
+      --tool-path "$TOOL_DIR" --add-source "$PACKAGE_DIR" &&
+    "$TOOL_DIR/mrl" --version &&
+    "$TOOL_DIR/mrl" demo --count 2000 --queries 20
+} || package_rc=$?
+if ((package_rc == 0)); then
+  log "packages: $(cd "$PACKAGE_DIR" && echo *.nupkg)"
+fi
+
+# ---------------------------------------------------------------------------
+# 8. Summary from the .trx files (one per test project)
 # ---------------------------------------------------------------------------
 
 # One numeric attribute of a <Counters> element; absent attributes count as 0.
@@ -259,6 +283,10 @@ done
 rc=0
 if ((test_rc != 0)); then
   echo "dotnet test exited with code $test_rc" >&2
+  rc=1
+fi
+if ((package_rc != 0)); then
+  echo "packing or running the installed mrl tool failed (exit code $package_rc)" >&2
   rc=1
 fi
 if ((passed + failed + skipped == 0)); then

@@ -1,2 +1,3 @@
--- Drops a table with its indexes and triggers. Trigger functions are separate objects: drop_prefix_trigger.sql removes them.
+-- Drops a managed table with its indexes and prefix trigger, then the function the trigger called.
 DROP TABLE IF EXISTS :"schema".:"table";
+DROP FUNCTION IF EXISTS :"schema".:"function_name"();

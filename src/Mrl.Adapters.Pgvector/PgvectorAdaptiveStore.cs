@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mrl.Adapters.Caching;
+using Mrl.Adapters.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
@@ -30,6 +31,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     // full vectors itself and fills the cache: one round trip, as without a cache, instead of pass 1 plus a fetch of misses.
     private double _recentHitRate;
     private readonly PgvectorRetry _retry;
+    private readonly StoreTelemetry _telemetry;
     private PgvectorTable? _table;
 
     /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
@@ -62,6 +64,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _retry = new PgvectorRetry(options.ResiliencePipeline ?? PgvectorResilience.CreateRetryPipeline(options.MaxRetries, options.RetryDelay, _logger), dataSource);
+        _telemetry = new StoreTelemetry(SystemName, options.Table, layout, ActivityKind.Client);
     }
 
     /// <inheritdoc />
@@ -118,13 +121,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     public Task<IReadOnlyList<IndexBuild>> CreateIndexesAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new PgvectorMigrator(_dataSource, Layout, _options).BuildIndexesAsync(migration, progress, cancellationToken);
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// Each batch of <see cref="PgvectorStoreOptions.UpsertBatchSize"/> records is one transaction, retried on its own after a
-    /// transient error; when the call fails, the batches before the failing one are written and the rest are not.
-    /// </remarks>
-    /// <exception cref="ArgumentException">A record is invalid for the layout, or holds what PostgreSQL cannot store (a NUL character, a lone surrogate, a value out of halfvec's range); nothing is written.</exception>
-    public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
+    private async Task UpsertWithRetriesAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
     {
         VectorRecordValidator.Validate(Layout, records);
         var table = await _retry.ExecuteAsync("inspect", ct => GetTableAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);

@@ -77,6 +77,11 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
                 return $"({TimeOf(element)} = ANY({Add(parameters, inTimes.Values.Select(v => v.Time).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)}))";
             case InFilter inList:
                 return $"({element} = ANY({Add(parameters, inList.Values.Select(ToJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb)}))";
+            case ContainsFilter { Value.Kind: FilterValueKind.Time } contains:
+                return $"(EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({element}) = 'array' THEN {element} END) AS e(v) WHERE {TimeOf("e.v")} = {Add(parameters, contains.Value.Time, NpgsqlDbType.TimestampTz)}))";
+            case ContainsFilter contains:
+                // Containment of a one-element array: true only when the field is an array holding the value.
+                return $"({element} @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})";
             case RangeFilter range:
                 var operand = range.IsDateRange ? TimeOf(element) : $"(CASE WHEN jsonb_typeof({element}) = 'number' THEN ({element})::float8 END)";
                 return RenderBounds(operand, range, parameters);
@@ -98,6 +103,7 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         {
             EqualsFilter eq => $"({Typed(column, eq.Value.Kind)} = {AddScalar(parameters, eq.Value)})",
             InFilter inList => $"({Typed(column, inList.Values[0].Kind)} = ANY({AddArray(parameters, inList.Values)}))",
+            ContainsFilter contains => $"(to_jsonb({column}) @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})",
             RangeFilter range => RenderBounds(range.IsDateRange ? $"({column})::timestamptz" : $"({column})::float8", range, parameters),
             _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
         };

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Diagnostics;
 using System.Globalization;
+using Mrl.Adapters.Diagnostics;
 using Npgsql;
 
 namespace Mrl.Adapters.Pgvector;
@@ -55,7 +56,7 @@ public sealed class PgvectorMigrator
         throw new SchemaMismatchException($"Table {table} has no vector column '{options.VectorColumn}' with a fixed number of dimensions.");
     }
 
-    /// <summary>The statements <see cref="UpAsync"/> would run, as psql would show them (the backfill as one batch).</summary>
+    /// <summary>The statements <see cref="UpAsync(PgvectorMigrationOptions?, IProgress{MigrationProgress}?, CancellationToken)"/> would run, as psql would show them (the backfill as one batch).</summary>
     public IReadOnlyList<string> PlanUp(PgvectorMigrationOptions? migration = null) => UpScripts(migration ?? new PgvectorMigrationOptions()).SelectMany(s => s.Script.Render(s.Variables)).Select(s => s.ToDisplayString()).ToArray();
 
     /// <summary>The statements <see cref="DownAsync"/> would run.</summary>
@@ -115,7 +116,7 @@ public sealed class PgvectorMigrator
         }
     }
 
-    /// <summary>Removes what <see cref="UpAsync"/> added: the index, and in column mode the trigger, its function and the column.</summary>
+    /// <summary>Removes what <see cref="UpAsync(PgvectorMigrationOptions?, IProgress{MigrationProgress}?, CancellationToken)"/> added: the index, and in column mode the trigger, its function and the column.</summary>
     public async Task DownAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         migration ??= new PgvectorMigrationOptions();
@@ -142,6 +143,14 @@ public sealed class PgvectorMigrator
         }
 
         await UpAsync(migration, null, buildIndex: !_options.DeferIndexes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the table, its indexes, its prefix trigger and the trigger's function.</summary>
+    internal async Task DropTableAsync(CancellationToken cancellationToken)
+    {
+        var migration = new PgvectorMigrationOptions();
+        await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+        await RunStepAsync(connection, "drop-table", Script("drop_table"), migration, null, cancellationToken).ConfigureAwait(false);
     }
 
     private bool FitsInline(VectorType type) =>
@@ -224,23 +233,32 @@ public sealed class PgvectorMigrator
         return connection;
     }
 
-    private static async Task RunStepAsync(
+    private async Task RunStepAsync(
         NpgsqlConnection connection, string step, (SqlScript Script, ScriptVariables Variables) script, PgvectorMigrationOptions migration,
         IProgress<MigrationProgress>? progress, CancellationToken cancellationToken, int commandTimeoutSeconds = 300)
     {
+        using var activity = StartStep(step);
         var started = Stopwatch.GetTimestamp();
-        foreach (var statement in script.Script.Render(script.Variables))
+        try
         {
-            await WithLockRetriesAsync(migration, step, progress, async () =>
+            foreach (var statement in script.Script.Render(script.Variables))
             {
-                await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = commandTimeoutSeconds };
-                foreach (var value in statement.Parameters)
+                await WithLockRetriesAsync(migration, step, progress, async () =>
                 {
-                    command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-                }
+                    await using var command = new NpgsqlCommand(statement.Text, connection) { CommandTimeout = commandTimeoutSeconds };
+                    foreach (var value in statement.Parameters)
+                    {
+                        command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                    }
 
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            MrlTelemetry.SetError(activity, e);
+            throw;
         }
 
         progress?.Report(new MigrationProgress(step, 1, 1,
@@ -267,8 +285,11 @@ public sealed class PgvectorMigrator
         }
     }
 
+    private Activity? StartStep(string step) => MrlTelemetry.StartMigrationStep(PgvectorAdaptiveStore<long>.SystemName, _options.Table, step);
+
     private async Task BackfillAsync(NpgsqlConnection connection, PgvectorMigrationOptions migration, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
+        using var activity = StartStep("backfill");
         object? after;
         long total;
         var (startScript, startVariables) = Script("backfill_start");

@@ -195,6 +195,15 @@ internal sealed class PgvectorTable
 
     public const string RelationSize = "SELECT pg_relation_size(to_regclass($1))";
 
+    public const string TableExists = "SELECT to_regclass($1) IS NOT NULL";
+
+    /// <summary>Tables of schema $1 with a <c>vector</c> or <c>halfvec</c> column named $2: the collections a store factory lists.</summary>
+    public const string VectorTables =
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+        "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped " +
+        "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " +
+        "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attname = $2 AND t.typname IN ('vector', 'halfvec') ORDER BY c.relname";
+
     public const string IndexValidity = "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)";
 
     // Maintenance queries (PgvectorMaintenance), by qualified table name in $1.
@@ -208,8 +217,6 @@ internal sealed class PgvectorTable
         "SELECT coalesce(i.relname, ''), p.phase, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total, " +
         "(SELECT count(*)::int FROM pg_stat_activity a WHERE a.leader_pid = p.pid AND a.pid <> p.pid) " +
         "FROM pg_stat_progress_create_index p LEFT JOIN pg_class i ON i.oid = p.index_relid WHERE p.relid = to_regclass($1)";
-
-    public const string TableExists = "SELECT to_regclass($1) IS NOT NULL";
 
     /// <summary>Heap and TOAST, without indexes.</summary>
     public const string TableSize = "SELECT coalesce(pg_table_size(to_regclass($1)), 0)";

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mrl.Adapters.Diagnostics;
 
 namespace Mrl.Adapters.Qdrant;
 
@@ -41,6 +42,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     private readonly int _maxRequestBytes;
     private readonly int _defaultEf;
     private readonly QdrantStoreOptions _creation;
+    private readonly StoreTelemetry _telemetry;
 
     /// <summary>Creates a store that sends its requests through <paramref name="httpClient"/>, which it does not dispose.</summary>
     /// <param name="httpClient">The client to send with. Its <see cref="HttpClient.Timeout"/> should not be shorter than <see cref="QdrantStoreOptions.RequestTimeout"/>.</param>
@@ -68,6 +70,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         _creation = Copy(options);
         _logger = logger ?? NullLogger.Instance;
         _transport = new QdrantTransport(httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, _logger);
+        _telemetry = new StoreTelemetry(SystemName, _collection, Layout, ActivityKind.Client);
     }
 
     /// <inheritdoc />
@@ -122,12 +125,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         }
     }
 
-    /// <inheritdoc />
-    /// <exception cref="ArgumentException">
-    /// A record is invalid (see <see cref="VectorRecordValidator"/>), has a negative long key, carries the reserved payload
-    /// field <see cref="QdrantKeyMapping.KeyPayloadField"/> with string keys, or alone exceeds <see cref="QdrantStoreOptions.MaxRequestBytes"/>.
-    /// </exception>
-    public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
+    private async Task UpsertCoreAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
     {
         VectorRecordValidator.Validate(Layout, records);
         if (records.Count == 0)
@@ -163,12 +161,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         }
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// Qdrant's delete does not say how many points existed, so the store first retrieves the ids (without vectors or
-    /// payload) and deletes those it found; a concurrent writer can make the count differ from what was removed.
-    /// </remarks>
-    public async Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    private async Task<int> DeleteCoreAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var ids = new List<QdrantPointId>(keys.Count);
@@ -200,8 +193,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         return deleted;
     }
 
-    /// <inheritdoc />
-    public async Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default)
+    private async Task<VectorRecord<TKey>?> GetCoreAsync(TKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (!TryGetPointId(key, out var id))
@@ -215,19 +207,13 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         return records.Count == 0 ? null : records[0];
     }
 
-    /// <inheritdoc />
-    public async Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default)
+    private async Task<long> CountCoreAsync(Filter? filter, CancellationToken cancellationToken)
     {
         var result = await _transport.SendForResultAsync(QdrantRequests.Count(_collection, filter), cancellationToken).ConfigureAwait(false);
         return QdrantResponses.Count(result);
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// With <see cref="Rerank.InDatabase"/> the candidates never reach this process: <see cref="SearchDiagnostics.CandidatesFetched"/>
-    /// reports the prefetch limit and <see cref="SearchDiagnostics.BytesFetched"/> is 0.
-    /// </remarks>
-    public async Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default)
+    private async Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.FullDimensionBaseline)

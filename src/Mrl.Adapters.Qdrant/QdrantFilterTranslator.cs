@@ -81,6 +81,10 @@ internal static class QdrantFilterTranslator
             case RangeFilter range:
                 WriteRange(writer, range);
                 break;
+            case ContainsFilter contains:
+                // Qdrant's match looks inside arrays: the condition holds when any element equals the value.
+                WriteEquals(writer, contains.Field, contains.Value);
+                break;
             case AndFilter or OrFilter or NotFilter:
                 // A nested filter is itself a condition in Qdrant.
                 WriteFilter(writer, filter);

@@ -18,7 +18,13 @@ internal static class QdrantRequests
     /// <summary><c>GET /collections/{c}</c>: the collection's config (<c>CollectionInfo</c>); aliases resolve.</summary>
     public static QdrantRequest GetCollection(string collection) => new(HttpMethod.Get, CollectionPath(collection), null);
 
-    /// <summary><c>DELETE /collections/{c}</c>: the collection, its points and indexes.</summary>
+    /// <summary><c>GET /collections</c>: the names of every collection (<c>CollectionsResponse</c>).</summary>
+    public static QdrantRequest ListCollections() => new(HttpMethod.Get, "collections", null);
+
+    /// <summary><c>GET /collections/{c}/exists</c>: whether the collection exists (<c>CollectionExistence</c>).</summary>
+    public static QdrantRequest CollectionExists(string collection) => new(HttpMethod.Get, CollectionPath(collection) + "/exists", null);
+
+    /// <summary><c>DELETE /collections/{c}</c>: drops the collection and its points.</summary>
     public static QdrantRequest DeleteCollection(string collection) => new(HttpMethod.Delete, CollectionPath(collection), null);
 
     /// <summary><c>GET /aliases</c>: every alias and the collection it points to.</summary>

@@ -156,6 +156,23 @@ internal static class QdrantResponses
         return (page, next);
     }
 
+    /// <summary>The collection names of <c>GET /collections</c>.</summary>
+    public static List<string> CollectionNames(JsonElement result)
+    {
+        if (result.ValueKind == JsonValueKind.Object && result.TryGetProperty("collections", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            return list.EnumerateArray().Select(c => Property(c, "name").GetString()!).ToList();
+        }
+
+        throw new QdrantException($"Qdrant's collection list has no collections: {Shorten(result.GetRawText())}");
+    }
+
+    /// <summary>The answer of <c>GET /collections/{c}/exists</c>.</summary>
+    public static bool Exists(JsonElement result) =>
+        result.ValueKind == JsonValueKind.Object && result.TryGetProperty("exists", out var exists) && exists.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? exists.GetBoolean()
+            : throw new QdrantException($"Qdrant's existence answer has no 'exists': {Shorten(result.GetRawText())}");
+
     /// <summary>The alias-to-collection map of <c>GET /aliases</c>.</summary>
     public static Dictionary<string, string> Aliases(JsonElement result)
     {

@@ -4,8 +4,8 @@ using Mrl.Adapters.Filtering;
 namespace Mrl.Adapters;
 
 /// <summary>
-/// A condition on payload fields that every store understands: equality, membership, numeric and date ranges,
-/// combined with and/or/not. Fields are top-level payload properties; a record without the field does not match
+/// A condition on payload fields that every store understands: equality, membership, array elements, numeric and
+/// date ranges, combined with and/or/not. Fields are top-level payload properties; a record without the field does not match
 /// a condition on it (and so does match its negation).
 /// </summary>
 public abstract record Filter
@@ -36,6 +36,9 @@ public abstract record Filter
 
         return new InFilter(CheckField(field), list);
     }
+
+    /// <summary>The field is an array, and one of its elements equals <paramref name="value"/> (a tag match).</summary>
+    public static Filter Contains(string field, FilterValue value) => new ContainsFilter(CheckField(field), value);
 
     /// <summary>The field is a number within the given bounds (each optional).</summary>
     /// <exception cref="ArgumentException">No bound is given, or a bound is not numeric.</exception>
@@ -176,6 +179,9 @@ public sealed record EqualsFilter(string Field, FilterValue Value) : FieldFilter
 
 /// <summary>The field equals one of the values.</summary>
 public sealed record InFilter(string Field, IReadOnlyList<FilterValue> Values) : FieldFilter(Field);
+
+/// <summary>The field is an array with an element equal to the value.</summary>
+public sealed record ContainsFilter(string Field, FilterValue Value) : FieldFilter(Field);
 
 /// <summary>The field lies within the bounds that are set (numbers or dates).</summary>
 public sealed record RangeFilter(string Field, FilterValue? Gt, FilterValue? Gte, FilterValue? Lt, FilterValue? Lte) : FieldFilter(Field)

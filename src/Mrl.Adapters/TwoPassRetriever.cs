@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mrl.Adapters.Diagnostics;
 
 namespace Mrl.Adapters;
 
@@ -29,7 +30,22 @@ public static class TwoPassRetriever
         var request = new CandidateRequest(layout.ToPrefix(query.Span), options.CandidateCount, options.Filter, rerank, options.EfSearch);
 
         var start = Stopwatch.GetTimestamp();
-        var batch = await source.FetchCandidatesAsync(request, cancellationToken).ConfigureAwait(false);
+        CandidateBatch<TKey> batch;
+        using (var pass1Activity = MrlTelemetry.StartPass1(request))
+        {
+            try
+            {
+                batch = await source.FetchCandidatesAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                MrlTelemetry.SetError(pass1Activity, e);
+                throw;
+            }
+
+            MrlTelemetry.StopPass1(pass1Activity, batch);
+        }
+
         var pass1 = Stopwatch.GetElapsedTime(start);
 
         if (!rerank)
@@ -45,7 +61,20 @@ public static class TwoPassRetriever
         }
 
         start = Stopwatch.GetTimestamp();
-        var hits = RerankExact(layout, query.Span, batch.Candidates, options.K);
+        SearchHit<TKey>[] hits;
+        using (var pass2Activity = MrlTelemetry.StartPass2(batch.Candidates.Count, options.K))
+        {
+            try
+            {
+                hits = RerankExact(layout, query.Span, batch.Candidates, options.K);
+            }
+            catch (Exception e)
+            {
+                MrlTelemetry.SetError(pass2Activity, e);
+                throw;
+            }
+        }
+
         var pass2 = Stopwatch.GetElapsedTime(start);
         return new SearchResult<TKey>(hits, new SearchDiagnostics
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mrl.Adapters.Diagnostics;
 
 namespace Mrl.Adapters.Qdrant.Migration;
 
@@ -54,28 +55,45 @@ public sealed partial class QdrantMigrator
         var run = new Run(plan, progress);
         foreach (var step in plan.Steps)
         {
-            switch (step)
+            using var activity = MrlTelemetry.StartMigrationStep(QdrantAdaptiveStore<long>.SystemName, plan.StoreCollection, StepName(step));
+            try
             {
-                case SendStep send:
-                    var result = await _transport.SendForResultAsync(send.Request, cancellationToken).ConfigureAwait(false);
-                    QdrantResponses.EnsureApplied(result, send.Request);
-                    LogStep(_logger, send.Request);
-                    break;
-                case BackfillStep backfill:
-                    await ScrollAsync(run, "backfill", backfill.Collection, backfill.FullVectorName, withPayload: false,
-                        page => QdrantRequests.UpdatePrefixVectors(backfill.Collection, plan.Store.PrefixVectorName, page, plan.Store.MaxRequestBytes, Describe(page)),
-                        skipWithoutPrefix: true, cancellationToken).ConfigureAwait(false);
-                    break;
-                case CopyStep copy:
-                    await ScrollAsync(run, "copy", copy.Source, copy.SourceVectorName, withPayload: true,
-                        page => QdrantRequests.UpsertPoints(copy.Target, plan.Store.PrefixVectorName, plan.Store.FullVectorName, page, plan.Store.MaxRequestBytes, Describe(page)),
-                        skipWithoutPrefix: false, cancellationToken).ConfigureAwait(false);
-                    break;
+                switch (step)
+                {
+                    case SendStep send:
+                        var result = await _transport.SendForResultAsync(send.Request, cancellationToken).ConfigureAwait(false);
+                        QdrantResponses.EnsureApplied(result, send.Request);
+                        LogStep(_logger, send.Request);
+                        break;
+                    case BackfillStep backfill:
+                        await ScrollAsync(run, "backfill", backfill.Collection, backfill.FullVectorName, withPayload: false,
+                            page => QdrantRequests.UpdatePrefixVectors(backfill.Collection, plan.Store.PrefixVectorName, page, plan.Store.MaxRequestBytes, Describe(page)),
+                            skipWithoutPrefix: true, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case CopyStep copy:
+                        await ScrollAsync(run, "copy", copy.Source, copy.SourceVectorName, withPayload: true,
+                            page => QdrantRequests.UpsertPoints(copy.Target, plan.Store.PrefixVectorName, plan.Store.FullVectorName, page, plan.Store.MaxRequestBytes, Describe(page)),
+                            skipWithoutPrefix: false, cancellationToken).ConfigureAwait(false);
+                        break;
+                }
+            }
+            catch (Exception e)
+            {
+                MrlTelemetry.SetError(activity, e);
+                throw;
             }
         }
 
         return new QdrantMigrationResult(plan.Path, plan.StoreCollection, run.Done, run.WithoutPrefix, run.Samples);
     }
+
+    // A span name without the query string: "PUT /collections/docs/vectors/prefix", "backfill", "copy".
+    private static string StepName(QdrantMigrationStep step) => step switch
+    {
+        SendStep send => send.Request.Method.Method + " /" + send.Request.Path.Split('?')[0],
+        BackfillStep => "backfill",
+        _ => "copy",
+    };
 
     /// <summary>Plans and runs in one call.</summary>
     public async Task<QdrantMigrationResult> MigrateAsync(

@@ -17,6 +17,7 @@ public static class PayloadFilterEvaluator
             NotFilter n => !Matches(n.Operand, payload),
             EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
             InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
+            ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),
             RangeFilter r => TryGetField(payload, r.Field, out var v) && InRange(v, r),
             _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
         };

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Mrl.Adapters.Diagnostics;
 using Mrl.Adapters.Filtering;
 
 namespace Mrl.Adapters.InMemory;
@@ -12,11 +13,12 @@ namespace Mrl.Adapters.InMemory;
 /// There is no database here, so <see cref="Rerank.InDatabase"/> runs the same in-process rerank as
 /// <see cref="Rerank.InProcess"/>, and <see cref="SearchOptions.FullDimensionBaseline"/> is an exact scan of the full vectors.
 /// </remarks>
-public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IDisposable where TKey : notnull
+public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IDisposable where TKey : notnull
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<TKey, int> _slots = [];
     private readonly DistanceMetric _prefixMetric;
+    private readonly StoreTelemetry _telemetry;
     private float[] _prefixes = [];
     private float[] _fulls = [];
     private TKey[] _keys = [];
@@ -25,9 +27,16 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
 
     /// <summary>Creates an empty store for vectors of <paramref name="layout"/>.</summary>
     public InMemoryAdaptiveStore(EmbeddingLayout layout)
+        : this(layout, name: null)
+    {
+    }
+
+    /// <summary>Creates an empty store that reports itself as collection <paramref name="name"/> in telemetry.</summary>
+    internal InMemoryAdaptiveStore(EmbeddingLayout layout, string? name)
     {
         ArgumentNullException.ThrowIfNull(layout);
         Layout = layout;
+        _telemetry = new StoreTelemetry(SystemName, name, layout, ActivityKind.Internal);
 
         // Prefixes of normalizing metrics are stored at unit length, so their cosine is a plain dot product.
         _prefixMetric = layout.NormalizesPrefix ? DistanceMetric.DotProduct : DistanceMetric.Euclidean;
@@ -42,8 +51,7 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
     /// <inheritdoc />
     public Task EnsureSchemaAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    /// <inheritdoc />
-    public Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
+    private Task UpsertCoreAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
     {
         VectorRecordValidator.Validate(Layout, records);
         cancellationToken.ThrowIfCancellationRequested();
@@ -83,8 +91,7 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
         return Task.CompletedTask;
     }
 
-    /// <inheritdoc />
-    public Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    private Task<int> DeleteCoreAsync(IReadOnlyList<TKey> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var deleted = 0;
@@ -108,8 +115,7 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
         return Task.FromResult(deleted);
     }
 
-    /// <inheritdoc />
-    public Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default)
+    private Task<VectorRecord<TKey>?> GetCoreAsync(TKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
         _lock.EnterReadLock();
@@ -129,8 +135,7 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
         }
     }
 
-    /// <inheritdoc />
-    public Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default)
+    private Task<long> CountCoreAsync(Filter? filter)
     {
         _lock.EnterReadLock();
         try
@@ -157,8 +162,7 @@ public sealed class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandida
         }
     }
 
-    /// <inheritdoc />
-    public Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default)
+    private Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.FullDimensionBaseline)

@@ -25,13 +25,15 @@ internal static class DemoCommand
         var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string: run on PostgreSQL + pgvector instead of in memory." };
         var efSearch = new Option<int?>("--ef-search") { Description = "hnsw.ef_search for the postgres store (raised to the candidate count)." };
         var cache = new Option<bool>("--cache") { Description = "With --postgres: also measure two-pass with an in-memory full-vector cache, cold and warm." };
+        var trace = TraceRecorder.CreateOption();
 
         var command = new Command("demo", "Generate MRL-like vectors, load them into a store and compare full, prefix-only and two-pass search.")
         {
-            count, dims, prefix, queries, k, oversampling, difficulty, seed, postgres, efSearch, cache,
+            count, dims, prefix, queries, k, oversampling, difficulty, seed, postgres, efSearch, cache, trace,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            using var recorder = TraceRecorder.StartIf(parse.GetValue(trace));
             var layout = new EmbeddingLayout(parse.GetValue(dims), parse.GetValue(prefix), DistanceMetric.Cosine);
             var corpusOptions = new SyntheticCorpusOptions { Dimensions = layout.FullDimensions, Difficulty = parse.GetValue(difficulty), Seed = parse.GetValue(seed) };
             var runner = new DemoRunner(corpusOptions, parse.GetValue(count), parse.GetValue(queries), parse.GetValue(k));
@@ -72,6 +74,7 @@ internal static class DemoCommand
                 Print(rows, layout, parse.GetValue(count), parse.GetValue(queries), "in-memory");
             }
 
+            recorder?.Print();
             return 0;
         });
         return command;

@@ -21,9 +21,10 @@ internal static class SearchCommand
         var rerank = new Option<Rerank>("--rerank") { Description = "InProcess, InDatabase or None.", DefaultValueFactory = _ => Rerank.InProcess };
         var dims = new Option<int?>("--dims") { Description = "Full dimensions (postgres only; default: the model's)." };
         var prefix = new Option<int?>("--prefix", "-p") { Description = "Prefix dimensions (postgres only; the snapshot knows its own)." };
+        var trace = TraceRecorder.CreateOption();
         var command = new Command("search", "Embed a query with a local ONNX model and run a two-pass search over an index made by `mrl index`.")
         {
-            query, k, oversampling, rerank, dims, prefix,
+            query, k, oversampling, rerank, dims, prefix, trace,
         };
         encoder.AddTo(command);
         store.AddTo(command);
@@ -47,6 +48,7 @@ internal static class SearchCommand
             {
                 var options = new EmbeddingGenerationOptions { Dimensions = source.Layout.FullDimensions }.WithInputType(EmbeddingInputType.Query);
                 var vector = await generator.GenerateVectorAsync(parse.GetValue(query)!, options, cancellationToken);
+                using var recorder = TraceRecorder.StartIf(parse.GetValue(trace));
                 var result = await source.SearchAsync(vector, ProfileOption.Resolve(parse, tuned, source.Layout, k, oversampling, rerank), cancellationToken);
 
                 var table = new Table().AddColumns("#", "id", "score", "text");
@@ -61,6 +63,7 @@ internal static class SearchCommand
                 var d = result.Diagnostics;
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{d.Strategy}: {d.CandidatesFetched} candidates, pass 1 {d.Pass1Time.TotalMilliseconds:F2} ms, pass 2 {d.Pass2Time.TotalMilliseconds:F2} ms, {d.BytesFetched} bytes of full vectors fetched ({source.Layout})."));
+                recorder?.Print();
             }
             finally
             {

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace Mrl.Adapters.Diagnostics;
+
+/// <summary>
+/// One store's spans and measurements: the tags that identify it (system, collection, layout) are fixed at construction,
+/// so each operation only adds what varies.
+/// </summary>
+internal sealed class StoreTelemetry
+{
+    private readonly ActivityKind _kind;
+    private readonly EmbeddingLayout _layout;
+
+    /// <param name="systemName">The <c>db.system.name</c>: <c>postgresql</c>, <c>qdrant</c>, <c>inmemory</c>.</param>
+    /// <param name="collectionName">The table or collection, or null when the store has none.</param>
+    /// <param name="layout">The store's layout.</param>
+    /// <param name="kind"><see cref="ActivityKind.Client"/> for a remote database, <see cref="ActivityKind.Internal"/> in process.</param>
+    public StoreTelemetry(string systemName, string? collectionName, EmbeddingLayout layout, ActivityKind kind)
+    {
+        SystemName = systemName;
+        CollectionName = collectionName;
+        _layout = layout;
+        _kind = kind;
+    }
+
+    public string SystemName { get; }
+
+    public string? CollectionName { get; }
+
+    /// <summary>Starts the span of one operation, named <c>{operation} {collection}</c> as the conventions ask.</summary>
+    public Activity? Start(string operation)
+    {
+        if (!MrlTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = MrlTelemetry.Source.StartActivity(CollectionName is null ? operation : operation + " " + CollectionName, _kind);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(MrlTags.DbSystemName, SystemName);
+            if (CollectionName is not null)
+            {
+                activity.SetTag(MrlTags.DbCollectionName, CollectionName);
+            }
+
+            activity.SetTag(MrlTags.DbOperationName, operation);
+            activity.SetTag(MrlTags.FullDimensions, _layout.FullDimensions);
+            activity.SetTag(MrlTags.PrefixDimensions, _layout.PrefixDimensions);
+            activity.SetTag(MrlTags.Metric, _layout.Metric.ToString());
+        }
+
+        return activity;
+    }
+
+    /// <summary>Starts a search span with the two-pass knobs as tags.</summary>
+    public Activity? StartSearch(SearchOptions options)
+    {
+        var activity = Start(StoreOperations.Search);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(MrlTags.K, options.K);
+            activity.SetTag(MrlTags.Oversampling, options.Oversampling);
+            activity.SetTag(MrlTags.Rerank, options.Rerank.ToString());
+            activity.SetTag(MrlTags.Filtered, options.Filter is not null);
+            if (options.EfSearch is { } efSearch)
+            {
+                activity.SetTag(MrlTags.EfSearch, efSearch);
+            }
+        }
+
+        return activity;
+    }
+
+    /// <summary>Records a finished search: its diagnostics on the span and in the per-stage histograms.</summary>
+    public void Searched<TKey>(Activity? activity, SearchOptions options, SearchResult<TKey> result, long started) where TKey : notnull
+    {
+        var diagnostics = result.Diagnostics;
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(MrlTags.Strategy, diagnostics.Strategy);
+            activity.SetTag(MrlTags.CandidatesFetched, diagnostics.CandidatesFetched);
+            activity.SetTag(MrlTags.BytesFetched, diagnostics.BytesFetched);
+            activity.SetTag(MrlTags.DbReturnedRows, result.Hits.Count);
+            if (diagnostics.Cache is { } cache)
+            {
+                activity.SetTag(MrlTags.CacheHits, cache.Hits);
+                activity.SetTag(MrlTags.CacheMisses, cache.Misses);
+                activity.SetTag(MrlTags.CacheStale, cache.Stale);
+            }
+        }
+
+        var tags = Tags(StoreOperations.Search);
+        tags.Add(MrlTags.PrefixDimensions, _layout.PrefixDimensions);
+        tags.Add(MrlTags.Oversampling, options.Oversampling);
+        tags.Add(MrlTags.Strategy, diagnostics.Strategy);
+        MrlTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        MrlTelemetry.Pass1Duration.Record(diagnostics.Pass1Time.TotalSeconds, tags);
+        if (diagnostics.Pass2Time > TimeSpan.Zero)
+        {
+            MrlTelemetry.Pass2Duration.Record(diagnostics.Pass2Time.TotalSeconds, tags);
+        }
+
+        MrlTelemetry.CandidatesFetched.Record(diagnostics.CandidatesFetched, tags);
+        MrlTelemetry.BytesFetched.Record(diagnostics.BytesFetched, tags);
+    }
+
+    /// <summary>Records a finished upsert of <paramref name="records"/> records.</summary>
+    public void Wrote(Activity? activity, int records, long started)
+    {
+        activity?.SetTag(MrlTags.RecordCount, records);
+        var tags = Tags(StoreOperations.Upsert);
+        MrlTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        MrlTelemetry.RecordsWritten.Add(records, tags);
+    }
+
+    /// <summary>Records a finished operation other than search and upsert.</summary>
+    public void Completed(Activity? activity, string operation, long started, long? rows = null)
+    {
+        if (rows is { } count)
+        {
+            activity?.SetTag(MrlTags.DbReturnedRows, count);
+        }
+
+        MrlTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, Tags(operation));
+    }
+
+    /// <summary>Records a failed operation: the span's status and the duration with <c>error.type</c>.</summary>
+    public void Failed(Activity? activity, string operation, Exception exception, long started)
+    {
+        MrlTelemetry.SetError(activity, exception);
+        var tags = Tags(operation);
+        tags.Add(MrlTags.ErrorType, exception.GetType().FullName);
+        MrlTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+    }
+
+    private TagList Tags(string operation)
+    {
+        var tags = new TagList
+        {
+            { MrlTags.DbSystemName, SystemName },
+            { MrlTags.DbOperationName, operation },
+        };
+        if (CollectionName is not null)
+        {
+            tags.Add(MrlTags.DbCollectionName, CollectionName);
+        }
+
+        return tags;
+    }
+}
