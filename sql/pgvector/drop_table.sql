@@ -1,3 +1,2 @@
--- Drops a managed table with its indexes and prefix trigger, then the function the trigger called.
+-- Drops a table with its indexes and triggers. Trigger functions are separate objects: drop_prefix_function.sql removes one.
 DROP TABLE IF EXISTS :"schema".:"table";
-DROP FUNCTION IF EXISTS :"schema".:"function_name"();

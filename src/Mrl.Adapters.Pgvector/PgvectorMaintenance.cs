@@ -52,10 +52,7 @@ public sealed class PgvectorMaintenance
     /// <summary>Runs <c>VACUUM (ANALYZE)</c> on the table: after a bulk load, so that what follows does not pay for hint bits and statistics.</summary>
     public Task VacuumAnalyzeAsync(CancellationToken cancellationToken = default) => RunAsync("vacuum_analyze", null, cancellationToken);
 
-    /// <summary>
-    /// Drops the table, its indexes and triggers, if it exists, and the trigger function of the options' prefix column. A
-    /// table with more prefix columns keeps their functions: <see cref="PgvectorMigrator.DownAsync"/> removes each.
-    /// </summary>
+    /// <summary>Drops the table, its indexes and triggers, if it exists. Trigger functions stay (see <see cref="PgvectorMigrator.DownAsync"/>).</summary>
     public Task DropTableAsync(CancellationToken cancellationToken = default) => RunAsync("drop_table", null, cancellationToken);
 
     /// <summary>Whether the table exists.</summary>
@@ -92,8 +89,7 @@ public sealed class PgvectorMaintenance
 
     private async Task RunAsync(string scriptName, Action<ScriptVariables>? configure, CancellationToken cancellationToken)
     {
-        var variables = new ScriptVariables().Identifier("schema", _options.Schema).Identifier("table", _options.Table)
-            .Identifier("function_name", _options.TriggerName);
+        var variables = new ScriptVariables().Identifier("schema", _options.Schema).Identifier("table", _options.Table);
         configure?.Invoke(variables);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var statement in SqlScript.Load(scriptName).Render(variables))

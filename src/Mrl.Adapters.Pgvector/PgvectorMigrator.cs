@@ -151,6 +151,7 @@ public sealed class PgvectorMigrator
         var migration = new PgvectorMigrationOptions();
         await using var connection = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
         await RunStepAsync(connection, "drop-table", Script("drop_table"), migration, null, cancellationToken).ConfigureAwait(false);
+        await RunStepAsync(connection, "drop-function", Script("drop_prefix_function"), migration, null, cancellationToken).ConfigureAwait(false);
     }
 
     private bool FitsInline(VectorType type) =>
