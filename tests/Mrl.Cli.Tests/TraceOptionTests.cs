@@ -22,6 +22,18 @@ public sealed class TraceOptionTests : IClassFixture<PostgresFixture>
         Assert.Contains("mrl.records.written", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Bench_with_trace_prints_the_per_stage_measurements_of_the_whole_run()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync(
+            "bench", "--count", "1000", "--dims", "64", "--queries", "10", "--prefix-dims", "16", "--clients", "1", "--bandwidth-mib", "0", "--strategies", "two-pass", "--trace");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("── mrl.pass2", output, StringComparison.Ordinal);
+        Assert.Contains("mrl.search.pass1.duration [two-pass]", output, StringComparison.Ordinal);
+        Assert.Contains("mrl.search.bytes_fetched [two-pass]", output, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task Demo_on_postgres_with_trace_shows_the_migration_steps()
     {

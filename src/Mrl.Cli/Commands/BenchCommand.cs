@@ -17,13 +17,15 @@ internal static class BenchCommand
         var target = new Option<double>("--target-recall") { Description = "The recall the summary compares strategies at.", DefaultValueFactory = _ => 0.99 };
         var bandwidth = new Option<int>("--bandwidth-mib") { Description = "Size of the memory-bandwidth probe run with the memory backend (0: skip).", DefaultValueFactory = _ => 1024 };
 
+        var trace = TraceRecorder.CreateOption();
         var command = new Command("bench", "Measure recall, QPS, latency, index size and build time of full, prefix and two-pass search, side by side.")
         {
-            strategies, clients, output, target, bandwidth,
+            strategies, clients, output, target, bandwidth, trace,
         };
         options.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            using var recorder = TraceRecorder.StartIf(parse.GetValue(trace));
             var names = options.BackendNames(parse, single: false);
             var chosen = BenchStrategy.Parse(parse.GetValue(strategies)!);
             var k = parse.GetValue(options.K);
@@ -61,6 +63,7 @@ internal static class BenchCommand
 
             run = run with { Notes = [.. notes, .. run.Notes] };
             BenchReport.Print(run);
+            recorder?.Print();
             if (parse.GetValue(output) is { } folder)
             {
                 BenchReport.Write(run, folder);
