@@ -120,10 +120,20 @@ public sealed class PgvectorCacheTests(PostgresFixture postgres) : IDisposable
             {
                 var key = random.Next(50);
                 var vector = versions.AsSpan(random.Next(400) * D, D).ToArray();
+
+                // A search may see the row as soon as it commits, before UpsertAsync returns: the version is in the
+                // history from before the commit, as pending (after every search's start), and gets its place once acknowledged.
+                int index;
+                lock (history[key])
+                {
+                    history[key].Add((long.MaxValue, vector));
+                    index = history[key].Count - 1;
+                }
+
                 await store.UpsertAsync([new VectorRecord<long>(key, vector)]);
                 lock (history[key])
                 {
-                    history[key].Add((Interlocked.Increment(ref sequence), vector));
+                    history[key][index] = (Interlocked.Increment(ref sequence), vector);
                 }
             }
         });
