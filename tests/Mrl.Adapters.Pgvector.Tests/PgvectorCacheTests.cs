@@ -96,7 +96,7 @@ public sealed class PgvectorCacheTests(PostgresFixture postgres) : IDisposable
         await store.DisposeAsync();
     }
 
-    [SkippableFact(Skip = "Fails in about one run in four: either the test's bookkeeping of commit order or a real race between a cache hit and a concurrent update; under investigation for issue 11.")]
+    [SkippableFact]
     public async Task Concurrent_updates_never_let_a_score_come_from_a_vector_older_than_pass_1()
     {
         var cache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(D, 1 << 24, CacheStorage.FullPrecision));
@@ -138,8 +138,11 @@ public sealed class PgvectorCacheTests(PostgresFixture postgres) : IDisposable
             }
         });
 
+        // Search until both enough searches and enough updates have run: the writer may be slow to start on a busy machine.
         var checkedHits = 0;
-        for (var q = 0; q < 150; q++)
+        var searches = 0;
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        for (var q = 0; (q < 150 || Interlocked.Read(ref sequence) < 50) && DateTime.UtcNow < deadline; q++, searches++)
         {
             var query = versions.AsMemory((q % 400) * D, D);
             var before = Interlocked.Read(ref sequence);
@@ -162,8 +165,8 @@ public sealed class PgvectorCacheTests(PostgresFixture postgres) : IDisposable
 
         await stop.CancelAsync();
         await writer;
-        Assert.True(sequence > 20, $"only {sequence} updates ran");
-        Assert.Equal(1500, checkedHits);
+        Assert.True(sequence >= 50, $"only {sequence} updates ran in a minute");
+        Assert.Equal(searches * 10, checkedHits);
         Assert.True(cache.Statistics.Stale > 0);
         await store.DisposeAsync();
     }
