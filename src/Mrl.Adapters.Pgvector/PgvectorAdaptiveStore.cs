@@ -213,7 +213,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
 
         var d = Layout.FullDimensions;
-        var buffer = request.IncludeFullVectors && table.FullType == VectorType.HalfVec ? new float[request.Count * d] : null;
+        var buffer = request.IncludeFullVectors && table.FullType == VectorType.HalfVec ? new CandidateVectorBuffer(request.Count, d) : null;
         var candidates = new List<Candidate<TKey>>(request.Count);
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -221,14 +221,14 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             var full = ReadOnlyMemory<float>.Empty;
             if (request.IncludeFullVectors)
             {
-                full = ReadFull(reader, 2, table.FullType, buffer?.AsMemory(candidates.Count * d, d));
+                full = ReadFull(reader, 2, table.FullType, buffer?.Slot(candidates.Count));
                 bytes += (long)d * (table.FullType == VectorType.HalfVec ? 2 : 4);
             }
 
             candidates.Add(new Candidate<TKey>(reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), full, ReadPayload(reader, 3)));
         }
 
-        return new CandidateBatch<TKey>(candidates, bytes);
+        return new CandidateBatch<TKey>(candidates, bytes) { Vectors = buffer };
     }
 
     /// <summary>
@@ -305,7 +305,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         var sql = fetchThrough ? table.Pass1WithVersionsAndVectors(request.Filter, parameters) : table.Pass1WithVersions(request.Filter, parameters);
         var d = Layout.FullDimensions;
         var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(request.Count);
-        var fetched = fetchThrough ? new float[request.Count * d] : null;
+        var fetched = fetchThrough ? new CandidateVectorBuffer(request.Count, d) : null;
         var wouldHit = 0;
         await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder: false, sql, parameters))
@@ -318,7 +318,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
                 if (fetched is not null)
                 {
                     wouldHit += cache.Contains(row.Item1, row.Item3) ? 1 : 0;
-                    var slice = fetched.AsMemory(found.Count * d, d);
+                    var slice = fetched.Slot(found.Count);
                     var full = ReadFull(reader, 4, table.FullType, slice);
                     cache.Put(row.Item1, row.Item3, full.Span);
                     if (!full.Equals(slice))
@@ -334,19 +334,20 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         if (fetched is not null)
         {
             UpdateHitRate(wouldHit, found.Count);
-            var direct = found.Select((f, i) => new Candidate<TKey>(f.Key, f.Score, fetched.AsMemory(i * d, d), f.Payload)).ToArray();
+            var direct = found.Select((f, i) => new Candidate<TKey>(f.Key, f.Score, fetched.Slot(i), f.Payload)).ToArray();
             return new CandidateBatch<TKey>(direct, (long)found.Count * d * (table.FullType == VectorType.HalfVec ? 2 : 4))
             {
                 Cache = new CacheDiagnostics(0, found.Count, 0, TimeSpan.Zero, cache.Statistics.BytesHeld),
+                Vectors = fetched,
             };
         }
 
-        var vectors = new float[found.Count * d];
+        var vectors = new CandidateVectorBuffer(found.Count, d);
         var toFetch = new Dictionary<TKey, int>();
         int hits = 0, misses = 0, stale = 0;
         for (var i = 0; i < found.Count; i++)
         {
-            switch (cache.TryGet(found[i].Key, found[i].Version, vectors.AsSpan(i * d, d)))
+            switch (cache.TryGet(found[i].Key, found[i].Version, vectors.Slot(i).Span))
             {
                 case CacheLookup.Hit:
                     hits++;
@@ -375,7 +376,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             {
                 var key = reader.GetFieldValue<TKey>(0);
                 var i = toFetch[key];
-                var slice = vectors.AsMemory(i * d, d);
+                var slice = vectors.Slot(i);
                 var full = ReadFull(reader, 2, table.FullType, slice);
                 if (!full.Equals(slice))
                 {
@@ -395,13 +396,14 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         {
             if (present[i] || !toFetch.ContainsKey(found[i].Key))
             {
-                candidates.Add(new Candidate<TKey>(found[i].Key, found[i].Score, vectors.AsMemory(i * d, d), found[i].Payload));
+                candidates.Add(new Candidate<TKey>(found[i].Key, found[i].Score, vectors.Slot(i), found[i].Payload));
             }
         }
 
         return new CandidateBatch<TKey>(candidates, bytes)
         {
             Cache = new CacheDiagnostics(hits, misses, stale, fetchTime, cache.Statistics.BytesHeld),
+            Vectors = vectors,
         };
     }
 

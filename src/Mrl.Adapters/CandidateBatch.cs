@@ -7,6 +7,12 @@ public sealed record CandidateBatch<TKey>(IReadOnlyList<Candidate<TKey>> Candida
 {
     /// <summary>How the full-vector cache served this batch, when the store has one.</summary>
     public CacheDiagnostics? Cache { get; init; }
+
+    /// <summary>
+    /// The pooled buffer the candidates' full vectors live in, when the source used one. Whoever consumes the batch
+    /// disposes it once pass 2 is done; <see cref="TwoPassRetriever"/> does.
+    /// </summary>
+    public CandidateVectorBuffer? Vectors { get; init; }
 }
 
 /// <summary>How a full-vector cache served one search.</summary>

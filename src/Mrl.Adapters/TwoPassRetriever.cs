@@ -49,6 +49,7 @@ public static class TwoPassRetriever
             MrlTelemetry.StopPass1(pass1Activity, batch);
         }
 
+        using var vectors = batch.Vectors;
         if (!rerank)
         {
             var prefixHits = batch.Candidates.Take(options.K).Select(c => new SearchHit<TKey>(c.Key, c.PrefixScore, c.Payload)).ToArray();
