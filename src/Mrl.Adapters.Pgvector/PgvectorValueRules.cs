@@ -161,24 +161,6 @@ internal static class PgvectorValueRules
         }
     }
 
-    /// <summary>The index of the first surrogate that is not half of a pair, or -1.</summary>
-    public static int IndexOfLoneSurrogate(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     private static string? Problem(string text)
     {
         var nul = text.IndexOf('\0', StringComparison.Ordinal);
@@ -187,7 +169,7 @@ internal static class PgvectorValueRules
             return string.Create(CultureInfo.InvariantCulture, $"contains a NUL character (U+0000) at index {nul}");
         }
 
-        var lone = IndexOfLoneSurrogate(text);
+        var lone = UnicodeText.IndexOfLoneSurrogate(text);
         return lone < 0 ? null : string.Create(CultureInfo.InvariantCulture, $"contains a lone surrogate (U+{(int)text[lone]:X4}) at index {lone}");
     }
 

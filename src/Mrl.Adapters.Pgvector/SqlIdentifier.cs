@@ -32,7 +32,7 @@ public static class SqlIdentifier
         }
 
         // A lone surrogate has no UTF-8 form: the name would change on its way to the server.
-        if (PgvectorValueRules.IndexOfLoneSurrogate(name) >= 0)
+        if (UnicodeText.IndexOfLoneSurrogate(name) >= 0)
         {
             throw new ArgumentException($"The {what} is not valid Unicode (it has a lone surrogate).", nameof(name));
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mrl.Adapters.Diagnostics;
 
 namespace Mrl.Adapters.Qdrant;
@@ -14,101 +13,30 @@ public sealed partial class QdrantAdaptiveStore<TKey>
     /// A record is invalid (see <see cref="VectorRecordValidator"/>), has a negative long key, carries the reserved payload
     /// field <see cref="QdrantKeyMapping.KeyPayloadField"/> with string keys, or alone exceeds <see cref="QdrantStoreOptions.MaxRequestBytes"/>.
     /// </exception>
-    public async Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var activity = _telemetry.Start(StoreOperations.Upsert);
-        try
-        {
-            await UpsertCoreAsync(records, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            _telemetry.Failed(activity, StoreOperations.Upsert, e, started);
-            throw;
-        }
-
-        _telemetry.Wrote(activity, records.Count, started);
-    }
+    public Task UpsertAsync(IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken = default) =>
+        _telemetry.TraceUpsertAsync(this, records, static (s, r, ct) => s.UpsertCoreAsync(r, ct), cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
     /// Qdrant's delete does not say how many points existed, so the store first retrieves the ids (without vectors or
     /// payload) and deletes those it found; a concurrent writer can make the count differ from what was removed.
     /// </remarks>
-    public async Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var activity = _telemetry.Start(StoreOperations.Delete);
-        try
-        {
-            var deleted = await DeleteCoreAsync(keys, cancellationToken).ConfigureAwait(false);
-            _telemetry.Completed(activity, StoreOperations.Delete, started, deleted);
-            return deleted;
-        }
-        catch (Exception e)
-        {
-            _telemetry.Failed(activity, StoreOperations.Delete, e, started);
-            throw;
-        }
-    }
+    public Task<int> DeleteAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default) =>
+        _telemetry.TraceAsync(StoreOperations.Delete, this, keys, static (s, k, ct) => s.DeleteCoreAsync(k, ct), static deleted => deleted, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var activity = _telemetry.Start(StoreOperations.Get);
-        try
-        {
-            var record = await GetCoreAsync(key, cancellationToken).ConfigureAwait(false);
-            _telemetry.Completed(activity, StoreOperations.Get, started, record is null ? 0 : 1);
-            return record;
-        }
-        catch (Exception e)
-        {
-            _telemetry.Failed(activity, StoreOperations.Get, e, started);
-            throw;
-        }
-    }
+    public Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default) =>
+        _telemetry.TraceAsync(StoreOperations.Get, this, key, static (s, k, ct) => s.GetCoreAsync(k, ct), static record => record is null ? 0 : 1, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var activity = _telemetry.Start(StoreOperations.Count);
-        try
-        {
-            var count = await CountCoreAsync(filter, cancellationToken).ConfigureAwait(false);
-            _telemetry.Completed(activity, StoreOperations.Count, started);
-            return count;
-        }
-        catch (Exception e)
-        {
-            _telemetry.Failed(activity, StoreOperations.Count, e, started);
-            throw;
-        }
-    }
+    public Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default) =>
+        _telemetry.TraceAsync(StoreOperations.Count, this, filter, static (s, f, ct) => s.CountCoreAsync(f, ct), returnedRows: null, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
     /// With <see cref="Rerank.InDatabase"/> the candidates never reach this process: <see cref="SearchDiagnostics.CandidatesFetched"/>
     /// reports the prefetch limit and <see cref="SearchDiagnostics.BytesFetched"/> is 0.
     /// </remarks>
-    public async Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var started = Stopwatch.GetTimestamp();
-        using var activity = _telemetry.StartSearch(options);
-        try
-        {
-            var result = await SearchCoreAsync(query, options, cancellationToken).ConfigureAwait(false);
-            _telemetry.Searched(activity, options, result, started);
-            return result;
-        }
-        catch (Exception e)
-        {
-            _telemetry.Failed(activity, StoreOperations.Search, e, started);
-            throw;
-        }
-    }
+    public Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default) =>
+        _telemetry.TraceSearchAsync(this, query, options, static (s, q, o, ct) => s.SearchCoreAsync(q, o, ct), cancellationToken);
 }

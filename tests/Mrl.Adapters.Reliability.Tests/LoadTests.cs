@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Mrl.Adapters.Pgvector;
 using Mrl.Adapters.Testing;
 using Npgsql;
 using Xunit.Abstractions;
@@ -29,16 +28,12 @@ public sealed class LoadTests(PostgresFixture postgres, ITestOutputHelper output
     [SkippableFact]
     public async Task Concurrent_searchers_and_writers_run_without_errors_within_the_pool_and_every_acknowledged_write_is_found()
     {
-        postgres.RequireServer();
-        var table = postgres.NewTableName("load");
-        await using var dataSource = TestRows.Tagged(postgres.ConnectionString, table, b =>
+        await using var test = await TestStore.CreateTaggedAsync(postgres, "load", Layout, o => o.DeferIndexes = true, b =>
         {
             b.MaxPoolSize = MaxPoolSize;
             b.Timeout = 30;
         });
-        var logger = new RecordingLogger<PgvectorAdaptiveStore<long>>();
-        await using var store = new PgvectorAdaptiveStore<long>(dataSource, Layout, new PgvectorStoreOptions { Table = table, DeferIndexes = true }, logger);
-        await store.EnsureSchemaAsync();
+        var (store, logger, table) = test;
         for (var w = 0; w < Writers; w++)
         {
             await store.UpsertAsync(TestRows.Records((long)w * KeysPerWriter, KeysPerWriter, generation: 0, Dimensions));
@@ -194,11 +189,8 @@ public sealed class LoadTests(PostgresFixture postgres, ITestOutputHelper output
     [SkippableFact]
     public async Task A_search_on_a_table_whose_rows_were_all_rewritten_many_times_still_returns_k_rows()
     {
-        postgres.RequireServer();
-        var layout = new EmbeddingLayout(16, 4);
-        var table = postgres.NewTableName("churn");
-        await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, layout, new PgvectorStoreOptions { Table = table });
-        await store.EnsureSchemaAsync();
+        await using var test = await TestStore.CreateAsync(postgres, "churn", new EmbeddingLayout(16, 4));
+        var (store, _, table) = test;
         await TestRows.ExecuteAsync(postgres.DataSource, $"ALTER TABLE \"{table}\" SET (autovacuum_enabled = false)");
         for (var g = 0; g < 25; g++)
         {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Mrl.Adapters.Pgvector;
 using Mrl.Adapters.Testing;
 using Npgsql;
 using Xunit.Abstractions;
@@ -20,46 +19,36 @@ public sealed class RelayFaultTests(PostgresFixture postgres, ITestOutputHelper 
     private const int Blocks = 8;
     private static readonly EmbeddingLayout Layout = new(Dimensions, 8);
 
-    private sealed record Relayed(TcpRelay Relay, NpgsqlDataSource DataSource, PgvectorAdaptiveStore<long> Store, RecordingLogger<PgvectorAdaptiveStore<long>> Logger, string Table)
-        : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Store.DisposeAsync();
-            await DataSource.DisposeAsync();
-            await Relay.DisposeAsync();
-        }
-    }
-
     // Blocks of keys, each always written whole by one call: block b holds keys b*BlockSize .. b*BlockSize+BlockSize-1.
     private static VectorRecord<long>[] Block(int block, int generation) => TestRows.Records((long)block * BlockSize, BlockSize, generation, Dimensions);
 
-    private async Task<Relayed> CreateAsync(int commandTimeoutSeconds)
+    /// <summary>A relay to the fixture's server; skips the calling test when there is none.</summary>
+    private TcpRelay NewRelay()
     {
         postgres.RequireServer();
-        var table = postgres.NewTableName("relay");
-        var direct = new PgvectorStoreOptions { Table = table };
-        await using (var seeding = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, direct))
-        {
-            await seeding.EnsureSchemaAsync();
-            await seeding.UpsertAsync(Enumerable.Range(0, Blocks).SelectMany(b => Block(b, 0)).ToArray());
-        }
-
         var server = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
-        var relay = new TcpRelay(new IPEndPoint(IPAddress.Parse(server.Host == "localhost" ? "127.0.0.1" : server.Host!), server.Port));
-        var dataSource = TestRows.Tagged(postgres.ConnectionString, table, b =>
-        {
-            b.Host = "127.0.0.1";
-            b.Port = relay.Port;
-            b.Timeout = 5;
-            b.CancellationTimeout = 1_000;
-            b.MaxPoolSize = 20;
-        });
-        var logger = new RecordingLogger<PgvectorAdaptiveStore<long>>();
-        var store = new PgvectorAdaptiveStore<long>(dataSource, Layout,
-            new PgvectorStoreOptions { Table = table, CommandTimeoutSeconds = commandTimeoutSeconds, RetryDelay = TimeSpan.FromMilliseconds(50) }, logger);
-        await store.EnsureSchemaAsync();
-        return new Relayed(relay, dataSource, store, logger, table);
+        return new TcpRelay(new IPEndPoint(IPAddress.Parse(server.Host == "localhost" ? "127.0.0.1" : server.Host!), server.Port));
+    }
+
+    /// <summary>A store whose every connection goes through <paramref name="relay"/>, holding generation 0 of every block.</summary>
+    private async Task<TestStore> CreateAsync(TcpRelay relay, int commandTimeoutSeconds)
+    {
+        var relayed = await TestStore.CreateTaggedAsync(postgres, "relay", Layout,
+            o =>
+            {
+                o.CommandTimeoutSeconds = commandTimeoutSeconds;
+                o.RetryDelay = TimeSpan.FromMilliseconds(50);
+            },
+            b =>
+            {
+                b.Host = "127.0.0.1";
+                b.Port = relay.Port;
+                b.Timeout = 5;
+                b.CancellationTimeout = 1_000;
+                b.MaxPoolSize = 20;
+            });
+        await relayed.Store.UpsertAsync(Enumerable.Range(0, Blocks).SelectMany(b => Block(b, 0)).ToArray());
+        return relayed;
     }
 
     /// <summary>
@@ -89,8 +78,9 @@ public sealed class RelayFaultTests(PostgresFixture postgres, ITestOutputHelper 
     [SkippableFact]
     public async Task Cutting_every_connection_during_upserts_and_searches_loses_no_acknowledged_write_and_the_pool_recovers()
     {
-        await using var relayed = await CreateAsync(commandTimeoutSeconds: 10);
-        var (relay, _, store, logger, table) = relayed;
+        await using var relay = NewRelay();
+        await using var relayed = await CreateAsync(relay, commandTimeoutSeconds: 10);
+        var (store, logger, table) = relayed;
 
         var writes = new ConcurrentDictionary<int, List<(int, bool)>>();
         var failures = new ConcurrentQueue<Exception>();
@@ -180,8 +170,9 @@ public sealed class RelayFaultTests(PostgresFixture postgres, ITestOutputHelper 
     [SkippableFact]
     public async Task Stalling_every_connection_fails_calls_with_a_timeout_writes_nothing_and_the_store_works_after_the_relay_heals()
     {
-        await using var relayed = await CreateAsync(commandTimeoutSeconds: 2);
-        var (relay, _, store, logger, table) = relayed;
+        await using var relay = NewRelay();
+        await using var relayed = await CreateAsync(relay, commandTimeoutSeconds: 2);
+        var (store, logger, table) = relayed;
         Assert.Equal(5, (await store.SearchAsync(TestRows.Vector(1, 0, Dimensions), new SearchOptions { K = 5 })).Hits.Count);
 
         relay.Stall();

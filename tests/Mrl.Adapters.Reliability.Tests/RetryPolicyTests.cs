@@ -81,11 +81,8 @@ public sealed class StoreRetryTests(PostgresFixture postgres)
     [SkippableFact]
     public async Task A_constraint_violation_fails_at_once_without_a_retry_and_writes_nothing_of_its_batch()
     {
-        postgres.RequireServer();
-        var table = postgres.NewTableName("check");
-        var logger = new RecordingLogger<PgvectorAdaptiveStore<long>>();
-        await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = table, UpsertBatchSize = 10 }, logger);
-        await store.EnsureSchemaAsync();
+        await using var test = await TestStore.CreateAsync(postgres, "check", Layout, o => o.UpsertBatchSize = 10);
+        var (store, logger, table) = test;
         await TestRows.ExecuteAsync(postgres.DataSource, $"ALTER TABLE \"{table}\" ADD CONSTRAINT no_13 CHECK (payload->>'g' <> '13')");
         var records = TestRows.Records(0, 30, generation: 1, 16);
         records[25] = TestRows.Record(25, 13, 16);
@@ -99,8 +96,6 @@ public sealed class StoreRetryTests(PostgresFixture postgres)
     [SkippableFact]
     public async Task A_pipeline_of_ones_own_replaces_the_default_retry()
     {
-        postgres.RequireServer();
-        var table = postgres.NewTableName("own");
         var executions = 0;
         var pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new Polly.Retry.RetryStrategyOptions
@@ -110,8 +105,8 @@ public sealed class StoreRetryTests(PostgresFixture postgres)
             })
             .AddStrategy(_ => new CountingStrategy(() => Interlocked.Increment(ref executions)), new CountingOptions())
             .Build();
-        await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = table, ResiliencePipeline = pipeline });
-        await store.EnsureSchemaAsync();
+        await using var test = await TestStore.CreateAsync(postgres, "own", Layout, o => o.ResiliencePipeline = pipeline);
+        var store = test.Store;
         await store.UpsertAsync(TestRows.Records(0, 5, 1, 16));
         Assert.Equal(5, await store.CountAsync());
         Assert.NotNull(await store.GetAsync(3));

@@ -97,12 +97,10 @@ public sealed class SecurityTests(PostgresFixture postgres, ITestOutputHelper ou
     [SkippableFact]
     public async Task Hostile_filter_fields_and_values_are_bound_as_parameters_and_cannot_change_the_statement()
     {
-        postgres.RequireServer();
-        var table = postgres.NewTableName("inject");
         const string field = "f'); DELETE FROM t; --\"";
         const string value = "v' OR '1'='1'; DROP TABLE x; --";
-        await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = table });
-        await store.EnsureSchemaAsync();
+        await using var test = await TestStore.CreateAsync(postgres, "inject", Layout);
+        var (store, _, table) = test;
         await store.UpsertAsync(
         [
             new VectorRecord<long>(1, TestRows.Vector(1, 0, Dimensions), JsonSerializer.SerializeToElement(new Dictionary<string, string> { [field] = value })),

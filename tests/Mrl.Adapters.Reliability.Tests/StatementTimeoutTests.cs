@@ -17,26 +17,23 @@ public sealed class StatementTimeoutTests(PostgresFixture postgres, ITestOutputH
     private static VectorRecord<long> Slow(VectorRecord<long> record) =>
         record with { Payload = JsonSerializer.SerializeToElement(new { g = record.Payload!.Value.GetProperty("g").GetInt32(), slow = true }) };
 
-    private async Task<(PgvectorAdaptiveStore<long> Store, RecordingLogger<PgvectorAdaptiveStore<long>> Logger, string Table)> CreateAsync(
-        int copyThreshold, NpgsqlDataSource? dataSource = null)
+    private async Task<TestStore> CreateAsync(int copyThreshold, NpgsqlDataSource? dataSource = null)
     {
-        postgres.RequireServer();
-        var table = postgres.NewTableName("slow");
-        var options = new PgvectorStoreOptions { Table = table, UpsertBatchSize = BatchSize, CopyThreshold = copyThreshold, CommandTimeoutSeconds = 1, DeferIndexes = true };
-        await using (var setup = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, options))
+        var slow = await TestStore.CreateAsync(postgres, "slow", Layout, o =>
         {
-            await setup.EnsureSchemaAsync();
-        }
+            o.UpsertBatchSize = BatchSize;
+            o.CopyThreshold = copyThreshold;
+            o.CommandTimeoutSeconds = 1;
+            o.DeferIndexes = true;
+        }, dataSource);
+        var table = slow.Table;
 
         // A row whose payload says slow takes 3 s to write: past the command timeout and any statement_timeout below.
         await TestRows.ExecuteAsync(postgres.DataSource,
             $"CREATE FUNCTION \"{table}_slow\"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$");
         await TestRows.ExecuteAsync(postgres.DataSource,
             $"CREATE TRIGGER slow BEFORE INSERT OR UPDATE ON \"{table}\" FOR EACH ROW WHEN (NEW.payload->>'slow' = 'true') EXECUTE FUNCTION \"{table}_slow\"()");
-        var logger = new RecordingLogger<PgvectorAdaptiveStore<long>>();
-        var store = new PgvectorAdaptiveStore<long>(dataSource ?? postgres.DataSource, Layout, options, logger);
-        await store.EnsureSchemaAsync();
-        return (store, logger, table);
+        return slow;
     }
 
     [SkippableTheory]
@@ -44,8 +41,8 @@ public sealed class StatementTimeoutTests(PostgresFixture postgres, ITestOutputH
     [InlineData(BatchSize)]
     public async Task A_batch_that_outlasts_the_command_timeout_fails_whole_with_a_timeout_and_is_not_retried(int copyThreshold)
     {
-        var (store, logger, table) = await CreateAsync(copyThreshold);
-        await using var _ = store;
+        await using var slow = await CreateAsync(copyThreshold);
+        var (store, logger, table) = slow;
         var records = TestRows.Records(0, 3 * BatchSize, generation: 1, Dimensions);
         records[250] = Slow(records[250]);
 
@@ -68,8 +65,8 @@ public sealed class StatementTimeoutTests(PostgresFixture postgres, ITestOutputH
     [SkippableFact]
     public async Task A_row_lock_held_past_the_command_timeout_fails_the_batch_whole_and_the_store_then_writes_it()
     {
-        var (store, _, table) = await CreateAsync(copyThreshold: 0);
-        await using var _ = store;
+        await using var slow = await CreateAsync(copyThreshold: 0);
+        var (store, _, table) = slow;
         await store.UpsertAsync(TestRows.Records(0, BatchSize, generation: 1, Dimensions));
 
         await using (var holder = await postgres.DataSource.OpenConnectionAsync())
@@ -93,8 +90,8 @@ public sealed class StatementTimeoutTests(PostgresFixture postgres, ITestOutputH
     [SkippableFact]
     public async Task A_table_lock_held_past_the_command_timeout_fails_searches_and_counts_with_a_timeout_and_they_work_once_it_is_released()
     {
-        var (store, _, table) = await CreateAsync(copyThreshold: 0);
-        await using var _ = store;
+        await using var slow = await CreateAsync(copyThreshold: 0);
+        var (store, _, table) = slow;
         await store.UpsertAsync(TestRows.Records(0, BatchSize, generation: 1, Dimensions));
 
         await using (var holder = await postgres.DataSource.OpenConnectionAsync())
@@ -121,8 +118,8 @@ public sealed class StatementTimeoutTests(PostgresFixture postgres, ITestOutputH
     {
         postgres.RequireServer();
         await using var limited = TestRows.Tagged(postgres.ConnectionString, "statement-timeout", b => b.Options = "-c statement_timeout=500");
-        var (store, logger, table) = await CreateAsync(copyThreshold: 0, limited);
-        await using var _ = store;
+        await using var slow = await CreateAsync(copyThreshold: 0, limited);
+        var (store, logger, table) = slow;
         var records = TestRows.Records(0, 2 * BatchSize, generation: 1, Dimensions);
         records[150] = Slow(records[150]);
 

@@ -18,20 +18,17 @@ public sealed class TerminatedBackendTests(PostgresFixture postgres, ITestOutput
     private const int Batches = 30;
     private static readonly EmbeddingLayout Layout = new(Dimensions, 16);
 
-    private async Task<Writer> CreateStoreAsync(int copyThreshold, int maxRetries)
+    private async Task<TestStore> CreateStoreAsync(int copyThreshold, int maxRetries)
     {
-        postgres.RequireServer();
-        var table = postgres.NewTableName("term");
-        var tagged = TestRows.Tagged(postgres.ConnectionString, table);
-        var logger = new RecordingLogger<PgvectorAdaptiveStore<long>>();
-        var options = new PgvectorStoreOptions
+        var writer = await TestStore.CreateTaggedAsync(postgres, "term", Layout, o =>
         {
-            Table = table, UpsertBatchSize = BatchSize, CopyThreshold = copyThreshold, MaxRetries = maxRetries, DeferIndexes = true,
-        };
-        var store = new PgvectorAdaptiveStore<long>(tagged, Layout, options, logger);
-        await store.EnsureSchemaAsync();
-        await store.UpsertAsync(TestRows.Records(0, BatchSize * Batches, generation: 1, Dimensions));
-        return new Writer(store, tagged, logger, table);
+            o.UpsertBatchSize = BatchSize;
+            o.CopyThreshold = copyThreshold;
+            o.MaxRetries = maxRetries;
+            o.DeferIndexes = true;
+        });
+        await writer.Store.UpsertAsync(TestRows.Records(0, BatchSize * Batches, generation: 1, Dimensions));
+        return writer;
     }
 
     /// <summary>Once <paramref name="batchesWritten"/> batches of generation 2 are in, terminates every backend of the store's data source.</summary>
@@ -54,7 +51,7 @@ public sealed class TerminatedBackendTests(PostgresFixture postgres, ITestOutput
     public async Task A_terminated_writer_is_retried_and_every_batch_lands_whole(int copyThreshold)
     {
         await using var writer = await CreateStoreAsync(copyThreshold, maxRetries: 3);
-        var (store, _, logger, table) = writer;
+        var (store, logger, table) = writer;
 
         var upsert = store.UpsertAsync(TestRows.Records(0, BatchSize * Batches, generation: 2, Dimensions));
         var terminated = await TerminateDuringAsync(table, upsert, batchesWritten: 3);
@@ -75,7 +72,7 @@ public sealed class TerminatedBackendTests(PostgresFixture postgres, ITestOutput
     public async Task Without_retries_a_terminated_upsert_fails_transiently_leaving_whole_batches_and_a_rerun_completes(int copyThreshold)
     {
         await using var writer = await CreateStoreAsync(copyThreshold, maxRetries: 0);
-        var (store, _, _, table) = writer;
+        var (store, _, table) = writer;
 
         var records = TestRows.Records(0, BatchSize * Batches, generation: 2, Dimensions);
         var upsert = store.UpsertAsync(records);
@@ -139,16 +136,6 @@ public sealed class TerminatedBackendTests(PostgresFixture postgres, ITestOutput
             $"SELECT count(*) FROM \"{table}\" WHERE embedding_prefix IS DISTINCT FROM CAST(l2_normalize(subvector(embedding, 1, 16)) AS halfvec(16))"));
         Assert.Equal("true", await TestRows.ScalarAsync<string>(postgres.DataSource,
             string.Create(CultureInfo.InvariantCulture, $"SELECT indisvalid::text FROM pg_index WHERE indexrelid = to_regclass('\"{table}_embedding_prefix_hnsw\"')")));
-    }
-
-    private sealed record Writer(PgvectorAdaptiveStore<long> Store, NpgsqlDataSource DataSource, RecordingLogger<PgvectorAdaptiveStore<long>> Logger, string Table)
-        : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Store.DisposeAsync();
-            await DataSource.DisposeAsync();
-        }
     }
 
     private sealed class SynchronousProgress(Action<MigrationProgress> report) : IProgress<MigrationProgress>

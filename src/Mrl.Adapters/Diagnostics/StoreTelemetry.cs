@@ -27,8 +27,86 @@ internal sealed class StoreTelemetry
 
     public string? CollectionName { get; }
 
+    /// <summary>
+    /// Runs an upsert of <paramref name="records"/> inside its span and records the records written, or the failure.
+    /// </summary>
+    /// <remarks>The work takes its state as an argument so that a static lambda serves and no closure is allocated per call.</remarks>
+    public async Task TraceUpsertAsync<TState, TRecord>(
+        TState state,
+        IReadOnlyList<TRecord> records,
+        Func<TState, IReadOnlyList<TRecord>, CancellationToken, Task> upsert,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = Start(StoreOperations.Upsert);
+        try
+        {
+            await upsert(state, records, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Failed(activity, StoreOperations.Upsert, e, started);
+            throw;
+        }
+
+        Wrote(activity, records.Count, started);
+    }
+
+    /// <summary>
+    /// Runs an operation other than search and upsert inside its span and records its duration, the rows it returned when
+    /// <paramref name="returnedRows"/> says, or the failure.
+    /// </summary>
+    public async Task<TResult> TraceAsync<TState, TArgument, TResult>(
+        string operation,
+        TState state,
+        TArgument argument,
+        Func<TState, TArgument, CancellationToken, Task<TResult>> run,
+        Func<TResult, long>? returnedRows,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = Start(operation);
+        try
+        {
+            var result = await run(state, argument, cancellationToken).ConfigureAwait(false);
+            Completed(activity, operation, started, returnedRows?.Invoke(result));
+            return result;
+        }
+        catch (Exception e)
+        {
+            Failed(activity, operation, e, started);
+            throw;
+        }
+    }
+
+    /// <summary>Runs a search inside its span and records its diagnostics and per-stage measurements, or the failure.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null; no span is started.</exception>
+    public async Task<SearchResult<TKey>> TraceSearchAsync<TState, TKey>(
+        TState state,
+        ReadOnlyMemory<float> query,
+        SearchOptions options,
+        Func<TState, ReadOnlyMemory<float>, SearchOptions, CancellationToken, Task<SearchResult<TKey>>> search,
+        CancellationToken cancellationToken)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var started = Stopwatch.GetTimestamp();
+        using var activity = StartSearch(options);
+        try
+        {
+            var result = await search(state, query, options, cancellationToken).ConfigureAwait(false);
+            Searched(activity, options, result, started);
+            return result;
+        }
+        catch (Exception e)
+        {
+            Failed(activity, StoreOperations.Search, e, started);
+            throw;
+        }
+    }
+
     /// <summary>Starts the span of one operation, named <c>{operation} {collection}</c> as the conventions ask.</summary>
-    public Activity? Start(string operation)
+    private Activity? Start(string operation)
     {
         if (!MrlTelemetry.Source.HasListeners())
         {
@@ -54,7 +132,7 @@ internal sealed class StoreTelemetry
     }
 
     /// <summary>Starts a search span with the two-pass knobs as tags.</summary>
-    public Activity? StartSearch(SearchOptions options)
+    private Activity? StartSearch(SearchOptions options)
     {
         var activity = Start(StoreOperations.Search);
         if (activity is { IsAllDataRequested: true })
@@ -73,7 +151,7 @@ internal sealed class StoreTelemetry
     }
 
     /// <summary>Records a finished search: its diagnostics on the span and in the per-stage histograms.</summary>
-    public void Searched<TKey>(Activity? activity, SearchOptions options, SearchResult<TKey> result, long started) where TKey : notnull
+    private void Searched<TKey>(Activity? activity, SearchOptions options, SearchResult<TKey> result, long started) where TKey : notnull
     {
         var diagnostics = result.Diagnostics;
         if (activity is { IsAllDataRequested: true })
@@ -106,7 +184,7 @@ internal sealed class StoreTelemetry
     }
 
     /// <summary>Records a finished upsert of <paramref name="records"/> records.</summary>
-    public void Wrote(Activity? activity, int records, long started)
+    private void Wrote(Activity? activity, int records, long started)
     {
         activity?.SetTag(MrlTags.RecordCount, records);
         var tags = Tags(StoreOperations.Upsert);
@@ -115,7 +193,7 @@ internal sealed class StoreTelemetry
     }
 
     /// <summary>Records a finished operation other than search and upsert.</summary>
-    public void Completed(Activity? activity, string operation, long started, long? rows = null)
+    private void Completed(Activity? activity, string operation, long started, long? rows = null)
     {
         if (rows is { } count)
         {
@@ -126,7 +204,7 @@ internal sealed class StoreTelemetry
     }
 
     /// <summary>Records a failed operation: the span's status and the duration with <c>error.type</c>.</summary>
-    public void Failed(Activity? activity, string operation, Exception exception, long started)
+    private void Failed(Activity? activity, string operation, Exception exception, long started)
     {
         MrlTelemetry.SetError(activity, exception);
         var tags = Tags(operation);

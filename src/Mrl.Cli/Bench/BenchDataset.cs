@@ -53,6 +53,26 @@ internal sealed class BenchDataset
 
     public int Dimensions => Base.Dimensions;
 
+    /// <summary>
+    /// Writes every base vector into <paramref name="store"/>, keyed by its row, in batches of <paramref name="batchSize"/>;
+    /// <paramref name="loaded"/> hears how many rows are in after each batch.
+    /// </summary>
+    public async Task LoadIntoAsync(IAdaptiveStore<long> store, int batchSize, Action<int> loaded, CancellationToken cancellationToken)
+    {
+        for (var start = 0; start < Count; start += batchSize)
+        {
+            var end = Math.Min(Count, start + batchSize);
+            var batch = new VectorRecord<long>[end - start];
+            for (var i = start; i < end; i++)
+            {
+                batch[i - start] = new VectorRecord<long>(i, Base.Row(i));
+            }
+
+            await store.UpsertAsync(batch, cancellationToken);
+            loaded(end);
+        }
+    }
+
     /// <summary>SHA-256 of the base vectors and the queries (their shapes and bytes): what cached ground truth and table names are keyed by.</summary>
     public string Identity => _identity ??= ComputeIdentity();
 

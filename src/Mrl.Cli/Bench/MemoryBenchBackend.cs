@@ -68,20 +68,7 @@ internal sealed class MemoryBenchBackend(BenchDataset data) : IBenchBackend
         var task = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"Loading memory store, prefix {p}"), maxValue: data.Count);
         var store = new InMemoryAdaptiveStore<long>(new EmbeddingLayout(data.Dimensions, p, data.Metric));
         var started = Stopwatch.GetTimestamp();
-        const int batchSize = 10_000;
-        for (var start = 0; start < data.Count; start += batchSize)
-        {
-            var end = Math.Min(data.Count, start + batchSize);
-            var batch = new VectorRecord<long>[end - start];
-            for (var i = start; i < end; i++)
-            {
-                batch[i - start] = new VectorRecord<long>(i, data.Base.Row(i));
-            }
-
-            await store.UpsertAsync(batch, cancellationToken);
-            task.Value = end;
-        }
-
+        await data.LoadIntoAsync(store, batchSize: 10_000, loaded => task.Value = loaded, cancellationToken);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         task.StopTask();
         if (!_builds.Any(b => b.PrefixDims == p))

@@ -245,19 +245,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
     {
         var task = progress.AddTask("Loading postgres (binary COPY)", maxValue: _data.Count);
         await using var loader = new PgvectorAdaptiveStore<long>(_dataSource, Layout(first), SearchOptions(first));
-        for (var start = 0; start < _data.Count; start += LoadBatch)
-        {
-            var end = Math.Min(_data.Count, start + LoadBatch);
-            var batch = new VectorRecord<long>[end - start];
-            for (var i = start; i < end; i++)
-            {
-                batch[i - start] = new VectorRecord<long>(i, _data.Base.Row(i));
-            }
-
-            await loader.UpsertAsync(batch, cancellationToken);
-            task.Value = end;
-        }
-
+        await _data.LoadIntoAsync(loader, LoadBatch, loaded => task.Value = loaded, cancellationToken);
         task.StopTask();
     }
 

@@ -72,19 +72,7 @@ internal sealed class QdrantBenchBackend : IBenchBackend
 
             var started = Stopwatch.GetTimestamp();
             var load = progress.AddTask(Markup.Escape($"Loading qdrant {options.Collection}"), maxValue: _data.Count);
-            for (var start = 0; start < _data.Count; start += LoadBatch)
-            {
-                var end = Math.Min(_data.Count, start + LoadBatch);
-                var batch = new VectorRecord<long>[end - start];
-                for (var i = start; i < end; i++)
-                {
-                    batch[i - start] = new VectorRecord<long>(i, _data.Base.Row(i));
-                }
-
-                await store.UpsertAsync(batch, cancellationToken);
-                load.Value = end;
-            }
-
+            await _data.LoadIntoAsync(store, LoadBatch, loaded => load.Value = loaded, cancellationToken);
             load.StopTask();
             var loaded = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var optimize = progress.AddTask(Markup.Escape($"Qdrant optimizers on {options.Collection}"), maxValue: _data.Count);
