@@ -56,6 +56,24 @@ internal static class QdrantFilterTranslator
         return plain ? field : "\"" + field + "\"";
     }
 
+    /// <summary>The payload field a key path addresses when it is one top-level key, bare or quoted; null for a nested path.</summary>
+    internal static string? TopLevelField(string keyPath)
+    {
+        if (keyPath.Length >= 2 && keyPath[0] == '"' && keyPath[^1] == '"' && keyPath.AsSpan(1, keyPath.Length - 2).IndexOf('"') < 0)
+        {
+            return keyPath[1..^1];
+        }
+
+        return keyPath.AsSpan().IndexOfAny(".[\"") < 0 ? keyPath : null;
+    }
+
+    /// <summary>
+    /// Whether two key paths address the same payload field. Qdrant reports a key bare or quoted by its own rule (bare for
+    /// any Unicode letters and digits), which differs from <see cref="KeyPath"/>'s (bare for ASCII only).
+    /// </summary>
+    internal static bool SameKeyPath(string a, string b) =>
+        string.Equals(a, b, StringComparison.Ordinal) || (TopLevelField(a) is { } field && string.Equals(field, TopLevelField(b), StringComparison.Ordinal));
+
     private static void WriteClause(Utf8JsonWriter writer, string clause, IReadOnlyList<Filter> operands)
     {
         writer.WritePropertyName(clause);
