@@ -115,8 +115,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
         foreach (var index in _creation.PayloadIndexes)
         {
-            var keyPath = QdrantFilterTranslator.KeyPath(index.Field);
-            if (info is null || !info.PayloadIndexes.Keys.Any(k => QdrantFilterTranslator.SameKeyPath(k, keyPath)))
+            if (info is null || !info.HasPayloadIndex(QdrantFilterTranslator.KeyPath(index.Field)))
             {
                 var request = QdrantRequests.CreatePayloadIndex(_collection, index.Field, index.Type);
                 var result = await _transport.SendForResultAsync(request, cancellationToken).ConfigureAwait(false);

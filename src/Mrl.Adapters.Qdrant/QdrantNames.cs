@@ -3,10 +3,7 @@ using System.Globalization;
 
 namespace Mrl.Adapters.Qdrant;
 
-/// <summary>
-/// Which names Qdrant can hold and a request path can carry unchanged: collection names go into the URL path, vector
-/// names and payload fields into JSON bodies.
-/// </summary>
+/// <summary>Which collection names Qdrant accepts and a URL path carries to it unchanged.</summary>
 internal static class QdrantNames
 {
     /// <summary>The longest collection name Qdrant accepts, in characters (Unicode scalar values).</summary>

@@ -141,7 +141,7 @@ public sealed class QdrantStoreOptions
                 break;
             }
 
-            if (index.Field.AsSpan().IndexOfAny('"', '\\') >= 0 || UnicodeText.IndexOfLoneSurrogate(index.Field) >= 0)
+            if (!QdrantFilterTranslator.CanAddress(index.Field) || UnicodeText.IndexOfLoneSurrogate(index.Field) >= 0)
             {
                 problems.Add($"The payload index field '{index.Field}' contains a double quote, a backslash or a lone surrogate; a Qdrant key path cannot address it.");
             }

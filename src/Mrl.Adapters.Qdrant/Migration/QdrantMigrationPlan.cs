@@ -172,7 +172,7 @@ public sealed class QdrantMigrationPlan
             steps.Add(new SendStep(QdrantRequests.CreateVector(source.Name, store.PrefixVectorName, layout.PrefixDimensions, layout.Metric)));
         }
 
-        foreach (var index in store.PayloadIndexes.Where(i => !HasIndex(source, QdrantFilterTranslator.KeyPath(i.Field))))
+        foreach (var index in store.PayloadIndexes.Where(i => !source.HasPayloadIndex(QdrantFilterTranslator.KeyPath(i.Field))))
         {
             steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(source.Name, index.Field, index.Type)));
         }
@@ -260,7 +260,7 @@ public sealed class QdrantMigrationPlan
 
         foreach (var (keyPath, type) in indexes.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
-            if (existing is null || !HasIndex(existing, keyPath))
+            if (existing is null || !existing.HasPayloadIndex(keyPath))
             {
                 steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(target, keyPath, type)));
             }
@@ -286,9 +286,6 @@ public sealed class QdrantMigrationPlan
 
         return new QdrantMigrationPlan(state.Version, QdrantMigrationPath.NewCollection, source, sourceVector, target, alias, notes, steps, store, options);
     }
-
-    private static bool HasIndex(QdrantCollectionInfo collection, string keyPath) =>
-        collection.PayloadIndexes.Keys.Any(k => QdrantFilterTranslator.SameKeyPath(k, keyPath));
 
     /// <summary>The new collection's name when none is given: the source collection's name followed by <c>-mrl</c>.</summary>
     internal static string DefaultTarget(string sourceCollection) => sourceCollection + "-mrl";
