@@ -115,7 +115,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
         foreach (var index in _creation.PayloadIndexes)
         {
-            if (info is null || !info.PayloadIndexes.ContainsKey(index.Field))
+            if (info is null || !info.HasPayloadIndex(QdrantFilterTranslator.KeyPath(index.Field)))
             {
                 var request = QdrantRequests.CreatePayloadIndex(_collection, index.Field, index.Type);
                 var result = await _transport.SendForResultAsync(request, cancellationToken).ConfigureAwait(false);
@@ -236,9 +236,21 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">The prefix query does not fit the layout, or the count is not between 1 and <see cref="SearchOptions.MaxCandidates"/>.</exception>
     public async ValueTask<CandidateBatch<TKey>> FetchCandidatesAsync(CandidateRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Count is < 1 or > SearchOptions.MaxCandidates)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request.Count,
+                string.Create(CultureInfo.InvariantCulture, $"CandidateRequest.Count must be between 1 and {SearchOptions.MaxCandidates}, got {request.Count}."));
+        }
+
+        if (VectorMath.FindProblem(request.PrefixQuery.Span, Layout.PrefixDimensions, Layout.PrefixDimensions, rejectZero: false) is { } problem)
+        {
+            throw new ArgumentException($"Invalid prefix query: {problem}", nameof(request));
+        }
+
         var fullVectorName = request.IncludeFullVectors ? _fullVectorName : null;
         var query = QdrantRequests.QueryPrefix(_collection, _prefixVectorName, fullVectorName, request.PrefixQuery, request.Count,
             HnswEf(request.EfSearch, request.Count), request.Filter);

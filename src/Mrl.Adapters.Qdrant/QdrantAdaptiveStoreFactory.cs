@@ -62,17 +62,19 @@ public sealed class QdrantAdaptiveStoreFactory : IAdaptiveStoreFactory
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException"><paramref name="name"/> cannot be a Qdrant collection name (see <see cref="QdrantStoreOptions.Collection"/>).</exception>
     public async Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        QdrantNames.ThrowIfInvalidCollectionName(name, nameof(name));
         var result = await _transport.SendForResultAsync(QdrantRequests.CollectionExists(name), cancellationToken).ConfigureAwait(false);
         return QdrantResponses.Exists(result);
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException"><paramref name="name"/> cannot be a Qdrant collection name (see <see cref="QdrantStoreOptions.Collection"/>).</exception>
     public async Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        QdrantNames.ThrowIfInvalidCollectionName(name, nameof(name));
         try
         {
             await _transport.SendForResultAsync(QdrantRequests.DeleteCollection(name), cancellationToken).ConfigureAwait(false);

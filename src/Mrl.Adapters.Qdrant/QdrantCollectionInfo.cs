@@ -33,6 +33,9 @@ public sealed record QdrantCollectionInfo
     /// <summary>How many points it holds, when the server says (an approximation while it indexes).</summary>
     public long? PointsCount { get; init; }
 
-    /// <summary>Its payload indexes: field name to index type as Qdrant names it (<c>keyword</c>, <c>integer</c>, ...).</summary>
+    /// <summary>Its payload indexes: key path (as Qdrant writes it) to index type as Qdrant names it (<c>keyword</c>, <c>integer</c>, ...).</summary>
     public IReadOnlyDictionary<string, string> PayloadIndexes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether it has a payload index on the field <paramref name="keyPath"/> addresses, however Qdrant writes that key.</summary>
+    internal bool HasPayloadIndex(string keyPath) => PayloadIndexes.Keys.Any(k => QdrantFilterTranslator.SameKeyPath(k, keyPath));
 }

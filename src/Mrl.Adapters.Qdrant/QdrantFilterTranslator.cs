@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Mrl.Adapters.Filtering;
@@ -11,6 +12,9 @@ namespace Mrl.Adapters.Qdrant;
 /// </summary>
 internal static class QdrantFilterTranslator
 {
+    private static readonly SearchValues<char> PlainKeyCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+
     /// <summary>Writes <paramref name="filter"/> as a Qdrant <c>Filter</c> object.</summary>
     /// <exception cref="ArgumentException">A field name Qdrant cannot address, or a range whose bounds mix numbers and dates.</exception>
     public static void WriteFilter(Utf8JsonWriter writer, Filter filter)
@@ -39,22 +43,38 @@ internal static class QdrantFilterTranslator
     /// <exception cref="ArgumentException">The name contains a double quote or a backslash, which a Qdrant key path cannot express.</exception>
     public static string KeyPath(string field)
     {
-        var plain = field.Length > 0;
-        foreach (var c in field)
+        if (!CanAddress(field))
         {
-            if (c is '"' or '\\')
-            {
-                throw new ArgumentException(
-                    $"The payload field name '{field}' contains a double quote or a backslash; Qdrant key paths cannot address such a field.",
-                    nameof(field));
-            }
-
-            plain &= char.IsAsciiLetterOrDigit(c) || c is '_' or '-';
+            throw new ArgumentException(
+                $"The payload field name '{field}' contains a double quote or a backslash; Qdrant key paths cannot address such a field.",
+                nameof(field));
         }
 
         // Qdrant reads '.' and '[]' in a key as a path into nested objects and arrays; the core's fields are top-level names.
+        var plain = field.Length > 0 && !field.AsSpan().ContainsAnyExcept(PlainKeyCharacters);
         return plain ? field : "\"" + field + "\"";
     }
+
+    /// <summary>Whether a key path can name <paramref name="field"/>: a quoted key has no escapes, so it cannot hold <c>"</c> or <c>\</c>.</summary>
+    internal static bool CanAddress(string field) => field.AsSpan().IndexOfAny('"', '\\') < 0;
+
+    /// <summary>The payload field a key path addresses when it is one top-level key, bare or quoted; null for a nested path.</summary>
+    internal static string? TopLevelField(string keyPath)
+    {
+        if (keyPath.Length >= 2 && keyPath[0] == '"' && keyPath[^1] == '"' && keyPath.AsSpan(1, keyPath.Length - 2).IndexOf('"') < 0)
+        {
+            return keyPath[1..^1];
+        }
+
+        return keyPath.AsSpan().IndexOfAny(".[\"") < 0 ? keyPath : null;
+    }
+
+    /// <summary>
+    /// Whether two key paths address the same payload field. Qdrant reports a key bare or quoted by its own rule (bare for
+    /// any Unicode letters and digits), which differs from <see cref="KeyPath"/>'s (bare for ASCII only).
+    /// </summary>
+    internal static bool SameKeyPath(string a, string b) =>
+        string.Equals(a, b, StringComparison.Ordinal) || (TopLevelField(a) is { } field && string.Equals(field, TopLevelField(b), StringComparison.Ordinal));
 
     private static void WriteClause(Utf8JsonWriter writer, string clause, IReadOnlyList<Filter> operands)
     {

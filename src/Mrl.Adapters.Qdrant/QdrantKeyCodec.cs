@@ -86,6 +86,15 @@ internal static class QdrantKeyCodec
         public override QdrantPointId ToPointId(string key)
         {
             ArgumentNullException.ThrowIfNull(key);
+            if (UnicodeText.IndexOfLoneSurrogate(key) is var lone and >= 0)
+            {
+                // UTF-8 would replace it with U+FFFD, giving other keys the same point id, and Qdrant's JSON cannot hold it in _mrl_key.
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"Key '{key}' is not valid Unicode (a lone surrogate at index {lone}), so Qdrant cannot hold it: use valid UTF-16 string keys."),
+                    nameof(key));
+            }
+
             return QdrantPointId.FromUuid(QdrantKeyMapping.StringKeyToUuid(key));
         }
 

@@ -89,16 +89,19 @@ internal static class QdrantRequests
             w.WriteEndObject();
         }));
 
-    /// <summary><c>PUT /collections/{c}/index?wait=true</c> with a <c>CreateFieldIndex</c> body.</summary>
+    /// <summary>
+    /// <c>PUT /collections/{c}/index?wait=true</c> with a <c>CreateFieldIndex</c> body on the top-level payload field
+    /// <paramref name="field"/>, written as the same key path filters use, so that a name with a dot is one key, not a path.
+    /// </summary>
     public static QdrantRequest CreatePayloadIndex(string collection, string field, QdrantPayloadSchemaType type) =>
-        CreatePayloadIndex(collection, field, SchemaTypeName(type));
+        CreatePayloadIndex(collection, QdrantFilterTranslator.KeyPath(field), SchemaTypeName(type));
 
-    /// <summary><c>PUT /collections/{c}/index?wait=true</c> with a <c>CreateFieldIndex</c> body naming the type as Qdrant does (<c>keyword</c>, ...).</summary>
-    public static QdrantRequest CreatePayloadIndex(string collection, string field, string schemaType) =>
-        new(HttpMethod.Put, CollectionPath(collection) + "/index?wait=true", Write((field, schemaType), static (w, s) =>
+    /// <summary><c>PUT /collections/{c}/index?wait=true</c> with a <c>CreateFieldIndex</c> body: a key path as Qdrant reads it, the type as Qdrant names it (<c>keyword</c>, ...).</summary>
+    public static QdrantRequest CreatePayloadIndex(string collection, string keyPath, string schemaType) =>
+        new(HttpMethod.Put, CollectionPath(collection) + "/index?wait=true", Write((keyPath, schemaType), static (w, s) =>
         {
             w.WriteStartObject();
-            w.WriteString("field_name", s.field);
+            w.WriteString("field_name", s.keyPath);
             w.WriteString("field_schema", s.schemaType);
             w.WriteEndObject();
         }));

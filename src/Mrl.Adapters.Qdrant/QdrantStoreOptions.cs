@@ -23,7 +23,10 @@ public sealed class QdrantStoreOptions
     /// <summary>The shape of the embeddings: full and prefix dimensions and the metric.</summary>
     public EmbeddingLayout? Layout { get; set; }
 
-    /// <summary>The collection (or alias) the store reads and writes.</summary>
+    /// <summary>
+    /// The collection (or alias) the store reads and writes: a name Qdrant accepts for a collection, that is at most 255
+    /// characters of valid Unicode, none of <c>&lt; &gt; : " / \ | ? *</c>, NUL or U+001F, and not <c>.</c> or <c>..</c>.
+    /// </summary>
     public string Collection { get; set; } = "";
 
     /// <summary>The named vector that holds the prefix and carries the HNSW index. Default <c>prefix</c>.</summary>
@@ -81,6 +84,10 @@ public sealed class QdrantStoreOptions
         {
             problems.Add("Collection is not set.");
         }
+        else if (QdrantNames.CollectionNameProblem(Collection) is { } collectionProblem)
+        {
+            problems.Add($"Collection '{Collection}' cannot be a Qdrant collection name: {collectionProblem}.");
+        }
 
         if (string.IsNullOrWhiteSpace(PrefixVectorName) || string.IsNullOrWhiteSpace(FullVectorName))
         {
@@ -89,6 +96,15 @@ public sealed class QdrantStoreOptions
         else if (string.Equals(PrefixVectorName, FullVectorName, StringComparison.Ordinal))
         {
             problems.Add($"PrefixVectorName and FullVectorName are both '{PrefixVectorName}'; they must differ.");
+        }
+        else if (UnicodeText.IndexOfLoneSurrogate(PrefixVectorName) >= 0 || UnicodeText.IndexOfLoneSurrogate(FullVectorName) >= 0)
+        {
+            problems.Add("PrefixVectorName and FullVectorName must be valid Unicode (a lone surrogate has no UTF-8 form for Qdrant to read).");
+        }
+        else if (PrefixVectorName is "." or ".." || FullVectorName is "." or "..")
+        {
+            // The migrator puts the prefix vector's name in a URL path, where an HTTP client resolves these away.
+            problems.Add("PrefixVectorName and FullVectorName cannot be '.' or '..'.");
         }
 
         if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
@@ -123,6 +139,11 @@ public sealed class QdrantStoreOptions
             {
                 problems.Add("Every payload index needs a field name and a defined type.");
                 break;
+            }
+
+            if (!QdrantFilterTranslator.CanAddress(index.Field) || UnicodeText.IndexOfLoneSurrogate(index.Field) >= 0)
+            {
+                problems.Add($"The payload index field '{index.Field}' contains a double quote, a backslash or a lone surrogate; a Qdrant key path cannot address it.");
             }
         }
 

@@ -29,6 +29,12 @@ internal sealed partial class QdrantTransport
         _apiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey;
         _timeout = timeout;
         _logger = logger;
+
+        // Over loopback the key never leaves the machine; anywhere else plain http shows it to everything on the way.
+        if (_apiKey is not null && _endpoint.Scheme == Uri.UriSchemeHttp && !_endpoint.IsLoopback)
+        {
+            LogApiKeyInClearText(_logger, _endpoint);
+        }
     }
 
     /// <summary>Sends the request and returns the parsed JSON answer; the caller disposes it.</summary>
@@ -145,4 +151,8 @@ internal sealed partial class QdrantTransport
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Qdrant {Method} /{Path} failed with {Status}: {Error}")]
     private static partial void LogFailed(ILogger logger, string method, string path, int status, string error);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning,
+        Message = "The Qdrant endpoint {Endpoint} is plain http: the API key is sent in clear text with every request. Use https, or reach Qdrant over loopback only")]
+    private static partial void LogApiKeyInClearText(ILogger logger, Uri endpoint);
 }

@@ -94,6 +94,29 @@ public sealed class MigrationPlanTests
     }
 
     [SkippableFact]
+    public void Payload_index_fields_with_path_syntax_are_indexed_as_one_key_and_a_nested_source_index_is_copied_as_a_path()
+    {
+        var source = Unnamed() with
+        {
+            Name = "docs",
+            CollectionName = "docs-v1",
+            PayloadIndexes = new Dictionary<string, string> { ["meta.lang"] = "keyword", ["\"with.dot\""] = "keyword", ["é"] = "keyword" },
+        };
+        var store = Samples.Options();
+        store.PayloadIndexes.Add(new QdrantPayloadIndex("with.dot", QdrantPayloadSchemaType.Integer));
+        store.PayloadIndexes.Add(new QdrantPayloadIndex("é", QdrantPayloadSchemaType.Keyword));
+        store.PayloadIndexes.Add(new QdrantPayloadIndex("meta.lang", QdrantPayloadSchemaType.Keyword));
+
+        var plan = Plan("1.19.0", source, store: store, aliases: new() { ["docs"] = "docs-v1" });
+
+        var indexes = plan.Requests.Where(r => r.Path.EndsWith("/index?wait=true", StringComparison.Ordinal))
+            .Select(r => JsonDocument.Parse(r.Body!).RootElement)
+            .Select(b => (b.GetProperty("field_name").GetString(), b.GetProperty("field_schema").GetString()));
+        Assert.Equal([("\"meta.lang\"", "keyword"), ("\"with.dot\"", "integer"), ("meta.lang", "keyword"), ("é", "keyword")], indexes);
+        AssertRequestsMatchSpec(plan, "1.19.0");
+    }
+
+    [SkippableFact]
     public void In_place_asked_on_1_17_is_refused_naming_the_missing_endpoint_and_the_alternative()
     {
         var error = Assert.Throws<QdrantMigrationException>(() =>

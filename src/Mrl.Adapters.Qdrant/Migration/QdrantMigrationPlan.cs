@@ -172,7 +172,7 @@ public sealed class QdrantMigrationPlan
             steps.Add(new SendStep(QdrantRequests.CreateVector(source.Name, store.PrefixVectorName, layout.PrefixDimensions, layout.Metric)));
         }
 
-        foreach (var index in store.PayloadIndexes.Where(i => !source.PayloadIndexes.ContainsKey(i.Field)))
+        foreach (var index in store.PayloadIndexes.Where(i => !source.HasPayloadIndex(QdrantFilterTranslator.KeyPath(i.Field))))
         {
             steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(source.Name, index.Field, index.Type)));
         }
@@ -250,17 +250,19 @@ public sealed class QdrantMigrationPlan
                 "Delete it or choose another QdrantMigrationOptions.TargetCollection.");
         }
 
+        // Keyed by key path: the source's as Qdrant reports them (nested paths included), the store's top-level fields as filters write them.
         var indexes = new Dictionary<string, string>(source.PayloadIndexes, StringComparer.Ordinal);
         foreach (var index in store.PayloadIndexes)
         {
-            indexes[index.Field] = QdrantRequests.SchemaTypeName(index.Type);
+            var keyPath = QdrantFilterTranslator.KeyPath(index.Field);
+            indexes[indexes.Keys.FirstOrDefault(k => QdrantFilterTranslator.SameKeyPath(k, keyPath)) ?? keyPath] = QdrantRequests.SchemaTypeName(index.Type);
         }
 
-        foreach (var (field, type) in indexes.OrderBy(i => i.Key, StringComparer.Ordinal))
+        foreach (var (keyPath, type) in indexes.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
-            if (existing is null || !existing.PayloadIndexes.ContainsKey(field))
+            if (existing is null || !existing.HasPayloadIndex(keyPath))
             {
-                steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(target, field, type)));
+                steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(target, keyPath, type)));
             }
         }
 

@@ -1,0 +1,558 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CsCheck;
+using Mrl.Adapters.InMemory;
+using Mrl.Adapters.Qdrant.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Mrl.Adapters.Qdrant.Tests;
+
+/// <summary>
+/// Property-based checks over the public API of the Qdrant store, the same properties the in-memory and pgvector stores
+/// are held to in Mrl.Adapters.Reliability.Tests. There is no server: a fake handler records every request and answers
+/// from an in-memory collection. Bad input gets an <see cref="ArgumentException"/> naming the problem and sends nothing,
+/// good input is sent whole, every request that is sent validates against Qdrant 1.19's OpenAPI document, and hostile
+/// text reaches a JSON body only as a string value.
+/// </summary>
+public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Dimensions = 8;
+    private const int Iterations = 60;
+    private static readonly EmbeddingLayout Layout = new(Dimensions, 3);
+
+    private readonly FakeQdrantHandler _qdrant = new();
+
+    public void Dispose() => _qdrant.Dispose();
+
+    /// <summary>Ordinary vectors, and every kind of trouble: wrong lengths, NaN, ±Infinity, float.MaxValue, subnormals, huge values, zeros.</summary>
+    private static readonly Gen<float[]> Vectors = Gen.Frequency(
+        (6, Gen.Single[-1f, 1f].Array[Dimensions]),
+        (2, Gen.Single.Special.Array[Dimensions]),
+        (1, Gen.Int[0, 2 * Dimensions + 1].Where(n => n != Dimensions).Select(n => Enumerable.Repeat(0.5f, n).ToArray())),
+        (1, Gen.Const(() => new float[Dimensions])),
+        (1, Gen.Const(() => new float[] { 0, 0, 0, 1, 1, 1, 1, 1 })),
+        (2, Gen.OneOf(Gen.Const(float.Epsilon), Gen.Const(1e-40f), Gen.Const(1e-20f), Gen.Const(3e-8f), Gen.Const(-3e38f), Gen.Const(3e38f), Gen.Const(7e4f), Gen.Const(1e30f), Gen.Single[-1f, 1f]).Array[Dimensions]),
+        (2, Gen.Select(Gen.Single[-1f, 1f].Array[Dimensions], Gen.Int[0, Dimensions - 1], Gen.OneOf(Gen.Const(float.NaN), Gen.Const(float.PositiveInfinity), Gen.Const(float.NegativeInfinity)),
+            (v, i, bad) =>
+            {
+                v[i] = bad;
+                return v;
+            })));
+
+    /// <summary>Pieces of hostile text: JSON syntax, Qdrant key-path syntax, SQL, unicode, a zero-width space, NUL and a lone surrogate.</summary>
+    private static readonly Gen<string> Hostile = Gen.OneOf(
+            "'", "\"", ";", "--", "\\", "%", " ", ".", "[]", "[0]", "{}", "\":{\"must\":[]},\"", "\"}]}", "->", "x'); DELETE FROM t; --",
+            "é", "漢字", "😀", "\u200b", "\u0000", "\n", "\ud800", "a", "b")
+        .Array[1, 5].Select(pieces => string.Concat(pieces));
+
+    /// <summary>Collection names: path syntax, percent escapes, the characters Qdrant refuses, unicode, NUL, a lone surrogate.</summary>
+    private static readonly Gen<string> HostileCollectionName = Gen.OneOf(
+            "'", "\"", ";", "--", "$body$", "\\", "%", "%2e", "%2F", " ", ".", "..", "?", "#", "&", "=", "+", "<", ">", ":", "|", "*",
+            "\u0000", "\u001f", "\ud800", "é", "漢字", "😀", "\u200b", "x'); DELETE FROM t; --", "{}", "A", "b")
+        .Array[1, 3].Select(pieces => string.Concat(pieces));
+
+    private static bool ValidForLayout(float[] vector)
+    {
+        try
+        {
+            Layout.Validate(vector, "probe");
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static bool HasLoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // JSON text with every control character and surrogate escaped, so that a lone surrogate survives as \udXXX.
+    private static JsonElement Payload(string field, string value)
+    {
+        static string Escape(string s) => string.Concat(s.Select(c =>
+            c is '"' or '\\' || char.IsControl(c) || char.IsSurrogate(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
+        using var document = JsonDocument.Parse("{\"" + Escape(field) + "\":\"" + Escape(value) + "\"}");
+        return document.RootElement.Clone();
+    }
+
+    private static float[] Vector(long key)
+    {
+        var random = new Random(unchecked((int)key * 7919 + 17));
+        var vector = new float[Dimensions];
+        for (var i = 0; i < Dimensions; i++)
+        {
+            vector[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+
+        vector[0] += 2f;
+        return vector;
+    }
+
+    private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+    private static async Task<bool> Accepts(Func<Task> upsert)
+    {
+        try
+        {
+            await upsert();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private QdrantAdaptiveStore<TKey> Store<TKey>(int maxRequestBytes = QdrantStoreOptions.DefaultMaxRequestBytes, string collection = "docs") where TKey : notnull
+    {
+        var options = Samples.Options(Layout, collection);
+        options.MaxRequestBytes = maxRequestBytes;
+        return new QdrantAdaptiveStore<TKey>(_qdrant.Client(), options);
+    }
+
+    private static void AssertMatchesSpec(IEnumerable<RecordedRequest> requests)
+    {
+        var spec = QdrantSpecs.TryGet("1.19");
+        foreach (var request in requests)
+        {
+            var problems = spec?.ValidateRequest(request.Method, request.Path, request.Body) ?? [];
+            Assert.True(problems.Count == 0, $"{request}: {string.Join("\n", problems)}");
+        }
+    }
+
+    private RecordedRequest[] RequestsSince(int count) => _qdrant.Requests.Skip(count).ToArray();
+
+    [Fact]
+    public async Task A_batch_with_any_bad_vector_a_repeated_or_negative_key_fails_whole_with_an_ArgumentException_before_any_request_and_good_batches_are_sent_whole()
+    {
+        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        // Small requests, so that a good batch goes out in several: a check made only while sending would leave earlier requests behind.
+        var store = Store<long>(maxRequestBytes: 1024);
+        var accepted = 0;
+        var anyBatch = Gen.Select(Gen.Frequency((8, Gen.Long[0, 15]), (1, Gen.Long[-2, -1])), Vectors).Array[1, 7];
+        var plainBatch = Gen.Select(Gen.Long[0, 15], Gen.Single[-1f, 1f].Array[Dimensions]).Array[1, 7].Select(b => b.DistinctBy(r => r.Item1).ToArray());
+        await Gen.Frequency((3, anyBatch), (1, plainBatch)).SampleAsync(async batch =>
+        {
+            var records = batch.Select(r => new VectorRecord<long>(r.Item1, r.Item2)).ToArray();
+            var firstBad = -1;
+            for (var i = 0; i < batch.Length && firstBad < 0; i++)
+            {
+                var key = batch[i].Item1;
+                if (!ValidForLayout(batch[i].Item2) || batch.Take(i).Any(e => e.Item1 == key))
+                {
+                    firstBad = i;
+                }
+            }
+
+            var firstNegative = Array.FindIndex(batch, r => r.Item1 < 0);
+
+            // The in-memory store is the reference for the core's checks; Qdrant point ids add one of their own (no negative numbers).
+            using var reference = new InMemoryAdaptiveStore<long>(Layout);
+            Assert.Equal(firstBad < 0, await Accepts(() => reference.UpsertAsync(records)));
+
+            var sent = _qdrant.Requests.Count;
+            var points = collection.PointCount;
+            try
+            {
+                await store.UpsertAsync(records);
+            }
+            catch (ArgumentException e)
+            {
+                Assert.True(firstBad >= 0 || firstNegative >= 0, e.Message);
+                if (firstBad >= 0)
+                {
+                    var (key, vector) = batch[firstBad];
+                    var k = key.ToString(CultureInfo.InvariantCulture);
+                    Assert.Contains(ValidForLayout(vector) ? $"Record {k} appears more than once" : $"Invalid vector for record {k} (position {firstBad})", e.Message, StringComparison.Ordinal);
+                }
+                else
+                {
+                    Assert.Contains($"Key {batch[firstNegative].Item1.ToString(CultureInfo.InvariantCulture)} is negative", e.Message, StringComparison.Ordinal);
+                }
+
+                Assert.Empty(RequestsSince(sent));
+                Assert.Equal(points, collection.PointCount);
+                return;
+            }
+
+            Assert.True(firstBad < 0 && firstNegative < 0, "a bad batch was sent");
+            accepted++;
+            var requests = RequestsSince(sent);
+            Assert.All(requests, r => Assert.Equal("PUT /collections/docs/points?wait=true", r.ToString()));
+            Assert.All(requests, r => Assert.True(Encoding.UTF8.GetByteCount(r.Body!) <= 1024, $"{Encoding.UTF8.GetByteCount(r.Body!)} bytes"));
+            AssertMatchesSpec(requests);
+            var written = requests.SelectMany(r => JsonDocument.Parse(r.Body!).RootElement.GetProperty("points").EnumerateArray()).ToArray();
+            Assert.Equal(records.Select(r => r.Key), written.Select(p => p.GetProperty("id").GetInt64()));
+            for (var i = 0; i < records.Length; i++)
+            {
+                var vectors = written[i].GetProperty("vector");
+                Assert.Equal(records[i].Vector.ToArray(), Floats(vectors.GetProperty("full")));
+                Assert.Equal(Layout.ToPrefix(records[i].Vector.Span), Floats(vectors.GetProperty("prefix")));
+            }
+        }, iter: Iterations, threads: 1);
+        output.WriteLine($"{accepted} of {Iterations} batches sent");
+        Assert.True(accepted > 0, "no batch was good");
+    }
+
+    [Fact]
+    public async Task Searches_refuse_bad_queries_k_and_oversampling_with_an_ArgumentException_before_any_request_and_otherwise_return_min_k_count_hits()
+    {
+        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var store = Store<long>();
+        await store.UpsertAsync(Enumerable.Range(0, 30).Select(i => new VectorRecord<long>(i, Vector(i))).ToArray());
+        var searched = 0;
+        var gen = Gen.Select(Vectors, Gen.Frequency((3, Gen.Int[-3, 40]), (1, Gen.Int[99_990, 100_010]), (1, Gen.Int)), Gen.Int[-2, 12], Gen.Enum<Rerank>(), Gen.Bool);
+        await gen.SampleAsync(async (query, k, oversampling, rerank, baseline) =>
+        {
+            SearchOptions options;
+            try
+            {
+                options = new SearchOptions { K = k, Oversampling = oversampling, Rerank = rerank, FullDimensionBaseline = baseline };
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                Assert.True(k < 1 || k > SearchOptions.MaxCandidates || oversampling < 1);
+                Assert.Contains(k < 1 || k > SearchOptions.MaxCandidates ? "K must be between" : "Oversampling must be at least", e.Message, StringComparison.Ordinal);
+                return;
+            }
+
+            Assert.False(k < 1 || k > SearchOptions.MaxCandidates || oversampling < 1, "SearchOptions took a bad value");
+            var candidates = rerank == Rerank.None || baseline ? k : (long)k * oversampling;
+            var sent = _qdrant.Requests.Count;
+            try
+            {
+                var hits = (await store.SearchAsync(query, options)).Hits;
+                Assert.True(ValidForLayout(query), "a bad query was searched");
+                Assert.False(candidates > SearchOptions.MaxCandidates, "more candidates than MaxCandidates were asked for");
+                Assert.Equal(Math.Min(k, 30), hits.Count);
+                var request = Assert.Single(RequestsSince(sent));
+                Assert.Equal("POST /collections/docs/points/query", request.ToString());
+                AssertMatchesSpec([request]);
+                using var body = JsonDocument.Parse(request.Body!);
+                var limit = rerank == Rerank.InDatabase && !baseline ? body.RootElement.GetProperty("prefetch").GetProperty("limit") : body.RootElement.GetProperty("limit");
+                Assert.Equal(candidates, limit.GetInt64());
+                searched++;
+            }
+            catch (ArgumentException e)
+            {
+                Assert.True(!ValidForLayout(query) || candidates > SearchOptions.MaxCandidates, e.Message);
+                Assert.Contains(ValidForLayout(query) ? "exceeds the limit" : "Invalid vector for the query", e.Message, StringComparison.Ordinal);
+                Assert.Empty(RequestsSince(sent));
+            }
+        }, iter: Iterations, threads: 1);
+        output.WriteLine($"{searched} of {Iterations} searches sent");
+        Assert.True(searched > 0);
+        Assert.Equal(30, collection.PointCount);
+    }
+
+    [Fact]
+    public async Task Hostile_payload_fields_and_filter_values_are_sent_verbatim_as_json_strings_and_count_like_the_in_memory_store_or_are_refused_before_any_request()
+    {
+        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var store = Store<long>();
+        using var reference = new InMemoryAdaptiveStore<long>(Layout);
+        long key = 0;
+        await Gen.Select(Hostile, Hostile, Hostile).SampleAsync(async (field, value, other) =>
+        {
+            var record = new VectorRecord<long>(++key, Vector(key), Payload(field, value));
+            var holdable = !HasLoneSurrogate(field) && !HasLoneSurrogate(value);
+            var sent = _qdrant.Requests.Count;
+            try
+            {
+                await store.UpsertAsync([record]);
+                Assert.True(holdable, "text that has no UTF-8 form was sent");
+            }
+            catch (ArgumentException e)
+            {
+                Assert.False(holdable, e.Message);
+                Assert.Contains($"record {key.ToString(CultureInfo.InvariantCulture)} (position 0)", e.Message, StringComparison.Ordinal);
+                Assert.Contains("not valid Unicode", e.Message, StringComparison.Ordinal);
+                Assert.Empty(RequestsSince(sent));
+                return;
+            }
+
+            await reference.UpsertAsync([record]);
+            var upsert = Assert.Single(RequestsSince(sent));
+            AssertMatchesSpec([upsert]);
+            using (var body = JsonDocument.Parse(upsert.Body!))
+            {
+                var point = Assert.Single(body.RootElement.GetProperty("points").EnumerateArray());
+                Assert.Equal(["id", "vector", "payload"], point.EnumerateObject().Select(p => p.Name));
+                var payload = point.GetProperty("payload").EnumerateObject().ToArray();
+                Assert.Equal(field, Assert.Single(payload).Name);
+                Assert.Equal(JsonValueKind.String, payload[0].Value.ValueKind);
+                Assert.Equal(value, payload[0].Value.GetString());
+            }
+
+            (Func<Filter> Make, string[] Texts, Func<JsonNode> Expected)[] filters =
+            [
+                (() => Filter.Eq(field, value), [field, value], () => Clause("must", Match(field, value))),
+                (() => Filter.In(field, [value, other]), [field, value, other], () => Clause("must", MatchAny(field, value == other ? [value] : [value, other]))),
+                (() => !Filter.Eq(field, other), [field, other], () => Clause("must_not", Match(field, other))),
+                (() => Filter.Eq(other, value), [other, value], () => Clause("must", Match(other, value))),
+            ];
+            foreach (var (make, texts, expected) in filters)
+            {
+                Filter filter;
+                try
+                {
+                    filter = make();
+                }
+                catch (ArgumentException)
+                {
+                    // The filter model refuses blank field names, NUL in field names and invalid Unicode anywhere, for every store.
+                    Assert.True(string.IsNullOrWhiteSpace(texts[0]) || texts[0].Contains('\0', StringComparison.Ordinal) || texts.Any(HasLoneSurrogate));
+                    continue;
+                }
+
+                sent = _qdrant.Requests.Count;
+                if (texts[0].AsSpan().IndexOfAny('"', '\\') >= 0)
+                {
+                    // A Qdrant key path has no escape for these: refused before anything is sent, for counts and searches alike.
+                    var refused = await Assert.ThrowsAsync<ArgumentException>(() => store.CountAsync(filter));
+                    Assert.Contains("double quote or a backslash", refused.Message, StringComparison.Ordinal);
+                    await Assert.ThrowsAsync<ArgumentException>(() => store.SearchAsync(Vector(key), new SearchOptions { K = 3, Filter = filter }));
+                    Assert.Empty(RequestsSince(sent));
+                    continue;
+                }
+
+                var expectedCount = await reference.CountAsync(filter);
+                Assert.Equal(expectedCount, await store.CountAsync(filter));
+                Assert.True(expectedCount >= 1 || make != filters[0].Make);
+                await store.SearchAsync(Vector(key), new SearchOptions { K = 3, Filter = filter, Rerank = Rerank.InDatabase });
+                var requests = RequestsSince(sent);
+                Assert.Equal(["POST /collections/docs/points/count", "POST /collections/docs/points/query"], requests.Select(r => r.ToString()));
+                AssertMatchesSpec(requests);
+                var count = JsonNode.Parse(requests[0].Body!)!;
+                var query = JsonNode.Parse(requests[1].Body!)!;
+                foreach (var sentFilter in new[] { count["filter"], query["filter"], query["prefetch"]!["filter"] })
+                {
+                    Assert.True(JsonNode.DeepEquals(expected(), sentFilter), $"expected {expected().ToJsonString()}, sent {sentFilter?.ToJsonString()}");
+                }
+            }
+        }, iter: Iterations, threads: 1);
+        Assert.Equal(await reference.CountAsync(), collection.PointCount);
+    }
+
+    // The key path Qdrant reads as one top-level field: bare for ASCII letters, digits, '_' and '-', double-quoted otherwise.
+    private static string KeyPath(string field) => field.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? field : "\"" + field + "\"";
+
+    private static JsonObject Match(string field, string value) =>
+        new() { ["key"] = KeyPath(field), ["match"] = new JsonObject { ["value"] = value } };
+
+    private static JsonObject MatchAny(string field, string[] values) =>
+        new() { ["key"] = KeyPath(field), ["match"] = new JsonObject { ["any"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()) } };
+
+    private static JsonObject Clause(string name, JsonObject condition) => new() { [name] = new JsonArray(condition) };
+
+    [Fact]
+    public async Task Hostile_collection_names_are_escaped_into_one_path_segment_or_refused_before_any_request()
+    {
+        var names = Gen.Frequency(
+            (5, HostileCollectionName),
+            (1, Gen.OneOf(Gen.Const("."), Gen.Const(".."), Gen.Const(" "), Gen.Const("./x"), Gen.Const("../x"))),
+            (1, Gen.Select(HostileCollectionName, Gen.Int[245, 265], (h, n) => h + new string('é', Math.Max(0, n - h.Length)))),
+            (1, Gen.Int[250, 260].Select(n => string.Concat(Enumerable.Repeat("😀", n)))));
+        var created = 0;
+        await names.SampleAsync(async name =>
+        {
+            using var qdrant = new FakeQdrantHandler();
+            var options = Samples.Options(Layout, name);
+            var factory = new QdrantAdaptiveStoreFactory(qdrant.Client(), (_, o) =>
+            {
+                o.Endpoint = options.Endpoint;
+                o.ApiKey = options.ApiKey;
+            });
+            QdrantAdaptiveStore<long> store;
+            try
+            {
+                store = new QdrantAdaptiveStore<long>(qdrant.Client(), options);
+            }
+            catch (ArgumentException e)
+            {
+                Assert.True(QdrantRefuses(name), e.Message);
+                Assert.Contains("Collection", e.Message, StringComparison.Ordinal);
+                Assert.Throws<ArgumentException>(() => factory.GetStore<long>(name, Layout));
+                await Assert.ThrowsAsync<ArgumentException>(() => factory.CollectionExistsAsync(name));
+                await Assert.ThrowsAsync<ArgumentException>(() => factory.DeleteCollectionAsync(name));
+                Assert.Empty(qdrant.Requests);
+                return;
+            }
+
+            Assert.False(QdrantRefuses(name), "a name Qdrant cannot hold, or a path cannot carry, was taken");
+            var collection = new FakeQdrantCollection(qdrant, Layout, name, exists: false);
+            await store.EnsureSchemaAsync();
+            await store.UpsertAsync([new VectorRecord<long>(1, Vector(1)), new VectorRecord<long>(2, Vector(2))]);
+            Assert.Equal(2, await store.CountAsync());
+            Assert.Equal(2, (await store.SearchAsync(Vector(1), new SearchOptions { K = 2 })).Hits.Count);
+            Assert.NotNull(await store.GetAsync(1));
+            Assert.Equal(1, await store.DeleteAsync([1]));
+            Assert.Equal(1, collection.PointCount);
+
+            var requests = qdrant.Requests;
+            var c = collection.Path;
+            Assert.Equal(
+                ["GET /", $"GET {c}", $"PUT {c}", $"PUT {c}/points?wait=true", $"POST {c}/points/count", $"POST {c}/points/query", $"POST {c}/points", $"POST {c}/points", $"POST {c}/points/delete?wait=true"],
+                requests.Select(r => r.ToString()));
+            Assert.All(requests.Skip(1), r => Assert.Equal(name, Uri.UnescapeDataString(r.Path.Split('/', '?')[1])));
+            AssertMatchesSpec(requests);
+            created++;
+        }, iter: 30, threads: 1);
+        output.WriteLine($"{created} of 30 collections created");
+        Assert.True(created > 0);
+    }
+
+    // What Qdrant refuses in a collection name, and what an HTTP client resolves away in a path.
+    private static bool QdrantRefuses(string name) =>
+        string.IsNullOrWhiteSpace(name) || name is "." or ".." || HasLoneSurrogate(name) ||
+        name.IndexOfAny(['<', '>', ':', '"', '/', '\\', '|', '?', '*', '\0', '\u001f']) >= 0 ||
+        name.EnumerateRunes().Count() > 255;
+
+    [Fact]
+    public async Task Empty_batches_send_nothing_and_a_huge_batch_is_sent_whole_or_not_at_all()
+    {
+        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var store = Store<long>(maxRequestBytes: 64 * 1024);
+
+        await store.UpsertAsync([]);
+        Assert.Equal(0, await store.DeleteAsync([]));
+        Assert.Empty(_qdrant.Requests);
+
+        var huge = Enumerable.Range(0, 20_000).Select(i => new VectorRecord<long>(i, Vector(i))).ToArray();
+        huge[^1] = huge[^1] with { Vector = new float[] { 1, 2, float.NaN, 4, 5, 6, 7, 8 } };
+        var nan = await Assert.ThrowsAnyAsync<ArgumentException>(() => store.UpsertAsync(huge));
+        Assert.Contains("record 19999 (position 19999): value 2 is NaN", nan.Message, StringComparison.Ordinal);
+        huge[^1] = new VectorRecord<long>(0, Vector(0));
+        var repeated = await Assert.ThrowsAnyAsync<ArgumentException>(() => store.UpsertAsync(huge));
+        Assert.Contains("more than once", repeated.Message, StringComparison.Ordinal);
+        huge[^1] = new VectorRecord<long>(-1, Vector(0));
+        var negative = await Assert.ThrowsAnyAsync<ArgumentException>(() => store.UpsertAsync(huge));
+        Assert.Contains("Key -1 is negative", negative.Message, StringComparison.Ordinal);
+        Assert.Empty(_qdrant.Requests);
+
+        huge[^1] = new VectorRecord<long>(19_999, Vector(19_999));
+        await store.UpsertAsync(huge);
+        var requests = _qdrant.Requests;
+        Assert.True(requests.Count > 10, $"{requests.Count} requests");
+        Assert.All(requests, r => Assert.True(Encoding.UTF8.GetByteCount(r.Body!) <= 64 * 1024));
+        // Every body has the same shape; the smallest keeps the schema check cheap (checking the full-size ones is slow).
+        AssertMatchesSpec([requests.MinBy(r => r.Body!.Length)!]);
+        Assert.Equal(20_000, collection.PointCount);
+
+        Assert.Equal(3, await store.DeleteAsync([1, 2, 3, 1_000_000]));
+        Assert.Equal(19_997, collection.PointCount);
+        AssertMatchesSpec(RequestsSince(requests.Count));
+    }
+
+    [Fact]
+    public async Task String_keys_Qdrant_cannot_hold_are_refused_by_every_call_before_any_request_and_nul_is_kept_verbatim()
+    {
+        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var store = Store<string>();
+        var vector = Vector(1);
+
+        await store.UpsertAsync([new VectorRecord<string>("nul\0key", vector), new VectorRecord<string>("ok'; DROP TABLE x; --", vector)]);
+        using (var body = JsonDocument.Parse(Assert.Single(_qdrant.Requests).Body!))
+        {
+            Assert.Equal(
+                ["nul\0key", "ok'; DROP TABLE x; --"],
+                body.RootElement.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("payload").GetProperty(QdrantKeyMapping.KeyPayloadField).GetString()));
+        }
+
+        Assert.Equal("nul\0key", (await store.GetAsync("nul\0key"))!.Key);
+        var sent = _qdrant.Requests.Count;
+
+        foreach (var key in new[] { "lone\ud800", "\udc00x" })
+        {
+            var upsert = await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync([new VectorRecord<string>("fine", vector), new VectorRecord<string>(key, vector)]));
+            Assert.Contains("is not valid Unicode", upsert.Message, StringComparison.Ordinal);
+            Assert.Null(await store.GetAsync(key));
+            Assert.Equal(0, await store.DeleteAsync([key]));
+        }
+
+        Assert.Empty(RequestsSince(sent));
+        Assert.Equal(2, collection.PointCount);
+    }
+
+    [Fact]
+    public async Task Payload_index_fields_are_sent_as_the_key_paths_filters_use_and_unaddressable_ones_are_refused_before_any_request()
+    {
+        var collection = new FakeQdrantCollection(_qdrant, Layout, exists: false);
+        string[] fields = ["plain_field-1", "with.dot", "nested.path", "with space", "a[0]", "é", "x'); DROP TABLE t; --"];
+        var options = Samples.Options(Layout);
+        foreach (var field in fields)
+        {
+            options.PayloadIndexes.Add(new QdrantPayloadIndex(field, QdrantPayloadSchemaType.Keyword));
+        }
+
+        await new QdrantAdaptiveStore<long>(_qdrant.Client(), options).EnsureSchemaAsync();
+
+        var indexes = _qdrant.Requests.Where(r => r.Path.StartsWith("collections/docs/index", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(fields.Select(KeyPath), indexes.Select(r => JsonNode.Parse(r.Body!)!["field_name"]!.GetValue<string>()));
+        AssertMatchesSpec(_qdrant.Requests);
+
+        // Qdrant reports a key bare when its own rule allows (any Unicode letter), quoted otherwise: neither is created again.
+        var sent = _qdrant.Requests.Count;
+        // A bare "nested.path" is an index on field "path" inside "nested", which is not the field "nested.path".
+        using var again = new FakeQdrantHandler();
+        var existing = new FakeQdrantCollection(again, Layout);
+        existing.AddPayloadIndex("é", "keyword");
+        existing.AddPayloadIndex("\"with.dot\"", "keyword");
+        existing.AddPayloadIndex("nested.path", "keyword");
+        await new QdrantAdaptiveStore<long>(again.Client(), options).EnsureSchemaAsync();
+        Assert.Equal(
+            ["plain_field-1", "\"nested.path\"", "\"with space\"", "\"a[0]\"", "\"x'); DROP TABLE t; --\""],
+            again.Requests.Where(r => r.Method == "PUT").Select(r => JsonNode.Parse(r.Body!)!["field_name"]!.GetValue<string>()));
+
+        foreach (var bad in new[] { "quote\"d", "back\\slash", "lone\ud800" })
+        {
+            var refused = Samples.Options(Layout);
+            refused.PayloadIndexes.Add(new QdrantPayloadIndex(bad, QdrantPayloadSchemaType.Keyword));
+            var error = Assert.Throws<ArgumentException>(() => new QdrantAdaptiveStore<long>(_qdrant.Client(), refused));
+            Assert.Contains($"payload index field '{bad}'", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(RequestsSince(sent));
+        Assert.Equal(0, collection.PointCount);
+    }
+
+    [Fact]
+    public async Task Candidate_requests_with_a_bad_count_or_prefix_are_refused_before_any_request()
+    {
+        var store = Store<long>();
+        var prefix = Layout.ToPrefix(Vector(1));
+        var bad = new[]
+        {
+            (new CandidateRequest(prefix, 0, null, true, null), "between 1 and 100000, got 0"),
+            (new CandidateRequest(prefix, -5, null, true, null), "got -5"),
+            (new CandidateRequest(prefix, SearchOptions.MaxCandidates + 1, null, true, null), "got 100001"),
+            (new CandidateRequest(new float[Dimensions], 10, null, true, null), "expected 3 dimensions, got 8"),
+            (new CandidateRequest(new[] { 1f, float.NaN, 0f }, 10, null, true, null), "value 1 is NaN"),
+        };
+
+        foreach (var (request, message) in bad)
+        {
+            var error = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.FetchCandidatesAsync(request, CancellationToken.None));
+            Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(_qdrant.Requests);
+    }
+}
