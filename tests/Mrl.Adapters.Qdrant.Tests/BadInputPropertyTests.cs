@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using CsCheck;
 using Mrl.Adapters.InMemory;
 using Mrl.Adapters.Qdrant.Tests.Support;
+using Mrl.Adapters.Testing;
 using Xunit.Abstractions;
 
 namespace Mrl.Adapters.Qdrant.Tests;
@@ -64,32 +65,6 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
         {
             return false;
         }
-    }
-
-    private static bool HasLoneSurrogate(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // JSON text with every control character and surrogate escaped, so that a lone surrogate survives as \udXXX.
-    private static JsonElement Payload(string field, string value)
-    {
-        static string Escape(string s) => string.Concat(s.Select(c =>
-            c is '"' or '\\' || char.IsControl(c) || char.IsSurrogate(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
-        using var document = JsonDocument.Parse("{\"" + Escape(field) + "\":\"" + Escape(value) + "\"}");
-        return document.RootElement.Clone();
     }
 
     private static float[] Vector(long key)
@@ -271,8 +246,8 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
         long key = 0;
         await Gen.Select(Hostile, Hostile, Hostile).SampleAsync(async (field, value, other) =>
         {
-            var record = new VectorRecord<long>(++key, Vector(key), Payload(field, value));
-            var holdable = !HasLoneSurrogate(field) && !HasLoneSurrogate(value);
+            var record = new VectorRecord<long>(++key, Vector(key), HostileText.Payload(field, value));
+            var holdable = !HostileText.HasLoneSurrogate(field) && !HostileText.HasLoneSurrogate(value);
             var sent = _qdrant.Requests.Count;
             try
             {
@@ -318,7 +293,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
                 catch (ArgumentException)
                 {
                     // The filter model refuses blank field names, NUL in field names and invalid Unicode anywhere, for every store.
-                    Assert.True(string.IsNullOrWhiteSpace(texts[0]) || texts[0].Contains('\0', StringComparison.Ordinal) || texts.Any(HasLoneSurrogate));
+                    Assert.True(string.IsNullOrWhiteSpace(texts[0]) || texts[0].Contains('\0', StringComparison.Ordinal) || texts.Any(HostileText.HasLoneSurrogate));
                     continue;
                 }
 
@@ -421,7 +396,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
 
     // What Qdrant refuses in a collection name, and what an HTTP client resolves away in a path.
     private static bool QdrantRefuses(string name) =>
-        string.IsNullOrWhiteSpace(name) || name is "." or ".." || HasLoneSurrogate(name) ||
+        string.IsNullOrWhiteSpace(name) || name is "." or ".." || HostileText.HasLoneSurrogate(name) ||
         name.IndexOfAny(['<', '>', ':', '"', '/', '\\', '|', '?', '*', '\0', '\u001f']) >= 0 ||
         name.EnumerateRunes().Count() > 255;
 

@@ -203,33 +203,7 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
             "'", "\"", ";", "--", "/*", "$body$", "$$", "\\", "%", " ", ".", "x'); DELETE FROM t; --", "é", "漢字", "😀", "\u200b", "A", "b")
         .Array[1, 3].Select(pieces => string.Concat(pieces));
 
-    private static bool PostgresCanHold(string text) => !text.Contains('\0', StringComparison.Ordinal) && !HasLoneSurrogate(text);
-
-    private static bool HasLoneSurrogate(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // JSON text with every control character and surrogate escaped, so that a lone surrogate survives as \udXXX.
-    private static JsonElement Payload(string field, string value)
-    {
-        static string Escape(string s) => string.Concat(s.Select(c =>
-            c is '"' or '\\' || char.IsControl(c) || char.IsSurrogate(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
-        using var document = JsonDocument.Parse("{\"" + Escape(field) + "\":\"" + Escape(value) + "\"}");
-        return document.RootElement.Clone();
-    }
+    private static bool PostgresCanHold(string text) => !text.Contains('\0', StringComparison.Ordinal) && !HostileText.HasLoneSurrogate(text);
 
     [SkippableTheory]
     [InlineData("pgvector")]
@@ -243,10 +217,10 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
             long key = 0;
             await Gen.Select(Hostile, Hostile, Hostile).SampleAsync(async (field, value, other) =>
             {
-                var record = new VectorRecord<long>(++key, TestRows.Vector(key, 0, Dimensions), Payload(field, value));
+                var record = new VectorRecord<long>(++key, TestRows.Vector(key, 0, Dimensions), HostileText.Payload(field, value));
                 // Every store refuses invalid Unicode; PostgreSQL also refuses NUL.
                 var holdable = kind == "memory"
-                    ? !HasLoneSurrogate(field) && !HasLoneSurrogate(value)
+                    ? !HostileText.HasLoneSurrogate(field) && !HostileText.HasLoneSurrogate(value)
                     : PostgresCanHold(field) && PostgresCanHold(value);
                 var count = await store.CountAsync();
                 try
@@ -281,7 +255,7 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
                     catch (ArgumentException)
                     {
                         // The filter model refuses blank field names, NUL in field names and invalid Unicode anywhere, for every store.
-                        Assert.True(string.IsNullOrWhiteSpace(texts[0]) || texts[0].Contains('\0', StringComparison.Ordinal) || texts.Any(HasLoneSurrogate));
+                        Assert.True(string.IsNullOrWhiteSpace(texts[0]) || texts[0].Contains('\0', StringComparison.Ordinal) || texts.Any(HostileText.HasLoneSurrogate));
                         continue;
                     }
 
@@ -321,7 +295,7 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
             }
 
             var options = new PgvectorStoreOptions { Table = table, VectorColumn = vector, PayloadColumn = payload, KeyColumn = "id" };
-            var refused = new[] { table, vector, payload }.Any(n => n.Contains('\0', StringComparison.Ordinal) || HasLoneSurrogate(n) || Encoding.UTF8.GetByteCount(n) > 63);
+            var refused = new[] { table, vector, payload }.Any(n => n.Contains('\0', StringComparison.Ordinal) || HostileText.HasLoneSurrogate(n) || Encoding.UTF8.GetByteCount(n) > 63);
             PgvectorAdaptiveStore<long> store;
             try
             {
