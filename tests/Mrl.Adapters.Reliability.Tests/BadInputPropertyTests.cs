@@ -5,6 +5,7 @@ using CsCheck;
 using Mrl.Adapters.InMemory;
 using Mrl.Adapters.Pgvector;
 using Mrl.Adapters.Testing;
+using Mrl.Adapters.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Mrl.Adapters.Reliability.Tests;
@@ -54,20 +55,7 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
         }
     }
 
-    /// <summary>Ordinary vectors, and every kind of trouble: wrong lengths, NaN, ±Infinity, float.MaxValue, subnormals, huge values, zeros.</summary>
-    private static readonly Gen<float[]> Vectors = Gen.Frequency(
-        (6, Gen.Single[-1f, 1f].Array[Dimensions]),
-        (2, Gen.Single.Special.Array[Dimensions]),
-        (1, Gen.Int[0, 2 * Dimensions + 1].Where(n => n != Dimensions).Select(n => Enumerable.Repeat(0.5f, n).ToArray())),
-        (1, Gen.Const(() => new float[Dimensions])),
-        (1, Gen.Const(() => new float[] { 0, 0, 0, 1, 1, 1, 1, 1 })),
-        (2, Gen.OneOf(Gen.Const(float.Epsilon), Gen.Const(1e-40f), Gen.Const(1e-20f), Gen.Const(3e-8f), Gen.Const(-3e38f), Gen.Const(3e38f), Gen.Const(7e4f), Gen.Const(1e30f), Gen.Single[-1f, 1f]).Array[Dimensions]),
-        (2, Gen.Select(Gen.Single[-1f, 1f].Array[Dimensions], Gen.Int[0, Dimensions - 1], Gen.OneOf(Gen.Const(float.NaN), Gen.Const(float.PositiveInfinity), Gen.Const(float.NegativeInfinity)),
-            (v, i, bad) =>
-            {
-                v[i] = bad;
-                return v;
-            })));
+    private static readonly Gen<float[]> Vectors = BadInputGenerators.Vectors(Dimensions, Layout.PrefixDimensions);
 
     private static bool ValidForLayout(float[] vector)
     {
