@@ -119,6 +119,57 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
     }
 
     [SkippableFact]
+    public async Task Unfiltered_searches_on_a_toast_table_use_the_indexes_even_at_the_highest_ef_search()
+    {
+        // vector(3072) lives out of line, so the heap looks small to the planner; at a high ef_search it would otherwise
+        // prefer a sequential scan that detoasts and casts every row. One pooled connection: the statistics read below are
+        // the same backend's, flushed on demand, so the counts are exact rather than eventually consistent.
+        postgres.RequireServer();
+        const int d = 3072;
+        var layout = new EmbeddingLayout(d, 256);
+        var options = new PgvectorStoreOptions { Table = postgres.NewTableName("toast"), FullVectorType = VectorType.Vector, CreateFullDimensionIndex = true };
+        await using var dataSource = PgvectorDataSource.Create(new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { MaxPoolSize = 1 }.ConnectionString);
+        await using var store = new PgvectorAdaptiveStore<long>(dataSource, layout, options);
+        await store.EnsureSchemaAsync();
+        var records = Records(400, d);
+        await store.UpsertAsync(records);
+        await using (var analyze = dataSource.CreateCommand($"ANALYZE \"{options.Table}\""))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        var before = await ScanCountsAsync(dataSource, options.Table);
+        for (var q = 0; q < 3; q++)
+        {
+            var full = await store.SearchAsync(records[q].Vector, new SearchOptions { K = 10, FullDimensionBaseline = true, EfSearch = 1000 });
+            var twoPass = await store.SearchAsync(records[q].Vector, new SearchOptions { K = 10, Oversampling = 8, EfSearch = 1000 });
+            Assert.Equal(q, full.Hits[0].Key);
+            Assert.Equal(q, twoPass.Hits[0].Key);
+        }
+
+        var after = await ScanCountsAsync(dataSource, options.Table);
+        Assert.Equal(before.Sequential, after.Sequential);
+        Assert.True(after.Index >= before.Index + 6, $"index scans {before.Index} -> {after.Index}");
+    }
+
+    private static async Task<(long Sequential, long Index)> ScanCountsAsync(NpgsqlDataSource dataSource, string table)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        foreach (var sql in new[] { "SELECT pg_stat_force_next_flush()", "SELECT pg_stat_clear_snapshot()" })
+        {
+            await using var step = new NpgsqlCommand(sql, connection);
+            await step.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT coalesce(seq_scan, 0), coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relid = to_regclass($1)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Quote(table) });
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    [SkippableFact]
     public async Task The_prefix_the_trigger_writes_equals_the_client_prefix()
     {
         var layout = new EmbeddingLayout(48, 12);
