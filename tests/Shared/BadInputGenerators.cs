@@ -20,4 +20,18 @@ internal static class BadInputGenerators
                 v[i] = bad;
                 return v;
             })));
+
+    /// <summary>Whether the layout accepts the vector: the oracle the properties compare each store's answer with.</summary>
+    public static bool ValidFor(EmbeddingLayout layout, float[] vector)
+    {
+        try
+        {
+            layout.Validate(vector, "probe");
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }
