@@ -59,18 +59,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
 
     private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(v => v.GetSingle()).ToArray();
 
-    private static async Task<bool> Accepts(Func<Task> upsert)
-    {
-        try
-        {
-            await upsert();
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    private static Task<bool> Accepts(Func<Task> upsert) => BadInputGenerators.AcceptsAsync(upsert);
 
     private QdrantAdaptiveStore<TKey> Store<TKey>(int maxRequestBytes = QdrantStoreOptions.DefaultMaxRequestBytes, string collection = "docs") where TKey : notnull
     {

@@ -2,7 +2,10 @@ using CsCheck;
 
 namespace Mrl.Adapters.Tests.Shared;
 
-/// <summary>CsCheck generators of the input the bad-input properties feed every store (shared by the test projects as a linked file).</summary>
+/// <summary>
+/// CsCheck generators of the input the bad-input properties feed every store, and the oracles they judge the answers with
+/// (shared by the test projects as a linked file).
+/// </summary>
 internal static class BadInputGenerators
 {
     /// <summary>Ordinary vectors, and every kind of trouble: wrong lengths, NaN, ±Infinity, float.MaxValue, subnormals, huge values, zeros,
@@ -27,6 +30,20 @@ internal static class BadInputGenerators
         try
         {
             layout.Validate(vector, "probe");
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs a write and says whether the store took it (true) or refused it with an <see cref="ArgumentException"/> (false).</summary>
+    public static async Task<bool> AcceptsAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
             return true;
         }
         catch (ArgumentException)
