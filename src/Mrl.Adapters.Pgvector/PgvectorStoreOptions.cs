@@ -44,7 +44,10 @@ public sealed class PgvectorStoreOptions
     /// <summary>The prefix column's type. Default <see cref="VectorType.HalfVec"/> (the expression index is always halfvec).</summary>
     public VectorType PrefixVectorType { get; set; } = VectorType.HalfVec;
 
-    /// <summary>The prefix index. Default <c>{table}_{prefix column}_hnsw</c> (or <c>{table}_{vector column}_p{p}_hnsw</c> for an expression index).</summary>
+    /// <summary>
+    /// The prefix index. Default <c>{table}_{prefix column}_{hash}_hnsw</c> (or <c>{table}_{vector column}_{hash}_p{p}_hnsw</c> for an
+    /// expression index), where the hash of the table and column names keeps two tables from deriving the same name.
+    /// </summary>
     public string? IndexName { get; set; }
 
     /// <summary>HNSW <c>m</c> for the indexes the store or migrator creates. Default 16.</summary>
@@ -98,13 +101,33 @@ public sealed class PgvectorStoreOptions
 
     internal string ResolvedPrefixColumn => PrefixColumn ?? SqlIdentifier.Derive(VectorColumn, "prefix");
 
-    internal string ResolvedIndexName(int prefixDimensions) => IndexName ?? (PrefixStorage == PrefixStorage.Column
-        ? SqlIdentifier.Derive(Table, ResolvedPrefixColumn + "_hnsw")
-        : SqlIdentifier.Derive(Table, VectorColumn + "_p" + prefixDimensions + "_hnsw"));
+    internal string ResolvedIndexName(int prefixDimensions) => IndexName ?? PartitionIndexName(Table, prefixDimensions);
 
-    internal string FullIndexName => SqlIdentifier.Derive(Table, VectorColumn + "_full_hnsw");
+    /// <summary>The prefix index of one table: the parent's own name for the parent, a name of the partition's own for each partition.</summary>
+    internal string PartitionIndexName(string table, int prefixDimensions) => PrefixStorage == PrefixStorage.Column
+        ? ObjectName(table, ResolvedPrefixColumn, "hnsw")
+        : ObjectName(table, VectorColumn, "p" + prefixDimensions.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_hnsw");
 
-    internal string TriggerName => SqlIdentifier.Derive(Table, ResolvedPrefixColumn + "_fill");
+    internal string FullIndexName => PartitionFullIndexName(Table);
+
+    internal string PartitionFullIndexName(string table) => ObjectName(table, VectorColumn, "full_hnsw");
+
+    /// <summary>The trigger, and the trigger function, that keep the prefix filled.</summary>
+    internal string TriggerName => ObjectName(Table, ResolvedPrefixColumn, "fill");
+
+    /// <summary>The function that computes a prefix from a full vector, for the trigger and the backfill.</summary>
+    internal string PrefixFunctionName => ObjectName(Table, ResolvedPrefixColumn, "prefix");
+
+    /// <summary>
+    /// A name for an object that belongs to one column of one table. A hash of the table and the column, taken apart, sits in the
+    /// name: table <c>products_image</c> with column <c>embedding</c> and table <c>products</c> with column <c>image_embedding</c>
+    /// read alike when joined with an underscore, and without it would share their trigger function and index.
+    /// </summary>
+    internal static string ObjectName(string table, string column, string suffix)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(table + "\0" + column));
+        return SqlIdentifier.Derive(table + "_" + column, Convert.ToHexStringLower(hash)[..8] + "_" + suffix);
+    }
 
     /// <summary>Checks the options and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
     internal void Validate()

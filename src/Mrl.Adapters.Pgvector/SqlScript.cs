@@ -51,6 +51,18 @@ internal sealed class ScriptVariables
         return this;
     }
 
+    /// <summary>A schema-qualified function name spliced in as it is (<c>"extensions".l2_normalize</c>), or nothing when <paramref name="function"/> is null.</summary>
+    public ScriptVariables Function(string name, string schema, string? function)
+    {
+        if (function is not null && (function.Length == 0 || !SafeRaw.IsMatch(function)))
+        {
+            throw new ArgumentException($"Script variable '{name}' must name a function with a plain token, got '{function}'.", nameof(function));
+        }
+
+        _raw[name] = function is null ? "" : SqlIdentifier.Quote(schema, "schema name") + "." + function;
+        return this;
+    }
+
     public ScriptVariables Raw(string name, int value) => Raw(name, value.ToString(CultureInfo.InvariantCulture));
 
     public ScriptVariables Value(string name, object? value)

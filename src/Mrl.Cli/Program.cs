@@ -16,7 +16,7 @@ try
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ArgumentException or SchemaMismatchException or NotSupportedException or InvalidOperationException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-    or Npgsql.NpgsqlException or Mrl.Adapters.Onnx.OnnxModelSignatureException
+    or Npgsql.NpgsqlException or Mrl.Adapters.Pgvector.PgvectorMigrationException or Mrl.Adapters.Onnx.OnnxModelSignatureException
     or Mrl.Adapters.Qdrant.QdrantException or Mrl.Adapters.Qdrant.Migration.QdrantMigrationException or HttpRequestException)
 {
     // Expected failures get one line that names the problem; anything else keeps its stack trace.

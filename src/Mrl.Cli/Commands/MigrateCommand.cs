@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.Pgvector;
+using Npgsql;
 using Spectre.Console;
 
 namespace Mrl.Cli.Commands;
@@ -13,68 +14,117 @@ internal static class MigrateCommand
     {
         var command = new Command("migrate", "Add a Matryoshka prefix to an existing table or collection without downtime.");
         command.Subcommands.Add(CreatePostgres());
+        command.Subcommands.Add(CreateStatus());
         command.Subcommands.Add(MigrateQdrantCommand.Create());
         return command;
     }
 
+    /// <summary>The options that name a table and its layout, shared by <c>migrate postgres</c> and <c>migrate status</c>.</summary>
+    private sealed class TableOptions
+    {
+        public Option<string> Connection { get; } = new("--connection", "-c") { Description = "Npgsql connection string.", Required = true };
+        public Option<string> Table { get; } = new("--table", "-t") { Description = "The table: name or schema.name (case-sensitive).", Required = true };
+        public Option<string> KeyColumn { get; } = new("--key-column") { Description = "Primary-key column.", DefaultValueFactory = _ => "id" };
+        public Option<string> VectorColumn { get; } = new("--vector-column") { Description = "Full-vector column (vector or halfvec).", DefaultValueFactory = _ => "embedding" };
+        public Option<int?> Dims { get; } = new("--dims") { Description = "Full dimensions; read from the column when omitted (checked against it when given)." };
+        public Option<int> Prefix { get; } = new("--prefix", "-p") { Description = "Prefix dimensions to index.", Required = true };
+        public Option<DistanceMetric> Metric { get; } = new("--metric") { Description = "Cosine, DotProduct or Euclidean.", DefaultValueFactory = _ => DistanceMetric.Cosine };
+        public Option<PrefixStorage> Mode { get; } = new("--mode") { Description = "Column (prefix column, trigger, backfill, index) or Expression (expression index only).", DefaultValueFactory = _ => PrefixStorage.Column };
+        public Option<string?> PrefixColumn { get; } = new("--prefix-column") { Description = "Prefix column name (default: {vector column}_prefix)." };
+        public Option<VectorType> PrefixType { get; } = new("--prefix-type") { Description = "HalfVec or Vector.", DefaultValueFactory = _ => VectorType.HalfVec };
+        public Option<int> M { get; } = new("--m") { Description = "HNSW m.", DefaultValueFactory = _ => 16 };
+        public Option<int> EfConstruction { get; } = new("--ef-construction") { Description = "HNSW ef_construction.", DefaultValueFactory = _ => 64 };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Connection, Table, KeyColumn, VectorColumn, Dims, Prefix, Metric, Mode, PrefixColumn, PrefixType, M, EfConstruction })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public PgvectorStoreOptions StoreOptions(ParseResult parse)
+        {
+            var (schema, name) = SqlIdentifier.ParseQualified(parse.GetValue(Table)!);
+            return new PgvectorStoreOptions
+            {
+                Schema = schema, Table = name, KeyColumn = parse.GetValue(KeyColumn)!, VectorColumn = parse.GetValue(VectorColumn)!,
+                PrefixStorage = parse.GetValue(Mode), PrefixColumn = parse.GetValue(PrefixColumn), PrefixVectorType = parse.GetValue(PrefixType),
+                HnswM = parse.GetValue(M), HnswEfConstruction = parse.GetValue(EfConstruction), CreateTableIfMissing = false,
+            };
+        }
+
+        /// <summary>The layout: <c>--dims</c> when given (the preflight checks it against the column), else read from the table.</summary>
+        public async Task<EmbeddingLayout> LayoutAsync(ParseResult parse, NpgsqlDataSource? dataSource, PgvectorStoreOptions options, CancellationToken cancellationToken)
+        {
+            var dimensions = parse.GetValue(Dims) ?? (dataSource is null
+                ? throw new ArgumentException("--offline needs --dims: it does not connect to read the column.")
+                : await PgvectorMigrator.ReadFullDimensionsAsync(dataSource, options, cancellationToken));
+            return new EmbeddingLayout(dimensions, parse.GetValue(Prefix), parse.GetValue(Metric));
+        }
+    }
+
     private static Command CreatePostgres()
     {
-        var connection = new Option<string>("--connection", "-c") { Description = "Npgsql connection string.", Required = true };
-        var table = new Option<string>("--table", "-t") { Description = "The table: name or schema.name.", Required = true };
-        var keyColumn = new Option<string>("--key-column") { Description = "Primary-key column.", DefaultValueFactory = _ => "id" };
-        var vectorColumn = new Option<string>("--vector-column") { Description = "Full-vector column (vector or halfvec).", DefaultValueFactory = _ => "embedding" };
-        var dims = new Option<int?>("--dims") { Description = "Full dimensions; read from the column when omitted." };
-        var prefix = new Option<int>("--prefix", "-p") { Description = "Prefix dimensions to index.", Required = true };
-        var metric = new Option<DistanceMetric>("--metric") { Description = "Cosine, DotProduct or Euclidean.", DefaultValueFactory = _ => DistanceMetric.Cosine };
-        var mode = new Option<PrefixStorage>("--mode") { Description = "Column (prefix column, trigger, backfill, index) or Expression (expression index only).", DefaultValueFactory = _ => PrefixStorage.Column };
-        var prefixColumn = new Option<string?>("--prefix-column") { Description = "Prefix column name (default: {vector column}_prefix)." };
-        var prefixType = new Option<VectorType>("--prefix-type") { Description = "HalfVec or Vector.", DefaultValueFactory = _ => VectorType.HalfVec };
+        var table = new TableOptions();
         var batchSize = new Option<int>("--batch-size") { Description = "Rows per backfill batch.", DefaultValueFactory = _ => 5_000 };
         var throttle = new Option<int>("--throttle-ms") { Description = "Pause after each backfill batch.", DefaultValueFactory = _ => 0 };
         var lockTimeout = new Option<int>("--lock-timeout-ms") { Description = "Longest wait for a table lock before a retry.", DefaultValueFactory = _ => 2_000 };
         var memory = new Option<string?>("--maintenance-work-mem") { Description = "maintenance_work_mem for the index build, e.g. 1GB." };
-        var m = new Option<int>("--m") { Description = "HNSW m.", DefaultValueFactory = _ => 16 };
-        var efConstruction = new Option<int>("--ef-construction") { Description = "HNSW ef_construction.", DefaultValueFactory = _ => 64 };
         var down = new Option<bool>("--down") { Description = "Remove what the migration added." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the SQL and run nothing." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check the table read-only and print the SQL the migration would run; change nothing." };
+        var offline = new Option<bool>("--offline") { Description = "With --dry-run: do not connect; print the SQL for pgvector in schema public (needs --dims; checks nothing)." };
 
-        var command = new Command("postgres", "Add a prefix column (or expression index) to an existing pgvector table. Resumable and idempotent.")
+        var command = new Command("postgres", "Add a prefix column (or expression index) to an existing pgvector table. Checks everything first; resumable and idempotent.");
+        table.AddTo(command);
+        foreach (var option in new Option[] { batchSize, throttle, lockTimeout, memory, down, dryRun, offline })
         {
-            connection, table, keyColumn, vectorColumn, dims, prefix, metric, mode, prefixColumn, prefixType,
-            batchSize, throttle, lockTimeout, memory, m, efConstruction, down, dryRun,
-        };
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (schema, name) = SqlIdentifier.ParseQualified(parse.GetValue(table)!);
-            var options = new PgvectorStoreOptions
-            {
-                Schema = schema, Table = name, KeyColumn = parse.GetValue(keyColumn)!, VectorColumn = parse.GetValue(vectorColumn)!,
-                PrefixStorage = parse.GetValue(mode), PrefixColumn = parse.GetValue(prefixColumn), PrefixVectorType = parse.GetValue(prefixType),
-                HnswM = parse.GetValue(m), HnswEfConstruction = parse.GetValue(efConstruction), CreateTableIfMissing = false,
-            };
+            var options = table.StoreOptions(parse);
             var migration = new PgvectorMigrationOptions
             {
                 BatchSize = parse.GetValue(batchSize), Throttle = TimeSpan.FromMilliseconds(parse.GetValue(throttle)),
                 LockTimeout = TimeSpan.FromMilliseconds(parse.GetValue(lockTimeout)), MaintenanceWorkMem = parse.GetValue(memory),
             };
-
-            await using var dataSource = PgvectorDataSource.Create(parse.GetValue(connection)!);
-            var fullDimensions = parse.GetValue(dims) ?? (parse.GetValue(dryRun)
-                ? throw new ArgumentException("--dry-run needs --dims: it does not connect to read the column.")
-                : await PgvectorMigrator.ReadFullDimensionsAsync(dataSource, options, cancellationToken));
-            var migrator = new PgvectorMigrator(dataSource, new EmbeddingLayout(fullDimensions, parse.GetValue(prefix), parse.GetValue(metric)), options);
-
-            if (parse.GetValue(dryRun))
+            if (parse.GetValue(offline) && !parse.GetValue(dryRun))
             {
-                foreach (var statement in parse.GetValue(down) ? migrator.PlanDown() : migrator.PlanUp(migration))
-                {
-                    Console.WriteLine(statement);
-                    Console.WriteLine();
-                }
+                throw new ArgumentException("--offline goes with --dry-run: a migration has to connect.");
+            }
 
+            await using var dataSource = PgvectorDataSource.Create(parse.GetValue(table.Connection)!);
+            if (parse.GetValue(offline))
+            {
+                var offlineMigrator = new PgvectorMigrator(dataSource, await table.LayoutAsync(parse, null, options, cancellationToken), options);
+                Console.WriteLine("-- offline: nothing was checked; pgvector is assumed to be in schema public, and the table not partitioned.");
+                PrintStatements(parse.GetValue(down) ? offlineMigrator.PlanDown() : offlineMigrator.PlanUp(migration));
                 return 0;
             }
 
+            var migrator = new PgvectorMigrator(dataSource, await table.LayoutAsync(parse, dataSource, options, cancellationToken), options);
+            var qualified = SqlIdentifier.Qualified(options.Schema, options.Table);
+            if (parse.GetValue(dryRun))
+            {
+                var plan = await migrator.PreflightAsync(parse.GetValue(down), migration, cancellationToken);
+                if (plan.Problems.Count > 0)
+                {
+                    throw new PgvectorMigrationException(qualified, plan.Problems);
+                }
+
+                Console.WriteLine($"-- preflight passed for {TerminalText.Comment(qualified)}{(plan.UpToDate ? " (already migrated with these parameters)" : "")}");
+                foreach (var note in plan.Notes)
+                {
+                    Console.WriteLine("-- note: " + TerminalText.Comment(note));
+                }
+
+                PrintStatements(plan.Statements);
+                return 0;
+            }
+
+            PgvectorMigrationResult? result = null;
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .StartAsync(async context =>
@@ -82,9 +132,15 @@ internal static class MigrateCommand
                     var tasks = new Dictionary<string, ProgressTask>();
                     var progress = new InlineProgress(p =>
                     {
+                        if (p.Step == "preflight")
+                        {
+                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]note: {p.Message}[/]");
+                            return;
+                        }
+
                         if (!tasks.TryGetValue(p.Step, out var task))
                         {
-                            task = tasks[p.Step] = context.AddTask(p.Step, maxValue: Math.Max(1, p.Total));
+                            task = tasks[p.Step] = context.AddTask(Markup.Escape(p.Step), maxValue: Math.Max(1, p.Total));
                         }
 
                         task.MaxValue = Math.Max(1, p.Total);
@@ -94,19 +150,72 @@ internal static class MigrateCommand
                             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]{p.Message}[/]");
                         }
                     });
-                    if (parse.GetValue(down))
-                    {
-                        await migrator.DownAsync(migration, progress, cancellationToken);
-                    }
-                    else
-                    {
-                        await migrator.UpAsync(migration, progress, cancellationToken);
-                    }
+                    result = parse.GetValue(down)
+                        ? await migrator.DownAsync(migration, progress, cancellationToken)
+                        : await migrator.UpAsync(migration, progress, cancellationToken);
                 });
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]{(parse.GetValue(down) ? "Removed the prefix from" : "Migrated")} {schema}.{name}.[/]");
+            var message = (parse.GetValue(down), result!.Changed) switch
+            {
+                (true, true) => $"Removed the prefix from {qualified}.",
+                (true, false) => $"Nothing to remove: {qualified} has no prefix column, trigger or index of this migration.",
+                (false, true) => $"Migrated {qualified}.",
+                (false, false) => $"Already migrated: {qualified} has its prefix, trigger and index with these parameters; nothing was changed.",
+            };
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]{message}[/]");
             return 0;
         });
         return command;
+    }
+
+    private static Command CreateStatus()
+    {
+        var table = new TableOptions();
+        var command = new Command("status", "Show a pgvector table's migration: prefix column, trigger, index, rows without a prefix, and whether a run would change anything. Reads only.");
+        table.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = table.StoreOptions(parse);
+            await using var dataSource = PgvectorDataSource.Create(parse.GetValue(table.Connection)!);
+            var migrator = new PgvectorMigrator(dataSource, await table.LayoutAsync(parse, dataSource, options, cancellationToken), options);
+            var status = await migrator.StatusAsync(cancellationToken);
+            var lines = new List<(string, string)>
+            {
+                ("table", status.Table + (status.TableExists ? "" : " (does not exist)")),
+                ("partitions", status.Partitions.ToString(CultureInfo.InvariantCulture)),
+                ("prefix column", status.PrefixColumn ?? "none"),
+                ("trigger", status.TriggerInstalled ? "installed" : "none"),
+                ("index", status.IndexValid switch { null => "none", true => "valid", false => "INVALID or incomplete" }
+                    + (status.IndexSizeBytes is { } size ? string.Create(CultureInfo.InvariantCulture, $", {size / 1048576.0:F1} MiB") : "")),
+                ("rows without prefix", status.RowsWithoutPrefix is { } missing ? string.Create(CultureInfo.InvariantCulture, $"{missing} of {status.Rows}") : "n/a"),
+                ("a run would", status.Plan.Problems.Count > 0 ? "refuse (see below)" : status.WouldChange ? "change the table" : "change nothing"),
+            };
+            foreach (var (label, value) in lines)
+            {
+                Console.WriteLine($"{label,-20} {TerminalText.Comment(value)}");
+            }
+
+            foreach (var note in status.Plan.Notes)
+            {
+                Console.WriteLine("note: " + TerminalText.Comment(note));
+            }
+
+            foreach (var problem in status.Plan.Problems)
+            {
+                Console.WriteLine("problem: " + TerminalText.Comment(problem));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintStatements(IEnumerable<string> statements)
+    {
+        foreach (var statement in statements)
+        {
+            Console.WriteLine(statement);
+            Console.WriteLine();
+        }
     }
 
     private sealed class InlineProgress(Action<MigrationProgress> report) : IProgress<MigrationProgress>
