@@ -71,4 +71,9 @@ internal static class PgvectorCatalog
     public static string PrefixCoverage(string qualifiedTable, string vectorColumn, string prefixColumn, string vectorSchema, int fullDimensions) =>
         $"SELECT count(*) FILTER (WHERE {SqlIdentifier.Quote(prefixColumn)} IS NULL AND {SqlIdentifier.Quote(vectorSchema)}.vector_dims({SqlIdentifier.Quote(vectorColumn)}) = " +
         $"{fullDimensions.ToString(System.Globalization.CultureInfo.InvariantCulture)}), count(*) FROM {qualifiedTable}";
+
+    /// <summary>The partitions (schema, name) whose index is attached to the partitioned index <c>$1</c> (qualified name).</summary>
+    public const string AttachedPartitions =
+        "SELECT tn.nspname, t.relname FROM pg_catalog.pg_inherits h JOIN pg_catalog.pg_index x ON x.indexrelid = h.inhrelid " +
+        "JOIN pg_catalog.pg_class t ON t.oid = x.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace WHERE h.inhparent = to_regclass($1)";
 }

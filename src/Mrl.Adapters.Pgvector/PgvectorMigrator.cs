@@ -263,11 +263,15 @@ public sealed class PgvectorMigrator
         await RunStepAsync(connection, "drop-function", Script("drop_prefix_function", context), migration, null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Records the preflight as a step of its own, failed when it found problems, and stops the migration then.</summary>
     private void ThrowIfProblems(PreflightResult result)
     {
+        using var activity = StartStep("preflight");
         if (result.Problems.Count > 0)
         {
-            throw new PgvectorMigrationException(SqlIdentifier.Qualified(_options.Schema, _options.Table), result.Problems);
+            var refusal = new PgvectorMigrationException(SqlIdentifier.Qualified(_options.Schema, _options.Table), result.Problems);
+            MrlTelemetry.SetError(activity, refusal);
+            throw refusal;
         }
     }
 
@@ -358,13 +362,15 @@ public sealed class PgvectorMigrator
             yield break;
         }
 
-        foreach (var partition in state.Partitions)
+        // A partition whose index is attached already (built by an earlier run, or by PostgreSQL for a partition added since) is done.
+        var pending = state.Partitions.Where(p => !state.IsAttached(kind.NameFor(_options.Table), p)).ToArray();
+        foreach (var partition in pending)
         {
             yield return ("index", SqlScript.Load(kind.Script), IndexVariables(kind, context, partition.Schema, partition.Name, concurrently: true));
         }
 
         yield return ("parent-index", SqlScript.Load(kind.Script), IndexVariables(kind, context, _options.Schema, _options.Table, concurrently: false));
-        foreach (var partition in state.Partitions)
+        foreach (var partition in pending)
         {
             var (attach, variables) = Script("attach_partition_index", context);
             yield return ("attach-index", attach, variables.Identifier("index_name", kind.NameFor(_options.Table))

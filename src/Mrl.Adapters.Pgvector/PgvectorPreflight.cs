@@ -212,8 +212,9 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
 
     private bool CheckIndexes()
     {
-        var inPlace = CheckIndex(options.Schema, options.ResolvedIndexName(layout.PrefixDimensions), options.Schema, options.Table);
-        foreach (var partition in state.Partitions.Where(p => !p.IsPartitioned))
+        var parent = options.ResolvedIndexName(layout.PrefixDimensions);
+        var inPlace = CheckIndex(options.Schema, parent, options.Schema, options.Table);
+        foreach (var partition in state.Partitions.Where(p => !p.IsPartitioned && !state.IsAttached(parent, p)))
         {
             inPlace &= CheckIndex(partition.Schema, options.PartitionIndexName(partition.Name, layout.PrefixDimensions), partition.Schema, partition.Name);
         }
@@ -249,18 +250,18 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
             return false;
         }
 
+        if (!index.Valid && !index.Partitioned)
+        {
+            _notes.Add($"Index {qualifiedIndex} is INVALID (an interrupted build): it will be dropped and built again.");
+            return false;
+        }
+
         var m = index.Option("m") ?? 16;
         var efConstruction = index.Option("ef_construction") ?? 64;
         if (m != options.HnswM || efConstruction != options.HnswEfConstruction)
         {
             _problems.Add(string.Create(CultureInfo.InvariantCulture,
                 $"Index {qualifiedIndex} was built with m = {m}, ef_construction = {efConstruction}; this run asks for m = {options.HnswM}, ef_construction = {options.HnswEfConstruction}. To rebuild it: run with --down and the earlier parameters, then again with the new ones (or pass --m {m} --ef-construction {efConstruction} to keep it)."));
-            return false;
-        }
-
-        if (!index.Valid && !index.Partitioned)
-        {
-            _notes.Add($"Index {qualifiedIndex} is INVALID (an interrupted build): it will be dropped and built again.");
             return false;
         }
 

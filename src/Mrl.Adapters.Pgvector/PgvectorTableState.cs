@@ -74,6 +74,13 @@ internal sealed class PgvectorTableState
 
     public IReadOnlyList<string> DependentViews { get; init; } = [];
 
+    /// <summary>For each index of the parent of a partitioned table, the partitions whose own index is attached to it.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<(string Schema, string Name)>> Attached { get; init; } = new Dictionary<string, IReadOnlySet<(string, string)>>();
+
+    /// <summary>Whether the partition's index is attached to the parent's index <paramref name="parentIndex"/>: PostgreSQL made or adopted it.</summary>
+    public bool IsAttached(string parentIndex, PartitionState partition) =>
+        Attached.TryGetValue(parentIndex, out var attached) && attached.Contains((partition.Schema, partition.Name));
+
     /// <summary>Dimension to rows in a sample of the vector column; null when the column declares its dimension.</summary>
     public IReadOnlyDictionary<int, long>? DimensionSample { get; init; }
 
@@ -131,6 +138,13 @@ internal sealed class PgvectorTableState
             }
         }
 
+        var attached = new Dictionary<string, IReadOnlySet<(string, string)>>(StringComparer.Ordinal);
+        foreach (var parent in new[] { options.ResolvedIndexName(layout.PrefixDimensions), options.FullIndexName }.Where(n => indexes.ContainsKey((options.Schema, n))))
+        {
+            attached[parent] = (await ReadRowsAsync(connection, PgvectorCatalog.AttachedPartitions, [SqlIdentifier.Qualified(options.Schema, parent)],
+                r => (r.GetString(0), r.GetString(1)), cancellationToken).ConfigureAwait(false)).ToHashSet();
+        }
+
         var views = options.PrefixStorage == PrefixStorage.Column
             ? await ReadRowsAsync(connection, PgvectorCatalog.DependentViews, [qualified, options.ResolvedPrefixColumn], r => r.GetString(0), cancellationToken).ConfigureAwait(false)
             : [];
@@ -145,7 +159,7 @@ internal sealed class PgvectorTableState
         return new PgvectorTableState
         {
             VectorSchema = vectorSchema, PgvectorVersion = version, Kind = relation[0].Kind, Owner = relation[0].Owner, CanAlter = relation[0].CanAlter,
-            Columns = columns, Partitions = partitions, Triggers = triggers, Functions = functions, Indexes = indexes, DependentViews = views,
+            Columns = columns, Partitions = partitions, Triggers = triggers, Functions = functions, Indexes = indexes, DependentViews = views, Attached = attached,
             DimensionSample = sample,
         };
     }

@@ -116,7 +116,8 @@ public sealed class PgvectorMigrationTests(PostgresFixture postgres, ITestOutput
         await backfilling.Task.WaitAsync(TimeSpan.FromSeconds(60));
         var terminated = await ScalarAsync<long>($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{table}'");
 
-        var error = await Assert.ThrowsAnyAsync<NpgsqlException>(() => run);
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => run);
+        Assert.True(error is NpgsqlException || error.InnerException is NpgsqlException, error.ToString());
         output.WriteLine($"Terminated {terminated} backend(s); the migration failed with: {error.Message}");
         Assert.True(terminated >= 1);
         var left = await ScalarAsync<long>($"SELECT count(*) FROM \"{table}\" WHERE embedding_prefix IS NULL");
@@ -240,19 +241,36 @@ public sealed class PgvectorMigrationTests(PostgresFixture postgres, ITestOutput
     {
         var options = new PgvectorStoreOptions { Table = "documents", CreateTableIfMissing = false };
         using var dataSource = PgvectorDataSource.Create("Host=127.0.0.1");
-        var plan = new PgvectorMigrator(dataSource, new EmbeddingLayout(3072, 256), options).PlanUp();
+        var plan = new PgvectorMigrator(dataSource, new EmbeddingLayout(3072, 256), options).PlanUp(vectorSchema: "extensions");
 
         Assert.Equal(5, plan.Count);
-        Assert.StartsWith("ALTER TABLE \"public\".\"documents\" ADD COLUMN IF NOT EXISTS \"embedding_prefix\" halfvec(256)", plan[0], StringComparison.Ordinal);
-        Assert.Contains("set_config('mrl.prefix_column', $4, false)", plan[1], StringComparison.Ordinal);
+        Assert.StartsWith("ALTER TABLE \"public\".\"documents\" ADD COLUMN IF NOT EXISTS \"embedding_prefix\" \"extensions\".halfvec(256)", plan[0], StringComparison.Ordinal);
+        Assert.Contains("set_config('mrl.vector_schema', $3, false)", plan[1], StringComparison.Ordinal);
         Assert.StartsWith("DO $mrl$", plan[2], StringComparison.Ordinal);
-        Assert.Contains("CAST(l2_normalize(subvector(t.\"embedding\", 1, 256)) AS halfvec(256))", plan[3], StringComparison.Ordinal);
-        Assert.StartsWith("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"documents_embedding_prefix_hnsw\"", plan[4], StringComparison.Ordinal);
-        Assert.Contains("halfvec_cosine_ops", plan[4], StringComparison.Ordinal);
+        Assert.Contains("SET search_path = pg_catalog, %I, pg_temp", plan[2], StringComparison.Ordinal);
+        Assert.Contains($"SET \"embedding_prefix\" = \"public\".\"{options.PrefixFunctionName}\"(t.\"embedding\")", plan[3], StringComparison.Ordinal);
+        Assert.Contains("\"extensions\".vector_dims(t.\"embedding\") = 3072", plan[3], StringComparison.Ordinal);
+        Assert.StartsWith($"CREATE INDEX CONCURRENTLY IF NOT EXISTS \"{options.ResolvedIndexName(256)}\"", plan[4], StringComparison.Ordinal);
+        Assert.Contains("\"extensions\".halfvec_cosine_ops", plan[4], StringComparison.Ordinal);
 
         var down = new PgvectorMigrator(dataSource, new EmbeddingLayout(3072, 256), options).PlanDown();
-        Assert.Equal(["DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"documents_embedding_prefix_hnsw\";"], down.Take(1));
-        Assert.Equal(4, down.Count);
+        Assert.Equal([$"DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"{options.ResolvedIndexName(256)}\";"], down.Take(1));
+        Assert.Equal(5, down.Count);
+    }
+
+    [Fact]
+    public void Tables_and_columns_whose_names_join_alike_get_different_object_names()
+    {
+        var first = new PgvectorStoreOptions { Table = "products_image", VectorColumn = "embedding", PrefixColumn = "embedding" + "_prefix" };
+        var second = new PgvectorStoreOptions { Table = "products", VectorColumn = "image_embedding", PrefixColumn = "image_embedding_prefix" };
+        Assert.Equal("products_image_embedding_prefix", first.Table + "_" + first.PrefixColumn);
+        Assert.Equal(first.Table + "_" + first.PrefixColumn, second.Table + "_" + second.PrefixColumn);
+
+        Assert.NotEqual(first.TriggerName, second.TriggerName);
+        Assert.NotEqual(first.PrefixFunctionName, second.PrefixFunctionName);
+        Assert.NotEqual(first.ResolvedIndexName(16), second.ResolvedIndexName(16));
+        Assert.NotEqual(first.FullIndexName, second.FullIndexName);
+        Assert.All(new[] { first.TriggerName, first.PrefixFunctionName, first.ResolvedIndexName(16), first.FullIndexName }, n => Assert.True(n.Length <= 63));
     }
 
     /// <summary>Reports on the calling thread, unlike <see cref="Progress{T}"/>, so that a test sees every report before it asserts.</summary>

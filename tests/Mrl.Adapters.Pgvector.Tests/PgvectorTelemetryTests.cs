@@ -83,17 +83,18 @@ public sealed class PgvectorTelemetryTests(PostgresFixture postgres) : IDisposab
     }
 
     [SkippableFact]
-    public async Task A_failed_migration_step_is_marked_as_an_error()
+    public async Task A_migration_refused_by_its_preflight_is_marked_as_an_error()
     {
         postgres.RequireServer();
         var options = new PgvectorStoreOptions { Table = postgres.NewTableName("missing"), CreateTableIfMissing = false };
         Activity root;
         using (root = _capture.StartRoot())
         {
-            await Assert.ThrowsAnyAsync<Exception>(() => new PgvectorMigrator(postgres.DataSource, new EmbeddingLayout(32, 8), options).UpAsync());
+            await Assert.ThrowsAsync<PgvectorMigrationException>(() => new PgvectorMigrator(postgres.DataSource, new EmbeddingLayout(32, 8), options).UpAsync());
         }
 
-        var step = Assert.Single(_capture.SpansOf(root), s => s.OperationName == "add-column " + options.Table);
+        Assert.DoesNotContain(_capture.SpansOf(root), s => s.OperationName == "add-column " + options.Table);
+        var step = Assert.Single(_capture.SpansOf(root), s => s.OperationName == "preflight " + options.Table);
         Assert.Equal(ActivityStatusCode.Error, step.Status);
         Assert.NotNull(step.GetTagItem("error.type"));
     }

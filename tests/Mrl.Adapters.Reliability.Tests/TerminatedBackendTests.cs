@@ -106,7 +106,8 @@ public sealed class TerminatedBackendTests(PostgresFixture postgres, ITestOutput
         await TestRows.ExecuteAsync(postgres.DataSource,
             $"INSERT INTO \"{table}\" SELECT i, ARRAY(SELECT random() - 0.5 + 0 * i FROM generate_series(1, {Dimensions}))::vector FROM generate_series(1, 15000) AS i");
         await using var tagged = TestRows.Tagged(postgres.ConnectionString, table);
-        var migrator = new PgvectorMigrator(tagged, Layout, new PgvectorStoreOptions { Table = table, CreateTableIfMissing = false, RetryDelay = TimeSpan.FromMilliseconds(20) });
+        var options = new PgvectorStoreOptions { Table = table, CreateTableIfMissing = false, RetryDelay = TimeSpan.FromMilliseconds(20) };
+        var migrator = new PgvectorMigrator(tagged, Layout, options);
 
         var backfilling = new TaskCompletionSource();
         var messages = new List<string>();
@@ -135,7 +136,7 @@ public sealed class TerminatedBackendTests(PostgresFixture postgres, ITestOutput
         Assert.Equal(0L, await TestRows.ScalarAsync<long>(postgres.DataSource,
             $"SELECT count(*) FROM \"{table}\" WHERE embedding_prefix IS DISTINCT FROM CAST(l2_normalize(subvector(embedding, 1, 16)) AS halfvec(16))"));
         Assert.Equal("true", await TestRows.ScalarAsync<string>(postgres.DataSource,
-            string.Create(CultureInfo.InvariantCulture, $"SELECT indisvalid::text FROM pg_index WHERE indexrelid = to_regclass('\"{table}_embedding_prefix_hnsw\"')")));
+            string.Create(CultureInfo.InvariantCulture, $"SELECT indisvalid::text FROM pg_index WHERE indexrelid = to_regclass('\"{options.ResolvedIndexName(16)}\"')")));
     }
 
     private sealed class SynchronousProgress(Action<MigrationProgress> report) : IProgress<MigrationProgress>
