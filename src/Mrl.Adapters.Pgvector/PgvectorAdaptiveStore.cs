@@ -435,7 +435,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         {
             PrefixParameter(table, Layout.ToPrefix(query.Span)),
             new NpgsqlParameter<int> { TypedValue = count },
-            VectorParameter(table.FullType, query),
+            VectorParameter(table, table.FullType, query),
             new NpgsqlParameter<int> { TypedValue = options.K },
         };
         var sql = table.TwoPassInDatabase(options.Filter, parameters);
@@ -452,7 +452,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
                 $"pgvector cannot index {Layout.FullDimensions} dimensions (halfvec stops at {PgvectorTable.MaxHalfvecIndexDimensions}), so there is no full-dimension single pass to compare with."));
         }
 
-        var parameters = new List<NpgsqlParameter> { VectorParameter(table.FullIndexType, query), new NpgsqlParameter<int> { TypedValue = options.K } };
+        var parameters = new List<NpgsqlParameter> { VectorParameter(table, table.FullIndexType, query), new NpgsqlParameter<int> { TypedValue = options.K } };
         var sql = table.FullDimension(options.Filter, parameters);
         return await RunSingleQueryAsync(table, sql, parameters, options.K, options, strictOrder: true, "full", cancellationToken).ConfigureAwait(false);
     }
@@ -515,7 +515,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return batch;
 
         static NpgsqlBatchCommand Setting(string name, string value) =>
-            new("SELECT set_config($1, $2, true)") { Parameters = { new NpgsqlParameter<string> { TypedValue = name }, new NpgsqlParameter<string> { TypedValue = value } } };
+            new("SELECT pg_catalog.set_config($1, $2, true)") { Parameters = { new NpgsqlParameter<string> { TypedValue = name }, new NpgsqlParameter<string> { TypedValue = value } } };
     }
 
     private static async Task SkipSettingsResultsAsync(NpgsqlDataReader reader, int settings, CancellationToken cancellationToken)
@@ -537,7 +537,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = record.Key });
-            command.Parameters.Add(VectorParameter(table.FullType, record.Vector));
+            command.Parameters.Add(VectorParameter(table, table.FullType, record.Vector));
             if (hasPayload)
             {
                 command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = record.Payload?.GetRawText(), NpgsqlDbType = NpgsqlDbType.Jsonb });
@@ -561,7 +561,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
         await using (var writer = await connection.BeginBinaryImportAsync(PgvectorTable.CopyIntoStaging, cancellationToken).ConfigureAwait(false))
         {
-            var fullType = PgvectorTable.TypeName(table.FullType);
+            var fullType = table.DataTypeName(table.FullType);
             foreach (var record in records)
             {
                 await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
@@ -644,7 +644,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     private async Task<PgvectorTable> InspectAsync(bool create, CancellationToken cancellationToken)
     {
-        var version = await ReadPgvectorVersionAsync(cancellationToken).ConfigureAwait(false);
+        var (version, pgvectorSchema) = await ReadPgvectorAsync(cancellationToken).ConfigureAwait(false);
         var columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
         var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
         if (columns.Count == 0)
@@ -687,7 +687,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             }
         }
 
-        return new PgvectorTable(_options, Layout, fullType, version);
+        return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema);
     }
 
     private static string KeyTypeName =>
@@ -733,21 +733,24 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return type;
     }
 
-    private async Task<Version> ReadPgvectorVersionAsync(CancellationToken cancellationToken)
+    // The schema comes from the catalog, never from the search_path: the store's SQL names pgvector's objects by it.
+    private async Task<(Version Version, string Schema)> ReadPgvectorAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(PgvectorTable.ExtensionVersion);
-        var text = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        if (text is null)
+        await using var command = _dataSource.CreateCommand(PgvectorCatalog.Extension);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new SchemaMismatchException("The pgvector extension is not installed in this database. Run CREATE EXTENSION vector (as a role allowed to), then retry.");
         }
 
+        var text = reader.GetString(0);
+        var schema = reader.GetString(1);
         if (!Version.TryParse(text, out var version) || version < MinimumPgvector)
         {
             throw new SchemaMismatchException($"pgvector {text} is installed; this store needs {MinimumPgvector} or later (halfvec, subvector and l2_normalize). Run ALTER EXTENSION vector UPDATE.");
         }
 
-        return version;
+        return (version, schema);
     }
 
     private async Task<Dictionary<string, (string Type, int Modifier)>> ReadColumnsAsync(CancellationToken cancellationToken)
@@ -764,18 +767,19 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return columns;
     }
 
-    private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table.PrefixType, prefix);
+    private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table, table.PrefixType, prefix);
 
-    // Records are checked before they get here; a query is checked here, as it is about to be sent.
-    private static NpgsqlParameter VectorParameter(VectorType type, ReadOnlyMemory<float> vector)
+    // Records are checked before they get here; a query is checked here, as it is about to be sent. The type is named with
+    // pgvector's schema, so the parameter goes out with that type's OID whatever other "vector" types the database has.
+    private static NpgsqlParameter VectorParameter(PgvectorTable table, VectorType type, ReadOnlyMemory<float> vector)
     {
         if (type != VectorType.HalfVec)
         {
-            return new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = "vector" };
+            return new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = table.DataTypeName(type) };
         }
 
         PgvectorValueRules.CheckHalf(vector.Span, "the query");
-        return new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = "halfvec" };
+        return new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = table.DataTypeName(type) };
     }
 
     private static HalfVector ToHalfVector(ReadOnlyMemory<float> vector)

@@ -78,12 +78,12 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
             case InFilter inList:
                 return $"({element} = ANY({Add(parameters, inList.Values.Select(ToJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb)}))";
             case ContainsFilter { Value.Kind: FilterValueKind.Time } contains:
-                return $"(EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({element}) = 'array' THEN {element} END) AS e(v) WHERE {TimeOf("e.v")} = {Add(parameters, contains.Value.Time, NpgsqlDbType.TimestampTz)}))";
+                return $"(EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof({element}) = 'array' THEN {element} END) AS e(v) WHERE {TimeOf("e.v")} = {Add(parameters, contains.Value.Time, NpgsqlDbType.TimestampTz)}))";
             case ContainsFilter contains:
                 // Containment of a one-element array: true only when the field is an array holding the value.
                 return $"({element} @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})";
             case RangeFilter range:
-                var operand = range.IsDateRange ? TimeOf(element) : $"(CASE WHEN jsonb_typeof({element}) = 'number' THEN ({element})::float8 END)";
+                var operand = range.IsDateRange ? TimeOf(element) : $"(CASE WHEN pg_catalog.jsonb_typeof({element}) = 'number' THEN ({element})::float8 END)";
                 return RenderBounds(operand, range, parameters);
             default:
                 throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}.");
@@ -103,7 +103,7 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         {
             EqualsFilter eq => $"({Typed(column, eq.Value.Kind)} = {AddScalar(parameters, eq.Value)})",
             InFilter inList => $"({Typed(column, inList.Values[0].Kind)} = ANY({AddArray(parameters, inList.Values)}))",
-            ContainsFilter contains => $"(to_jsonb({column}) @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})",
+            ContainsFilter contains => $"(pg_catalog.to_jsonb({column}) @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})",
             RangeFilter range => RenderBounds(range.IsDateRange ? $"({column})::timestamptz" : $"({column})::float8", range, parameters),
             _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
         };
@@ -115,9 +115,10 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         return "(" + string.Join(" AND ", parts) + ")";
     }
 
-    // A payload date is an ISO 8601 string; anything that does not look like one is NULL rather than a cast error.
+    // A payload date is an ISO 8601 string; anything that does not look like one is NULL rather than a cast error. The path
+    // is typed: against an untyped literal, an operator #>>(jsonb, jsonb) in any schema on the search_path would be chosen.
     private static string TimeOf(string element) =>
-        $"(CASE WHEN jsonb_typeof({element}) = 'string' AND ({element} #>> '{{}}') ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}' THEN ({element} #>> '{{}}')::timestamptz END)";
+        $"(CASE WHEN pg_catalog.jsonb_typeof({element}) = 'string' AND ({element} #>> '{{}}'::text[]) ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}' THEN ({element} #>> '{{}}'::text[])::timestamptz END)";
 
     private static string Typed(string column, FilterValueKind kind) => kind switch
     {

@@ -6,6 +6,12 @@ namespace Mrl.Adapters.Pgvector;
 /// What the store found in the database at start-up, and every SQL text the store runs against that table.
 /// The one rendering class of the pgvector store: identifiers are quoted here, values are always parameters.
 /// </summary>
+/// <remarks>
+/// Every pgvector function, type and operator is qualified with the schema pgvector was installed in, and built-in functions
+/// with <c>pg_catalog</c>: whoever can create objects in a schema that comes earlier on the search_path (<c>public</c>, before
+/// PostgreSQL 15) could otherwise put a function or operator of the same signature there, and every query would run it.
+/// The qualified forms are the same functions and operators the indexes were built with, so the indexes still match.
+/// </remarks>
 internal sealed class PgvectorTable
 {
     /// <summary>The widest vector pgvector's HNSW indexes as <c>vector</c>; <c>halfvec</c> goes to 4,000.</summary>
@@ -18,14 +24,22 @@ internal sealed class PgvectorTable
     private readonly string _key;
     private readonly string _vector;
     private readonly string _payloadSelect;
+    private readonly string _pgvector;
     private readonly PgvectorFilterRenderer _filters;
 
-    public PgvectorTable(PgvectorStoreOptions options, EmbeddingLayout layout, VectorType fullType, Version pgvectorVersion)
+    /// <param name="options">The store's options: table, columns, prefix storage.</param>
+    /// <param name="layout">The embedding layout.</param>
+    /// <param name="fullType">The type of the full-vector column.</param>
+    /// <param name="pgvectorVersion">pgvector's installed version.</param>
+    /// <param name="pgvectorSchema">The schema pgvector was installed in (<see cref="PgvectorCatalog.Extension"/>).</param>
+    public PgvectorTable(PgvectorStoreOptions options, EmbeddingLayout layout, VectorType fullType, Version pgvectorVersion, string pgvectorSchema)
     {
         Options = options;
         Layout = layout;
         FullType = fullType;
         PgvectorVersion = pgvectorVersion;
+        PgvectorSchema = pgvectorSchema;
+        _pgvector = SqlIdentifier.Quote(pgvectorSchema, "pgvector schema");
         _table = SqlIdentifier.Qualified(options.Schema, options.Table);
         _key = SqlIdentifier.Quote(options.KeyColumn, "key column");
         _vector = SqlIdentifier.Quote(options.VectorColumn, "vector column");
@@ -33,24 +47,24 @@ internal sealed class PgvectorTable
         _payloadSelect = options.PayloadColumn is { } payload
             ? SqlIdentifier.Quote(payload, "payload column")
             : options.PayloadColumns.Count > 0
-                ? "(SELECT to_jsonb(p) FROM (SELECT " + string.Join(", ", options.PayloadColumns.Select(c => SqlIdentifier.Quote(c))) + ") AS p)"
+                ? "(SELECT pg_catalog.to_jsonb(p) FROM (SELECT " + string.Join(", ", options.PayloadColumns.Select(c => SqlIdentifier.Quote(c))) + ") AS p)"
                 : "NULL::jsonb";
 
         PrefixType = options.PrefixStorage == PrefixStorage.Expression ? VectorType.HalfVec : options.PrefixVectorType;
         PrefixExpression = options.PrefixStorage == PrefixStorage.Column
             ? SqlIdentifier.Quote(options.ResolvedPrefixColumn, "prefix column")
             : string.Create(CultureInfo.InvariantCulture,
-                $"(CAST({(layout.NormalizesPrefix ? "l2_normalize" : "")}(subvector({_vector}, 1, {layout.PrefixDimensions})) AS halfvec({layout.PrefixDimensions})))");
+                $"(CAST({(layout.NormalizesPrefix ? _pgvector + ".l2_normalize" : "")}({_pgvector}.subvector({_vector}, 1, {layout.PrefixDimensions})) AS {_pgvector}.halfvec({layout.PrefixDimensions})))");
 
         var d = layout.FullDimensions;
         (FullIndexExpression, FullIndexType) = fullType == VectorType.HalfVec || d <= MaxVectorIndexDimensions
             ? (_vector, fullType)
-            : ($"(CAST({_vector} AS halfvec({d.ToString(CultureInfo.InvariantCulture)})))", VectorType.HalfVec);
+            : ($"(CAST({_vector} AS {_pgvector}.halfvec({d.ToString(CultureInfo.InvariantCulture)})))", VectorType.HalfVec);
         Operator = layout.Metric switch
         {
-            DistanceMetric.Cosine => "<=>",
-            DistanceMetric.DotProduct => "<#>",
-            _ => "<->",
+            DistanceMetric.Cosine => $"OPERATOR({_pgvector}.<=>)",
+            DistanceMetric.DotProduct => $"OPERATOR({_pgvector}.<#>)",
+            _ => $"OPERATOR({_pgvector}.<->)",
         };
     }
 
@@ -61,6 +75,9 @@ internal sealed class PgvectorTable
     public VectorType FullType { get; }
 
     public Version PgvectorVersion { get; }
+
+    /// <summary>The schema pgvector was installed in, unquoted.</summary>
+    public string PgvectorSchema { get; }
 
     /// <summary>Whether <c>hnsw.iterative_scan</c> exists (pgvector 0.8.0 and later).</summary>
     public bool SupportsIterativeScan => PgvectorVersion >= new Version(0, 8, 0);
@@ -75,6 +92,7 @@ internal sealed class PgvectorTable
 
     public VectorType FullIndexType { get; }
 
+    /// <summary>The metric's distance operator, as <c>OPERATOR(schema.&lt;=&gt;)</c>.</summary>
     public string Operator { get; }
 
     /// <summary>Whether a full-dimension HNSW index can exist for this table at all.</summary>
@@ -92,6 +110,12 @@ internal sealed class PgvectorTable
         };
 
     public static string TypeName(VectorType type) => type == VectorType.HalfVec ? "halfvec" : "vector";
+
+    /// <summary>
+    /// The type's schema-qualified name as Npgsql takes it for a parameter: an unqualified name is ambiguous to Npgsql as
+    /// soon as another schema has a type of that name, and Npgsql refuses to guess.
+    /// </summary>
+    public string DataTypeName(VectorType type) => PgvectorSchema + "." + TypeName(type);
 
     /// <summary>Pass 1: <c>$1</c> is the prefix query, <c>$2</c> the limit; filter parameters follow.</summary>
     public string Pass1(Filter? filter, bool includeFullVectors, List<Npgsql.NpgsqlParameter> parameters)
@@ -119,7 +143,7 @@ internal sealed class PgvectorTable
 
     /// <summary>What the table is, physically: a TRUNCATE, VACUUM FULL or re-creation changes it.</summary>
     public const string TableIdentity =
-        "SELECT current_database() || ':' || c.oid::text || ':' || c.relfilenode::text FROM pg_class c WHERE c.oid = to_regclass($1)";
+        "SELECT pg_catalog.current_database()::text || ':' || c.oid::text || ':' || c.relfilenode::text FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)";
 
     /// <summary>Two-pass in SQL: <c>$1</c> prefix query, <c>$2</c> candidates, <c>$3</c> full query, <c>$4</c> k; filter parameters follow.</summary>
     public string TwoPassInDatabase(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
@@ -134,7 +158,7 @@ internal sealed class PgvectorTable
 
     public string Get => $"SELECT {_key}, {_vector}, {_payloadSelect} FROM {_table} WHERE {_key} = $1";
 
-    public string Count(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) => $"SELECT count(*) FROM {_table}{Where(filter, parameters)}";
+    public string Count(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) => $"SELECT pg_catalog.count(*) FROM {_table}{Where(filter, parameters)}";
 
     public string Delete => $"DELETE FROM {_table} WHERE {_key} = ANY($1)";
 
@@ -145,10 +169,10 @@ internal sealed class PgvectorTable
     public string CreateStagingTable =>
         $"CREATE TEMP TABLE mrl_staging ON COMMIT DROP AS SELECT {_key} AS k, {_vector} AS v, NULL::jsonb AS p FROM {_table} WITH NO DATA";
 
-    public const string CopyIntoStaging = "COPY mrl_staging (k, v, p) FROM STDIN (FORMAT BINARY)";
+    public const string CopyIntoStaging = "COPY pg_temp.mrl_staging (k, v, p) FROM STDIN (FORMAT BINARY)";
 
     /// <summary>Merges the staging table into the table, with the same conflict handling as <see cref="Upsert"/>.</summary>
-    public string MergeStaging => UpsertFrom("s.k", "s.v", "s.p", source: "mrl_staging AS s");
+    public string MergeStaging => UpsertFrom("s.k", "s.v", "s.p", source: "pg_temp.mrl_staging AS s");
 
     private string UpsertFrom(string key, string vector, string payload, string? source)
     {
@@ -173,7 +197,7 @@ internal sealed class PgvectorTable
             values = [key, vector, .. payloadColumns.Select(c => "r." + c)];
             if (payloadColumns.Length > 0)
             {
-                sources.Add($"jsonb_populate_record(NULL::{_table}, {payload}) AS r");
+                sources.Add($"pg_catalog.jsonb_populate_record(NULL::{_table}, {payload}) AS r");
             }
         }
 
@@ -187,15 +211,13 @@ internal sealed class PgvectorTable
         filter is null ? "" : " WHERE " + _filters.Render(filter, parameters);
 
     // Catalog queries, by qualified name.
-    public const string ExtensionVersion = "SELECT extversion FROM pg_extension WHERE extname = 'vector'";
-
     public const string Columns =
-        "SELECT a.attname, t.typname, a.atttypmod FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid " +
-        "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
+        "SELECT a.attname, t.typname, a.atttypmod FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " +
+        "WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
 
-    public const string RelationSize = "SELECT pg_relation_size(to_regclass($1))";
+    public const string RelationSize = "SELECT pg_catalog.pg_relation_size(pg_catalog.to_regclass($1))";
 
-    public const string TableExists = "SELECT to_regclass($1) IS NOT NULL";
+    public const string TableExists = "SELECT pg_catalog.to_regclass($1) IS NOT NULL";
 
     /// <summary>Tables of schema $1 with a <c>vector</c> or <c>halfvec</c> column named $2: the collections a store factory lists.</summary>
     public const string VectorTables =
@@ -204,20 +226,20 @@ internal sealed class PgvectorTable
         "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " +
         "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attname = $2 AND t.typname IN ('vector', 'halfvec') ORDER BY c.relname";
 
-    public const string IndexValidity = "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)";
+    public const string IndexValidity = "SELECT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = pg_catalog.to_regclass($1)";
 
     // Maintenance queries (PgvectorMaintenance), by qualified table name in $1.
     public const string BuildSettings =
-        "SELECT current_setting('max_parallel_maintenance_workers')::int, current_setting('max_parallel_workers')::int, " +
-        "current_setting('max_worker_processes')::int, current_setting('maintenance_work_mem'), " +
-        "(SELECT o.option_value::int FROM pg_class c, pg_options_to_table(c.reloptions) o WHERE c.oid = to_regclass($1) AND o.option_name = 'parallel_workers')";
+        "SELECT pg_catalog.current_setting('max_parallel_maintenance_workers')::int, pg_catalog.current_setting('max_parallel_workers')::int, " +
+        "pg_catalog.current_setting('max_worker_processes')::int, pg_catalog.current_setting('maintenance_work_mem'), " +
+        "(SELECT o.option_value::int FROM pg_catalog.pg_class c, pg_catalog.pg_options_to_table(c.reloptions) o WHERE c.oid = pg_catalog.to_regclass($1) AND o.option_name = 'parallel_workers')";
 
     /// <summary>The index builds running on the table, with the parallel workers each leader has right now.</summary>
     public const string IndexBuildProgress =
         "SELECT coalesce(i.relname, ''), p.phase, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total, " +
-        "(SELECT count(*)::int FROM pg_stat_activity a WHERE a.leader_pid = p.pid AND a.pid <> p.pid) " +
-        "FROM pg_stat_progress_create_index p LEFT JOIN pg_class i ON i.oid = p.index_relid WHERE p.relid = to_regclass($1)";
+        "(SELECT pg_catalog.count(*)::int FROM pg_catalog.pg_stat_activity a WHERE a.leader_pid = p.pid AND a.pid <> p.pid) " +
+        "FROM pg_catalog.pg_stat_progress_create_index p LEFT JOIN pg_catalog.pg_class i ON i.oid = p.index_relid WHERE p.relid = pg_catalog.to_regclass($1)";
 
     /// <summary>Heap and TOAST, without indexes.</summary>
-    public const string TableSize = "SELECT coalesce(pg_table_size(to_regclass($1)), 0)";
+    public const string TableSize = "SELECT coalesce(pg_catalog.pg_table_size(pg_catalog.to_regclass($1)), 0)";
 }

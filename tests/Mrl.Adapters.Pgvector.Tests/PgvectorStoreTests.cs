@@ -57,7 +57,7 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
             await analyze.ExecuteNonQueryAsync();
         }
 
-        var table = new PgvectorTable(options, layout, VectorType.Vector, new Version(0, 8, 0));
+        var table = new PgvectorTable(options, layout, VectorType.Vector, new Version(0, 8, 0), "public");
         var sql = table.Pass1(filter: null, includeFullVectors: true, []);
         var query = new global::Pgvector.HalfVector(Enumerable.Repeat((Half)0.25f, 16).ToArray());
         var plan = await ExplainAsync(sql.Replace("$2", "80", StringComparison.Ordinal), query);

@@ -115,7 +115,7 @@ public sealed class SecurityTests(PostgresFixture postgres, ITestOutputHelper ou
 
         // The statement text holds placeholders only; every hostile string travels as a parameter.
         var parameters = new List<NpgsqlParameter>();
-        var sql = new PgvectorTable(new PgvectorStoreOptions { Table = table }, Layout, VectorType.Vector, new Version(0, 8, 0)).Count(filter, parameters);
+        var sql = new PgvectorTable(new PgvectorStoreOptions { Table = table }, Layout, VectorType.Vector, new Version(0, 8, 0), "public").Count(filter, parameters);
         output.WriteLine(sql);
         Assert.DoesNotContain("DELETE", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("OR '1'", sql, StringComparison.Ordinal);
