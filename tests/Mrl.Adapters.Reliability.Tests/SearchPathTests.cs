@@ -22,7 +22,7 @@ public sealed class SearchPathTests(PostgresFixture postgres, ITestOutputHelper 
     [InlineData(PrefixStorage.Expression, DistanceMetric.Cosine)]
     [InlineData(PrefixStorage.Column, DistanceMetric.DotProduct)]
     [InlineData(PrefixStorage.Expression, DistanceMetric.Euclidean)]
-    public async Task Look_alike_functions_and_operators_in_public_are_never_called_by_the_store(PrefixStorage mode, DistanceMetric metric)
+    public async Task Look_alike_functions_and_operators_in_public_are_never_called_by_the_migration_or_the_store(PrefixStorage mode, DistanceMetric metric)
     {
         await using var db = await HostileDatabase.CreateAsync(postgres, HostileDatabase.PlantFunctionsAndOperators);
         var app = db.App("public, extensions");
@@ -73,6 +73,25 @@ public sealed class SearchPathTests(PostgresFixture postgres, ITestOutputHelper 
     }
 
     [SkippableTheory]
+    [InlineData("public, extensions")]
+    [InlineData("public")]
+    public async Task A_table_the_store_creates_itself_works_under_a_hostile_search_path_and_with_pgvector_off_it(string searchPath)
+    {
+        await using var db = await HostileDatabase.CreateAsync(postgres, HostileDatabase.PlantFunctionsAndOperators);
+        await TestRows.ExecuteAsync(db.Admin, $"GRANT CREATE ON SCHEMA public TO {db.AppRole}");
+        var app = db.App(searchPath);
+        var layout = new EmbeddingLayout(Dimensions, Prefix);
+        await using var store = new PgvectorAdaptiveStore<long>(app, layout, new PgvectorStoreOptions { Table = "managed" });
+
+        await store.EnsureSchemaAsync();
+        await store.UpsertAsync(Records(1, 200));
+
+        var query = TestRows.Vector(42, 1, Dimensions);
+        Assert.Equal(42L, (await store.SearchAsync(query, new SearchOptions { K = 3 })).Hits[0].Key);
+        Assert.Empty(await db.CallsAsync());
+    }
+
+    [SkippableTheory]
     [InlineData(PrefixStorage.Column)]
     [InlineData(PrefixStorage.Expression)]
     public async Task The_qualified_queries_still_use_the_prefix_and_full_dimension_hnsw_indexes(PrefixStorage mode)
@@ -98,9 +117,9 @@ public sealed class SearchPathTests(PostgresFixture postgres, ITestOutputHelper 
         var baseline = await ExplainAsync(app, table.FullDimension(null, []), (full, vector), (10, null));
         output.WriteLine(pass1 + "\n\n" + inDatabase + "\n\n" + baseline);
 
-        Assert.Contains("Index Scan using docs_prefix_hnsw", pass1, StringComparison.Ordinal);
-        Assert.Contains("Index Scan using docs_prefix_hnsw", inDatabase, StringComparison.Ordinal);
-        Assert.Contains("Index Scan using docs_full_hnsw", baseline, StringComparison.Ordinal);
+        Assert.Contains("Index Scan using " + options.ResolvedIndexName(Prefix), pass1, StringComparison.Ordinal);
+        Assert.Contains("Index Scan using " + options.ResolvedIndexName(Prefix), inDatabase, StringComparison.Ordinal);
+        Assert.Contains("Index Scan using " + options.FullIndexName, baseline, StringComparison.Ordinal);
         Assert.Empty(await db.CallsAsync());
     }
 
@@ -152,24 +171,19 @@ public sealed class SearchPathTests(PostgresFixture postgres, ITestOutputHelper 
         }
     }
 
-    // The table as a migration made with qualified names would leave it: columns, trigger (Column mode), prefix and full-dimension HNSW.
+    // An application's table, created by hand with 50 rows in it, then migrated by PgvectorMigrator under the hostile
+    // search_path: the trigger, the backfill and the index builds run there too. The full-dimension index is built as well.
     private static async Task<PgvectorStoreOptions> CreateTableAsync(HostileDatabase db, string table, EmbeddingLayout layout, PrefixStorage mode)
     {
-        var ops = layout.Metric switch { DistanceMetric.Cosine => "cosine", DistanceMetric.DotProduct => "ip", _ => "l2" };
-        string PrefixOf(string vector) => layout.NormalizesPrefix
-            ? $"CAST(extensions.l2_normalize(extensions.subvector({vector}, 1, {Prefix})) AS extensions.halfvec({Prefix}))"
-            : $"CAST(extensions.subvector({vector}, 1, {Prefix}) AS extensions.halfvec({Prefix}))";
-        var sql = $"DROP TABLE IF EXISTS public.{table}; CREATE TABLE public.{table} (id bigint PRIMARY KEY, embedding extensions.vector({Dimensions}) NOT NULL, payload jsonb" +
-                  (mode == PrefixStorage.Column ? $", embedding_prefix extensions.halfvec({Prefix}));" : ");");
-        sql += mode == PrefixStorage.Column
-            ? $"CREATE OR REPLACE FUNCTION public.{table}_fill() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $$BEGIN NEW.embedding_prefix := {PrefixOf("NEW.embedding")}; RETURN NEW; END$$;" +
-              $"CREATE TRIGGER {table}_fill BEFORE INSERT OR UPDATE OF embedding ON public.{table} FOR EACH ROW EXECUTE FUNCTION public.{table}_fill();" +
-              $"CREATE INDEX {table}_prefix_hnsw ON public.{table} USING hnsw (embedding_prefix extensions.halfvec_{ops}_ops);"
-            : $"CREATE INDEX {table}_prefix_hnsw ON public.{table} USING hnsw (({PrefixOf("embedding")}) extensions.halfvec_{ops}_ops);";
-        sql += $"CREATE INDEX {table}_full_hnsw ON public.{table} USING hnsw (embedding extensions.vector_{ops}_ops);" +
-               $"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{table} TO {db.AppRole}";
-        await TestRows.ExecuteAsync(db.Admin, sql);
-        return new PgvectorStoreOptions { Schema = "public", Table = table, CreateTableIfMissing = false, PrefixStorage = mode };
+        await TestRows.ExecuteAsync(db.Admin,
+            $"DROP TABLE IF EXISTS public.{table}; CREATE TABLE public.{table} (id bigint PRIMARY KEY, embedding extensions.vector({Dimensions}) NOT NULL, payload jsonb); " +
+            $"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{table} TO {db.AppRole}");
+        var options = new PgvectorStoreOptions { Schema = "public", Table = table, CreateTableIfMissing = false, PrefixStorage = mode, CreateFullDimensionIndex = true };
+        await TestRows.ExecuteAsync(db.Admin,
+            $"INSERT INTO public.{table} SELECT i, CAST(ARRAY(SELECT (i * 7 + d) % 13 - 6.5 FROM generate_series(1, {Dimensions}) AS d) AS extensions.vector) FROM generate_series(1, 50) AS i");
+
+        await new PgvectorMigrator(db.Admin, layout, options).UpAsync(new PgvectorMigrationOptions { BatchSize = 20 });
+        return options;
     }
 
     // Payload: a date (three days, 100 rows each) and a number (0-2), so both filter renderings run.
