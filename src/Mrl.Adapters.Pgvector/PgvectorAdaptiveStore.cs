@@ -687,7 +687,15 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             }
         }
 
-        return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema);
+        var scansRowsWithoutPrefix = false;
+        if (_options.PrefixStorage == PrefixStorage.Column)
+        {
+            await using var pending = _dataSource.CreateCommand(PgvectorTable.IndexValidity);
+            pending.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.PendingIndexName(_options.Table)) });
+            scansRowsWithoutPrefix = await pending.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+        }
+
+        return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema) { ScansRowsWithoutPrefix = scansRowsWithoutPrefix };
     }
 
     private static string KeyTypeName =>

@@ -196,6 +196,7 @@ public sealed class PgvectorMigrator
             {
                 await RunStepAsync(connection, "add-column", Script("add_prefix_column", context), migration, progress, cancellationToken).ConfigureAwait(false);
                 await RunStepAsync(connection, "trigger", Script("create_prefix_trigger", context), migration, progress, cancellationToken).ConfigureAwait(false);
+                await BuildIndexAsync(connection, PendingIndex(), context, state, migration, progress, cancellationToken).ConfigureAwait(false);
                 changed = true;
             }
 
@@ -204,7 +205,17 @@ public sealed class PgvectorMigrator
 
         if (buildIndex && !checks.IndexesInPlace)
         {
-            await BuildIndexesAsync(connection, context, state, migration, progress, cancellationToken).ConfigureAwait(false);
+            // The backfill may have lost this session to a terminated backend and carried on with another: build on a live one.
+            if (connection.State == ConnectionState.Open)
+            {
+                await BuildIndexesAsync(connection, context, state, migration, progress, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await using var fresh = await OpenAsync(migration, cancellationToken).ConfigureAwait(false);
+                await BuildIndexesAsync(fresh, context, state, migration, progress, cancellationToken).ConfigureAwait(false);
+            }
+
             changed = true;
         }
 
@@ -298,6 +309,11 @@ public sealed class PgvectorMigrator
         {
             yield return Named("add-column", Script("add_prefix_column", context));
             yield return Named("trigger", Script("create_prefix_trigger", context));
+            foreach (var step in IndexScripts(PendingIndex(), context, state))
+            {
+                yield return step;
+            }
+
             var (backfill, variables) = Script("backfill_batch", context);
             yield return ("backfill", backfill, variables.Raw("batch_size", migration.BatchSize).Value("after", "<first key without a prefix>").Value("inclusive", true));
         }
@@ -325,6 +341,15 @@ public sealed class PgvectorMigrator
 
         if (_options.PrefixStorage == PrefixStorage.Column)
         {
+            var (dropPending, pendingVariables) = Script("drop_index", context);
+            yield return ("drop-pending-index", dropPending, pendingVariables.Identifier("index_name", _options.PendingIndexName(_options.Table))
+                .Raw("concurrently", partitioned ? "" : "CONCURRENTLY"));
+            foreach (var partition in state?.Partitions ?? [])
+            {
+                var (drop, variables) = Script("drop_index", context);
+                yield return ("drop-pending-index", drop, variables.Identifier("schema", partition.Schema).Identifier("index_name", _options.PendingIndexName(partition.Name)));
+            }
+
             var (trigger, triggerVariables) = Script("drop_prefix_trigger", context);
             yield return ("drop-trigger", trigger, triggerVariables);
             var (column, columnVariables) = Script("drop_prefix_column", context);
@@ -333,7 +358,7 @@ public sealed class PgvectorMigrator
     }
 
     /// <summary>One kind of index the migration builds: its script, operator class, and its name on the table or on one partition.</summary>
-    private sealed record IndexKind(string Script, string OperatorClass, Func<string, string> NameFor, Action<ScriptVariables>? Extra = null);
+    private sealed record IndexKind(string Script, string OperatorClass, Func<string, string> NameFor, string Step = "index");
 
     private IndexKind PrefixIndex()
     {
@@ -342,6 +367,8 @@ public sealed class PgvectorMigrator
             PgvectorTable.OperatorClass(prefixType, _layout.Metric),
             table => table == _options.Table && _options.IndexName is { } name ? name : _options.PartitionIndexName(table, _layout.PrefixDimensions));
     }
+
+    private IndexKind PendingIndex() => new("create_pending_index", "", _options.PendingIndexName, "pending-index");
 
     private IndexKind FullIndex(VectorType fullType)
     {
@@ -358,7 +385,7 @@ public sealed class PgvectorMigrator
     {
         if (state?.IsPartitioned != true)
         {
-            yield return ("index", SqlScript.Load(kind.Script), IndexVariables(kind, context, _options.Schema, _options.Table, concurrently: true));
+            yield return (kind.Step, SqlScript.Load(kind.Script), IndexVariables(kind, context, _options.Schema, _options.Table, concurrently: true));
             yield break;
         }
 
@@ -366,7 +393,7 @@ public sealed class PgvectorMigrator
         var pending = state.Partitions.Where(p => !state.IsAttached(kind.NameFor(_options.Table), p)).ToArray();
         foreach (var partition in pending)
         {
-            yield return ("index", SqlScript.Load(kind.Script), IndexVariables(kind, context, partition.Schema, partition.Name, concurrently: true));
+            yield return (kind.Step, SqlScript.Load(kind.Script), IndexVariables(kind, context, partition.Schema, partition.Name, concurrently: true));
         }
 
         yield return ("parent-index", SqlScript.Load(kind.Script), IndexVariables(kind, context, _options.Schema, _options.Table, concurrently: false));
@@ -383,7 +410,6 @@ public sealed class PgvectorMigrator
         var (_, variables) = Script(kind.Script, context);
         variables.Identifier("schema", schema).Identifier("table", table).Identifier("index_name", kind.NameFor(table))
             .Raw("opclass", kind.OperatorClass).Raw("concurrently", concurrently ? "CONCURRENTLY" : "").Raw("only", concurrently ? "" : "ONLY");
-        kind.Extra?.Invoke(variables);
         return variables;
     }
 
@@ -625,7 +651,7 @@ public sealed class PgvectorMigrator
         long size = 0;
         foreach (var (step, script, variables) in IndexScripts(kind, context, state))
         {
-            if (step == "index")
+            if (step == kind.Step)
             {
                 variables.TryGetIdentifier("schema", out var schema);
                 variables.TryGetIdentifier("index_name", out var name);
@@ -633,8 +659,8 @@ public sealed class PgvectorMigrator
             }
 
             await RunStepAsync(connection, step, (script, variables), migration, progress, cancellationToken,
-                commandTimeoutSeconds: step == "index" ? (int)migration.IndexBuildTimeout.TotalSeconds : 300).ConfigureAwait(false);
-            if (step == "index")
+                commandTimeoutSeconds: step == kind.Step ? (int)migration.IndexBuildTimeout.TotalSeconds : 300).ConfigureAwait(false);
+            if (step == kind.Step)
             {
                 variables.TryGetIdentifier("schema", out var schema);
                 variables.TryGetIdentifier("index_name", out var name);

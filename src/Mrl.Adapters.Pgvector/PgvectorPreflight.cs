@@ -53,9 +53,11 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
         }
 
         CheckIndexOwnership(options.Schema, options.ResolvedIndexName(layout.PrefixDimensions), options.Schema, options.Table);
+        CheckIndexOwnership(options.Schema, options.PendingIndexName(options.Table), options.Schema, options.Table);
         foreach (var partition in state.Partitions)
         {
             CheckIndexOwnership(partition.Schema, options.PartitionIndexName(partition.Name, layout.PrefixDimensions), partition.Schema, partition.Name);
+            CheckIndexOwnership(partition.Schema, options.PendingIndexName(partition.Name), partition.Schema, partition.Name);
         }
 
         if (options.PrefixStorage == PrefixStorage.Column)
@@ -195,6 +197,16 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
                 reported = true;
                 _problems.Add($"{_table} was migrated before with other parameters ({function.Comment[OwnerTag.Length..]}); this run asks for {FunctionComment[OwnerTag.Length..]}." + hint);
             }
+        }
+
+        var pending = options.PendingIndexName(options.Table);
+        if (state.Index(options.Schema, pending) is null)
+        {
+            inPlace = false;
+        }
+        else if (CheckIndexOwnership(options.Schema, pending, options.Schema, options.Table) && state.Index(options.Schema, pending)!.Method != "btree")
+        {
+            _problems.Add($"Index {SqlIdentifier.Qualified(options.Schema, pending)} exists on {_table} but is not the migration's partial index of rows without a prefix. Drop or rename it.");
         }
 
         var trigger = state.Triggers.FirstOrDefault(t => t.Name == options.TriggerName);

@@ -115,6 +115,9 @@ public sealed class PgvectorStoreOptions
     /// <summary>The trigger, and the trigger function, that keep the prefix filled.</summary>
     internal string TriggerName => ObjectName(Table, ResolvedPrefixColumn, "fill");
 
+    /// <summary>The partial index of the rows still without a prefix, on the table or on one partition.</summary>
+    internal string PendingIndexName(string table) => ObjectName(table, ResolvedPrefixColumn, "pending");
+
     /// <summary>The function that computes a prefix from a full vector, for the trigger and the backfill.</summary>
     internal string PrefixFunctionName => ObjectName(Table, ResolvedPrefixColumn, "prefix");
 

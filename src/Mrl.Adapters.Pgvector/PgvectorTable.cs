@@ -26,6 +26,7 @@ internal sealed class PgvectorTable
     private readonly string _payloadSelect;
     private readonly string _pgvector;
     private readonly PgvectorFilterRenderer _filters;
+    private readonly string _computedPrefix;
 
     /// <param name="options">The store's options: table, columns, prefix storage.</param>
     /// <param name="layout">The embedding layout.</param>
@@ -56,6 +57,11 @@ internal sealed class PgvectorTable
             : string.Create(CultureInfo.InvariantCulture,
                 $"(CAST({(layout.NormalizesPrefix ? _pgvector + ".l2_normalize" : "")}({_pgvector}.subvector({_vector}, 1, {layout.PrefixDimensions})) AS {_pgvector}.halfvec({layout.PrefixDimensions})))");
 
+        // The prefix of a row that has none stored, computed as the migration's prefix function does.
+        var head = string.Create(CultureInfo.InvariantCulture, $"{_pgvector}.subvector({_vector}, 1, {layout.PrefixDimensions})");
+        _computedPrefix = string.Create(CultureInfo.InvariantCulture,
+            $"CAST({(layout.NormalizesPrefix ? $"{_pgvector}.l2_normalize({head})" : head)} AS {_pgvector}.{TypeName(PrefixType)}({layout.PrefixDimensions}))");
+
         var d = layout.FullDimensions;
         (FullIndexExpression, FullIndexType) = fullType == VectorType.HalfVec || d <= MaxVectorIndexDimensions
             ? (_vector, fullType)
@@ -69,6 +75,16 @@ internal sealed class PgvectorTable
     }
 
     public PgvectorStoreOptions Options { get; }
+
+    /// <summary>The most rows without a prefix a search scans exactly beside pass 1.</summary>
+    public const int RowsWithoutPrefixScanned = 10_000;
+
+    /// <summary>
+    /// Whether pass 1 also scans, exactly, rows of the layout's dimension whose prefix is still NULL (rows the backfill has not
+    /// reached, or whose prefix could not be computed): true when the migration's partial index of those rows exists and is valid,
+    /// so that finding them costs an index scan of a set that is empty once the backfill is done.
+    /// </summary>
+    public bool ScansRowsWithoutPrefix { get; init; }
 
     public EmbeddingLayout Layout { get; }
 
@@ -118,22 +134,39 @@ internal sealed class PgvectorTable
     public string DataTypeName(VectorType type) => PgvectorSchema + "." + TypeName(type);
 
     /// <summary>Pass 1: <c>$1</c> is the prefix query, <c>$2</c> the limit; filter parameters follow.</summary>
-    public string Pass1(Filter? filter, bool includeFullVectors, List<Npgsql.NpgsqlParameter> parameters)
-    {
-        var full = includeFullVectors ? _vector : "NULL";
-        return $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, {full}, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
-               $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
-    }
+    public string Pass1(Filter? filter, bool includeFullVectors, List<Npgsql.NpgsqlParameter> parameters) =>
+        Candidates($"{_key}, {{0}} AS distance, {(includeFullVectors ? _vector : "NULL")}, {_payloadSelect}", "distance", filter, parameters);
 
     /// <summary>Pass 1 for a store with a full-vector cache: keys, distances, row versions (xmin) and payloads, no full vectors.</summary>
     public string Pass1WithVersions(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
-        $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, xmin::text::bigint, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
-        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+        Candidates($"{_key}, {{0}} AS distance, xmin::text::bigint, {_payloadSelect}", "distance", filter, parameters);
 
     /// <summary>Pass 1 that fills a cold cache: keys, distances, row versions, full vectors and payloads, in one query.</summary>
     public string Pass1WithVersionsAndVectors(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
-        $"SELECT {_key}, {PrefixExpression} {Operator} $1 AS distance, xmin::text::bigint, {_payloadSelect}, {_vector} FROM {_table}{Where(filter, parameters)} " +
-        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+        Candidates($"{_key}, {{0}} AS distance, xmin::text::bigint, {_payloadSelect}, {_vector}", "distance", filter, parameters);
+
+    /// <summary>
+    /// The <c>$2</c> rows nearest the prefix query <c>$1</c> with <paramref name="columns"/>, where <c>{0}</c> stands for the prefix
+    /// distance and <paramref name="distance"/> names it: an index scan, merged when <see cref="ScansRowsWithoutPrefix"/> with an
+    /// exact scan of at most <see cref="RowsWithoutPrefixScanned"/> rows that have no prefix yet, whose prefix is computed here.
+    /// </summary>
+    private string Candidates(string columns, string distance, Filter? filter, List<Npgsql.NpgsqlParameter> parameters)
+    {
+        var condition = filter is null ? null : _filters.Render(filter, parameters);
+        var indexed = $"SELECT {string.Format(CultureInfo.InvariantCulture, columns, $"{PrefixExpression} {Operator} $1")} FROM {_table}" +
+                      $"{(condition is null ? "" : " WHERE " + condition)} ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
+        if (!ScansRowsWithoutPrefix)
+        {
+            return indexed;
+        }
+
+        var d = Layout.FullDimensions.ToString(CultureInfo.InvariantCulture);
+        var waiting = $"SELECT {string.Format(CultureInfo.InvariantCulture, columns, $"{_computedPrefix} {Operator} $1")} FROM (" +
+                      $"SELECT t.*, t.xmin FROM {_table} AS t WHERE {PrefixExpression} IS NULL AND {_pgvector}.vector_dims({_vector}) = {d}" +
+                      $"{(condition is null ? "" : " AND " + condition)} ORDER BY {_key} LIMIT {RowsWithoutPrefixScanned.ToString(CultureInfo.InvariantCulture)}) AS t " +
+                      $"ORDER BY {distance} LIMIT $2";
+        return $"SELECT * FROM (({indexed}) UNION ALL ({waiting})) AS pass1 ORDER BY {distance} LIMIT $2";
+    }
 
     /// <summary>The full vectors and row versions of the keys in <c>$1</c>: the cache's misses, in one round trip.</summary>
     public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table} WHERE {_key} = ANY($1)";
@@ -148,8 +181,8 @@ internal sealed class PgvectorTable
     /// <summary>Two-pass in SQL: <c>$1</c> prefix query, <c>$2</c> candidates, <c>$3</c> full query, <c>$4</c> k; filter parameters follow.</summary>
     public string TwoPassInDatabase(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
         $"SELECT candidates.k, candidates.v {Operator} $3 AS distance, NULL, candidates.p FROM (" +
-        $"SELECT {_key} AS k, {_vector} AS v, {_payloadSelect} AS p FROM {_table}{Where(filter, parameters)} " +
-        $"ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2) AS candidates ORDER BY distance LIMIT $4";
+        Candidates($"{_key} AS k, {_vector} AS v, {_payloadSelect} AS p, {{0}} AS prefix_distance", "prefix_distance", filter, parameters) +
+        ") AS candidates ORDER BY distance LIMIT $4";
 
     /// <summary>The single-pass baseline: <c>$1</c> full query (cast like the index), <c>$2</c> k; filter parameters follow.</summary>
     public string FullDimension(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>

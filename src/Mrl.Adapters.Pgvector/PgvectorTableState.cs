@@ -118,11 +118,13 @@ internal sealed class PgvectorTableState
         {
             (options.Schema, options.ResolvedIndexName(layout.PrefixDimensions)),
             (options.Schema, options.FullIndexName),
+            (options.Schema, options.PendingIndexName(options.Table)),
         };
         foreach (var partition in partitions)
         {
             indexNames.Add((partition.Schema, options.PartitionIndexName(partition.Name, layout.PrefixDimensions)));
             indexNames.Add((partition.Schema, options.PartitionFullIndexName(partition.Name)));
+            indexNames.Add((partition.Schema, options.PendingIndexName(partition.Name)));
         }
 
         var indexes = new Dictionary<(string, string), IndexState>();
@@ -139,7 +141,7 @@ internal sealed class PgvectorTableState
         }
 
         var attached = new Dictionary<string, IReadOnlySet<(string, string)>>(StringComparer.Ordinal);
-        foreach (var parent in new[] { options.ResolvedIndexName(layout.PrefixDimensions), options.FullIndexName }.Where(n => indexes.ContainsKey((options.Schema, n))))
+        foreach (var parent in new[] { options.ResolvedIndexName(layout.PrefixDimensions), options.FullIndexName, options.PendingIndexName(options.Table) }.Where(n => indexes.ContainsKey((options.Schema, n))))
         {
             attached[parent] = (await ReadRowsAsync(connection, PgvectorCatalog.AttachedPartitions, [SqlIdentifier.Qualified(options.Schema, parent)],
                 r => (r.GetString(0), r.GetString(1)), cancellationToken).ConfigureAwait(false)).ToHashSet();

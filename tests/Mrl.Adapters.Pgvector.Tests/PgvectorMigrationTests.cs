@@ -243,19 +243,21 @@ public sealed class PgvectorMigrationTests(PostgresFixture postgres, ITestOutput
         using var dataSource = PgvectorDataSource.Create("Host=127.0.0.1");
         var plan = new PgvectorMigrator(dataSource, new EmbeddingLayout(3072, 256), options).PlanUp(vectorSchema: "extensions");
 
-        Assert.Equal(5, plan.Count);
+        Assert.Equal(6, plan.Count);
         Assert.StartsWith("ALTER TABLE \"public\".\"documents\" ADD COLUMN IF NOT EXISTS \"embedding_prefix\" \"extensions\".halfvec(256)", plan[0], StringComparison.Ordinal);
         Assert.Contains("set_config('mrl.vector_schema', $3, false)", plan[1], StringComparison.Ordinal);
         Assert.StartsWith("DO $mrl$", plan[2], StringComparison.Ordinal);
         Assert.Contains("SET search_path = pg_catalog, %I, pg_temp", plan[2], StringComparison.Ordinal);
-        Assert.Contains($"SET \"embedding_prefix\" = \"public\".\"{options.PrefixFunctionName}\"(t.\"embedding\")", plan[3], StringComparison.Ordinal);
-        Assert.Contains("\"extensions\".vector_dims(t.\"embedding\") = 3072", plan[3], StringComparison.Ordinal);
-        Assert.StartsWith($"CREATE INDEX CONCURRENTLY IF NOT EXISTS \"{options.ResolvedIndexName(256)}\"", plan[4], StringComparison.Ordinal);
-        Assert.Contains("\"extensions\".halfvec_cosine_ops", plan[4], StringComparison.Ordinal);
+        Assert.StartsWith($"CREATE INDEX CONCURRENTLY IF NOT EXISTS \"{options.PendingIndexName("documents")}\"", plan[3], StringComparison.Ordinal);
+        Assert.Contains("WHERE \"embedding_prefix\" IS NULL AND \"extensions\".vector_dims(\"embedding\") = 3072", plan[3], StringComparison.Ordinal);
+        Assert.Contains($"SET \"embedding_prefix\" = \"public\".\"{options.PrefixFunctionName}\"(t.\"embedding\")", plan[4], StringComparison.Ordinal);
+        Assert.Contains("\"extensions\".vector_dims(t.\"embedding\") = 3072", plan[4], StringComparison.Ordinal);
+        Assert.StartsWith($"CREATE INDEX CONCURRENTLY IF NOT EXISTS \"{options.ResolvedIndexName(256)}\"", plan[5], StringComparison.Ordinal);
+        Assert.Contains("\"extensions\".halfvec_cosine_ops", plan[5], StringComparison.Ordinal);
 
         var down = new PgvectorMigrator(dataSource, new EmbeddingLayout(3072, 256), options).PlanDown();
         Assert.Equal([$"DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"{options.ResolvedIndexName(256)}\";"], down.Take(1));
-        Assert.Equal(5, down.Count);
+        Assert.Equal(6, down.Count);
     }
 
     [Fact]

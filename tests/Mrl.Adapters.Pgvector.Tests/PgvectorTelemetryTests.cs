@@ -32,7 +32,7 @@ public sealed class PgvectorTelemetryTests(PostgresFixture postgres) : IDisposab
 
         var spans = _capture.SpansOf(root);
         var names = spans.Select(s => s.OperationName).ToArray();
-        string[] steps = ["extension", "create-table", "add-column", "trigger", "backfill", "index", "drop-index", "drop-trigger", "drop-column"];
+        string[] steps = ["extension", "create-table", "add-column", "trigger", "pending-index", "backfill", "index", "drop-index", "drop-pending-index", "drop-trigger", "drop-column"];
         foreach (var step in steps)
         {
             var span = Assert.Single(spans, s => s.OperationName == step + " " + options.Table);

@@ -40,15 +40,27 @@ public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
         Assert.True(Recall(output, "two-pass-db", 8) >= 0.95, output);
     }
 
-    [SkippableFact]
-    public async Task Migrate_postgres_dry_run_prints_the_sql_and_changes_nothing()
+    [Fact]
+    public async Task Migrate_postgres_offline_dry_run_prints_the_sql_without_connecting()
     {
         var (exitCode, output) = await CliRunner.RunAsync(
-            "migrate", "postgres", "--connection", "Host=127.0.0.1;Port=1", "--table", "app.docs", "--dims", "1536", "--prefix", "256", "--dry-run");
+            "migrate", "postgres", "--connection", "Host=127.0.0.1;Port=1", "--table", "app.docs", "--dims", "1536", "--prefix", "256", "--dry-run", "--offline");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("ALTER TABLE \"app\".\"docs\" ADD COLUMN IF NOT EXISTS \"embedding_prefix\" halfvec(256)", output, StringComparison.Ordinal);
+        Assert.Contains("-- offline: nothing was checked", output, StringComparison.Ordinal);
+        Assert.Contains("ALTER TABLE \"app\".\"docs\" ADD COLUMN IF NOT EXISTS \"embedding_prefix\" \"public\".halfvec(256)", output, StringComparison.Ordinal);
         Assert.Contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_postgres_dry_run_connects_and_says_so_when_it_cannot()
+    {
+        var (exitCode, output) = await CliRunner.RunAsync(
+            "migrate", "postgres", "--connection", "Host=127.0.0.1;Port=1;Timeout=2", "--table", "app.docs", "--dims", "1536", "--prefix", "256", "--dry-run");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("error:", output.TrimStart(), StringComparison.Ordinal);
+        Assert.DoesNotContain("ALTER TABLE", output, StringComparison.Ordinal);
     }
 
     [Fact]
