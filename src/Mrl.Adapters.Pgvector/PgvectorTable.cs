@@ -135,25 +135,25 @@ internal sealed class PgvectorTable
 
     /// <summary>Pass 1: <c>$1</c> is the prefix query, <c>$2</c> the limit; filter parameters follow.</summary>
     public string Pass1(Filter? filter, bool includeFullVectors, List<Npgsql.NpgsqlParameter> parameters) =>
-        Candidates($"{_key}, {{0}} AS distance, {(includeFullVectors ? _vector : "NULL")}, {_payloadSelect}", "distance", filter, parameters);
+        Candidates(d => $"{_key}, {d} AS distance, {(includeFullVectors ? _vector : "NULL")}, {_payloadSelect}", "distance", filter, parameters);
 
     /// <summary>Pass 1 for a store with a full-vector cache: keys, distances, row versions (xmin) and payloads, no full vectors.</summary>
     public string Pass1WithVersions(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
-        Candidates($"{_key}, {{0}} AS distance, xmin::text::bigint, {_payloadSelect}", "distance", filter, parameters);
+        Candidates(d => $"{_key}, {d} AS distance, xmin::text::bigint, {_payloadSelect}", "distance", filter, parameters);
 
     /// <summary>Pass 1 that fills a cold cache: keys, distances, row versions, full vectors and payloads, in one query.</summary>
     public string Pass1WithVersionsAndVectors(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
-        Candidates($"{_key}, {{0}} AS distance, xmin::text::bigint, {_payloadSelect}, {_vector}", "distance", filter, parameters);
+        Candidates(d => $"{_key}, {d} AS distance, xmin::text::bigint, {_payloadSelect}, {_vector}", "distance", filter, parameters);
 
     /// <summary>
-    /// The <c>$2</c> rows nearest the prefix query <c>$1</c> with <paramref name="columns"/>, where <c>{0}</c> stands for the prefix
-    /// distance and <paramref name="distance"/> names it: an index scan, merged when <see cref="ScansRowsWithoutPrefix"/> with an
+    /// The <c>$2</c> rows nearest the prefix query <c>$1</c> with the <paramref name="columns"/> made from the prefix distance's
+    /// expression, in which <paramref name="distance"/> names it: an index scan, merged when <see cref="ScansRowsWithoutPrefix"/> with an
     /// exact scan of at most <see cref="RowsWithoutPrefixScanned"/> rows that have no prefix yet, whose prefix is computed here.
     /// </summary>
-    private string Candidates(string columns, string distance, Filter? filter, List<Npgsql.NpgsqlParameter> parameters)
+    private string Candidates(Func<string, string> columns, string distance, Filter? filter, List<Npgsql.NpgsqlParameter> parameters)
     {
         var condition = filter is null ? null : _filters.Render(filter, parameters);
-        var indexed = $"SELECT {string.Format(CultureInfo.InvariantCulture, columns, $"{PrefixExpression} {Operator} $1")} FROM {_table}" +
+        var indexed = $"SELECT {columns($"{PrefixExpression} {Operator} $1")} FROM {_table}" +
                       $"{(condition is null ? "" : " WHERE " + condition)} ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
         if (!ScansRowsWithoutPrefix)
         {
@@ -161,7 +161,7 @@ internal sealed class PgvectorTable
         }
 
         var d = Layout.FullDimensions.ToString(CultureInfo.InvariantCulture);
-        var waiting = $"SELECT {string.Format(CultureInfo.InvariantCulture, columns, $"{_computedPrefix} {Operator} $1")} FROM (" +
+        var waiting = $"SELECT {columns($"{_computedPrefix} {Operator} $1")} FROM (" +
                       $"SELECT t.*, t.xmin FROM {_table} AS t WHERE {PrefixExpression} IS NULL AND {_pgvector}.vector_dims({_vector}) = {d}" +
                       $"{(condition is null ? "" : " AND " + condition)} ORDER BY {_key} LIMIT {RowsWithoutPrefixScanned.ToString(CultureInfo.InvariantCulture)}) AS t " +
                       $"ORDER BY {distance} LIMIT $2";
@@ -181,7 +181,7 @@ internal sealed class PgvectorTable
     /// <summary>Two-pass in SQL: <c>$1</c> prefix query, <c>$2</c> candidates, <c>$3</c> full query, <c>$4</c> k; filter parameters follow.</summary>
     public string TwoPassInDatabase(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
         $"SELECT candidates.k, candidates.v {Operator} $3 AS distance, NULL, candidates.p FROM (" +
-        Candidates($"{_key} AS k, {_vector} AS v, {_payloadSelect} AS p, {{0}} AS prefix_distance", "prefix_distance", filter, parameters) +
+        Candidates(d => $"{_key} AS k, {_vector} AS v, {_payloadSelect} AS p, {d} AS prefix_distance", "prefix_distance", filter, parameters) +
         ") AS candidates ORDER BY distance LIMIT $4";
 
     /// <summary>The single-pass baseline: <c>$1</c> full query (cast like the index), <c>$2</c> k; filter parameters follow.</summary>
