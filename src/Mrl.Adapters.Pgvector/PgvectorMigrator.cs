@@ -46,15 +46,17 @@ public sealed class PgvectorMigrator
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var state = await PgvectorTableState.ReadAsync(connection, options, new EmbeddingLayout(2, 1), cancellationToken).ConfigureAwait(false);
+        // Any layout will do: the names the state looks up do not depend on the dimensions, and the preflight is told not to check them.
+        var anyLayout = new EmbeddingLayout(2, 1);
+        var state = await PgvectorTableState.ReadAsync(connection, options, anyLayout, cancellationToken).ConfigureAwait(false);
         var table = SqlIdentifier.Qualified(options.Schema, options.Table);
-        if (!state.Exists || !state.Columns.TryGetValue(options.VectorColumn, out var column) || column.Type is not ("vector" or "halfvec"))
+        var problems = new PgvectorPreflight(options, anyLayout, state).CheckTableAndColumns();
+        if (problems.Count > 0)
         {
-            // The preflight words every one of these cases; a layout with any dimension lets it say which.
-            var problems = new PgvectorPreflight(options, new EmbeddingLayout(2, 1), state).CheckUp().Problems;
-            throw new PgvectorMigrationException(table, problems.Where(p => !p.Contains("dimensions", StringComparison.Ordinal)).DefaultIfEmpty($"{table} has no vector column '{options.VectorColumn}'.").ToArray());
+            throw new PgvectorMigrationException(table, problems);
         }
 
+        var column = state.Columns[options.VectorColumn];
         if (column.Modifier > 0)
         {
             return column.Modifier;

@@ -40,6 +40,17 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
         return Result(prefixInPlace && _problems.Count == 0, indexesInPlace && _problems.Count == 0);
     }
 
+    /// <summary>Only the table and its key and vector columns, for a caller that reads the dimension from the column next.</summary>
+    public IReadOnlyList<string> CheckTableAndColumns()
+    {
+        if (CheckTable())
+        {
+            CheckColumns(checkDimension: false);
+        }
+
+        return _problems;
+    }
+
     public PreflightResult CheckDown()
     {
         if (!CheckTable())
@@ -102,7 +113,7 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
         return true;
     }
 
-    private void CheckColumns()
+    private void CheckColumns(bool checkDimension = true)
     {
         var names = string.Join(", ", state.Columns.Keys);
         if (!state.Columns.ContainsKey(options.KeyColumn))
@@ -119,6 +130,11 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
         if (vector.Type is not ("vector" or "halfvec"))
         {
             _problems.Add($"Column '{options.VectorColumn}' of {_table} is {vector.Type}; the vector column must be pgvector's vector or halfvec.");
+            return;
+        }
+
+        if (!checkDimension)
+        {
             return;
         }
 
