@@ -52,6 +52,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone();
         options.Validate();
         if (typeof(TKey) != typeof(long) && typeof(TKey) != typeof(Guid) && typeof(TKey) != typeof(string))
         {
@@ -106,6 +107,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         try
         {
             _table = await InspectAsync(create: _options.CreateTableIfMissing, cancellationToken).ConfigureAwait(false);
+            await CheckPrefixIndexAsync(explicitCheck: true, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -634,7 +636,13 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return _table ??= await InspectAsync(create: false, cancellationToken).ConfigureAwait(false);
+            if (_table is null)
+            {
+                _table = await InspectAsync(create: false, cancellationToken).ConfigureAwait(false);
+                await CheckPrefixIndexAsync(explicitCheck: false, cancellationToken).ConfigureAwait(false);
+            }
+
+            return _table;
         }
         finally
         {
@@ -654,6 +662,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
                 throw new SchemaMismatchException(
                     $"Table {qualified} does not exist. Create it, or let the store create it (CreateTableIfMissing = true).");
             }
+
+            await RefuseToCreateBesideAsync(qualified, cancellationToken).ConfigureAwait(false);
 
             await new PgvectorMigrator(_dataSource, Layout, _options).CreateManagedTableAsync(KeyTypeName, cancellationToken).ConfigureAwait(false);
             columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
@@ -696,6 +706,58 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
 
         return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema) { ScansRowsWithoutPrefix = scansRowsWithoutPrefix };
+    }
+
+    /// <summary>
+    /// An empty new table is the wrong answer to a name that is a typo of an existing one, or to options that describe columns
+    /// the store cannot create: either means the user meant a table they have.
+    /// </summary>
+    private async Task RefuseToCreateBesideAsync(string qualified, CancellationToken cancellationToken)
+    {
+        if (_options.PayloadColumns.Count > 0)
+        {
+            throw new SchemaMismatchException(
+                $"Table {qualified} does not exist, and the store cannot create one with plain payload columns ({string.Join(", ", _options.PayloadColumns)}). Check the table's name and schema.");
+        }
+
+        await using var similar = _dataSource.CreateCommand(PgvectorCatalog.SimilarTables);
+        similar.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.Schema });
+        similar.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.Table });
+        await using var reader = await similar.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new SchemaMismatchException(
+                $"Table {qualified} does not exist, but {SqlIdentifier.Qualified(reader.GetString(0), reader.GetString(1))} does (names are case-sensitive). " +
+                "Use that name; the store creates no table beside one that differs only in case.");
+        }
+    }
+
+    /// <summary>
+    /// Without a valid HNSW index on the prefix every search reads the whole table. An explicit <see cref="EnsureSchemaAsync"/>
+    /// refuses a table that has none (unless <see cref="PgvectorStoreOptions.DeferIndexes"/>); otherwise, and for an index still
+    /// being built, the store logs a warning and goes on, so that an application keeps working while a migration runs.
+    /// </summary>
+    private async Task CheckPrefixIndexAsync(bool explicitCheck, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(PgvectorCatalog.PrefixIndexes);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = _options.PrefixStorage == PrefixStorage.Column ? _options.ResolvedPrefixColumn : null, DataTypeName = "text" });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.ResolvedIndexName(Layout.PrefixDimensions) });
+        var valid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is bool found ? found : (bool?)null;
+        if (valid == true)
+        {
+            return;
+        }
+
+        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
+        if (valid is null && explicitCheck && !_options.DeferIndexes)
+        {
+            throw new SchemaMismatchException(
+                $"Table {qualified} has no HNSW index on its prefix, so every search would read the whole table. Build it with `mrl migrate postgres` " +
+                "(it resumes and builds only what is missing) or CreateIndexesAsync().");
+        }
+
+        LogNoPrefixIndex(_logger, qualified, valid is null ? "no HNSW index on its prefix" : "an HNSW index on its prefix that is not valid yet (being built, or left by an interrupted build)");
     }
 
     private static string KeyTypeName =>
@@ -823,4 +885,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pgvector {Version} has no iterative index scans (0.8.0 and later): a filtered search may return fewer than k hits. Upgrade pgvector.")]
     private static partial void LogNoIterativeScan(ILogger logger, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has {What}: searches read the whole table until the index is valid.")]
+    private static partial void LogNoPrefixIndex(ILogger logger, string table, string what);
 }

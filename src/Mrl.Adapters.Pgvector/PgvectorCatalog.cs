@@ -76,4 +76,13 @@ internal static class PgvectorCatalog
     public const string AttachedPartitions =
         "SELECT tn.nspname, t.relname FROM pg_catalog.pg_inherits h JOIN pg_catalog.pg_index x ON x.indexrelid = h.inhrelid " +
         "JOIN pg_catalog.pg_class t ON t.oid = x.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace WHERE h.inhparent = to_regclass($1)";
+
+    /// <summary>
+    /// Whether table <c>$1</c> has a valid HNSW index on its prefix: on column <c>$2</c> (column mode), or named <c>$3</c> (the
+    /// expression index). NULL when it has none at all, false when the only ones are not valid yet.
+    /// </summary>
+    public const string PrefixIndexes =
+        "SELECT bool_or(i.indisvalid) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid " +
+        "JOIN pg_catalog.pg_am am ON am.oid = c.relam WHERE i.indrelid = pg_catalog.to_regclass($1) AND am.amname = 'hnsw' " +
+        "AND (i.indkey[0] = (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indrelid AND a.attname = $2) OR c.relname = $3)";
 }

@@ -132,6 +132,43 @@ public sealed class PgvectorStoreOptions
         return SqlIdentifier.Derive(table + "_" + column, Convert.ToHexStringLower(hash)[..8] + "_" + suffix);
     }
 
+    /// <summary>A copy, so that a store is not changed by what its caller does with the options afterwards.</summary>
+    internal PgvectorStoreOptions Clone()
+    {
+        var copy = new PgvectorStoreOptions
+        {
+            ConnectionString = ConnectionString,
+            Schema = Schema,
+            Table = Table,
+            KeyColumn = KeyColumn,
+            VectorColumn = VectorColumn,
+            PayloadColumn = PayloadColumn,
+            CreateTableIfMissing = CreateTableIfMissing,
+            FullVectorType = FullVectorType,
+            PrefixStorage = PrefixStorage,
+            PrefixColumn = PrefixColumn,
+            PrefixVectorType = PrefixVectorType,
+            IndexName = IndexName,
+            HnswM = HnswM,
+            HnswEfConstruction = HnswEfConstruction,
+            CreateFullDimensionIndex = CreateFullDimensionIndex,
+            DeferIndexes = DeferIndexes,
+            DefaultEfSearch = DefaultEfSearch,
+            UpsertBatchSize = UpsertBatchSize,
+            CopyThreshold = CopyThreshold,
+            CommandTimeoutSeconds = CommandTimeoutSeconds,
+            MaxRetries = MaxRetries,
+            RetryDelay = RetryDelay,
+            ResiliencePipeline = ResiliencePipeline,
+        };
+        foreach (var column in PayloadColumns)
+        {
+            copy.PayloadColumns.Add(column);
+        }
+
+        return copy;
+    }
+
     /// <summary>Checks the options and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
     internal void Validate()
     {
