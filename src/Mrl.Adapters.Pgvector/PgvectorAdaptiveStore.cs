@@ -17,7 +17,7 @@ namespace Mrl.Adapters.Pgvector;
 /// prefix in an HNSW-indexed column or expression. Pass 1 is one SQL query; pass 2 runs in process (the core's), or in SQL.
 /// </summary>
 /// <typeparam name="TKey"><see cref="long"/> (bigint), <see cref="Guid"/> (uuid) or <see cref="string"/> (text).</typeparam>
-public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IAsyncDisposable where TKey : notnull
+public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IAsyncDisposable, IDisposable where TKey : notnull
 {
     private static readonly Version MinimumPgvector = new(0, 7, 0);
     private readonly NpgsqlDataSource _dataSource;
@@ -284,6 +284,16 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
         return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new SchemaMismatchException($"Table {SqlIdentifier.Qualified(_options.Schema, _options.Table)} does not exist.");
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _schemaLock.Dispose();
+        if (_ownsDataSource)
+        {
+            _dataSource.Dispose();
+        }
     }
 
     /// <inheritdoc />

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -13,7 +12,19 @@ public static class PgvectorServiceCollectionExtensions
     /// <see cref="NpgsqlDataSource"/> registered in the container when there is one (it must have <c>UseVector()</c> applied),
     /// and otherwise opens its own from <see cref="PgvectorStoreOptions.ConnectionString"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">A store with <typeparamref name="TKey"/> keys is already registered without a service key.</exception>
     public static IServiceCollection AddPgvectorAdaptiveStore<TKey>(this IServiceCollection services, EmbeddingLayout layout, Action<PgvectorStoreOptions> configure)
+        where TKey : notnull =>
+        services.AddKeyedPgvectorAdaptiveStore<TKey>(null, layout, configure);
+
+    /// <summary>
+    /// Registers a singleton <see cref="PgvectorAdaptiveStore{TKey}"/> as <see cref="IAdaptiveStore{TKey}"/> under <paramref name="serviceKey"/>.
+    /// It uses the <see cref="NpgsqlDataSource"/> registered under the same key, else the one registered without a key, else
+    /// opens its own from <see cref="PgvectorStoreOptions.ConnectionString"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A store with <typeparamref name="TKey"/> keys is already registered under that key.</exception>
+    public static IServiceCollection AddKeyedPgvectorAdaptiveStore<TKey>(
+        this IServiceCollection services, object? serviceKey, EmbeddingLayout layout, Action<PgvectorStoreOptions> configure)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -23,14 +34,13 @@ public static class PgvectorServiceCollectionExtensions
         configure(options);
         options.Validate();
 
-        services.TryAddSingleton(sp =>
+        return services.AddAdaptiveStore<TKey, PgvectorAdaptiveStore<TKey>>(serviceKey, sp =>
         {
             var logger = sp.GetService<ILogger<PgvectorAdaptiveStore<TKey>>>();
-            return sp.GetService<NpgsqlDataSource>() is { } dataSource
+            var dataSource = (serviceKey is null ? null : sp.GetKeyedService<NpgsqlDataSource>(serviceKey)) ?? sp.GetService<NpgsqlDataSource>();
+            return dataSource is not null
                 ? new PgvectorAdaptiveStore<TKey>(dataSource, layout, options, logger)
                 : new PgvectorAdaptiveStore<TKey>(layout, options, logger);
         });
-        services.TryAddSingleton<IAdaptiveStore<TKey>>(sp => sp.GetRequiredService<PgvectorAdaptiveStore<TKey>>());
-        return services;
     }
 }
