@@ -39,7 +39,7 @@ internal static class BenchCommand
             var notes = new List<string>();
             var prefixDims = options.PrefixSizes(parse, data.Dimensions, notes);
             var settings = new BenchSettings(k, chosen, prefixDims, oversampling, efSearch, parse.GetValue(clients), parse.GetValue(options.Warmup),
-                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine());
+                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine(parse));
 
             var backends = new List<IBenchBackend>();
             BenchRun run;
