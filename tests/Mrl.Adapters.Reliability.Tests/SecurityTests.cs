@@ -145,4 +145,24 @@ public sealed class SecurityTests(PostgresFixture postgres, ITestOutputHelper ou
         Assert.Equal(0L, await CountCatalogAsync(
             $"SELECT count(*) FROM \"{table}\" WHERE \"$body$vec_prefix\" IS DISTINCT FROM CAST(l2_normalize(subvector(\"$body$vec\", 1, 8)) AS halfvec(8))"));
     }
+
+    [Fact]
+    public void A_fold_of_twelve_thousand_conditions_renders_flat_and_a_hand_built_deep_filter_is_refused_before_rendering()
+    {
+        var fold = Enumerable.Range(0, 12_000).Select(i => Filter.Eq("n", i)).Aggregate((a, b) => a & b);
+        Filter deep = Filter.Eq("n", 1);
+        for (var i = 0; i < 12_000; i++)
+        {
+            deep = new NotFilter(deep);
+        }
+
+        var renderer = new PgvectorFilterRenderer("payload", []);
+        var parameters = new List<NpgsqlParameter>();
+        var sql = renderer.Render(fold, parameters);
+
+        Assert.Equal(24_000, parameters.Count);
+        Assert.StartsWith("(COALESCE(", sql, StringComparison.Ordinal);
+        Assert.Equal(11_999, sql.Split(" AND ").Length - 1);
+        Assert.Throws<ArgumentException>(() => renderer.Render(deep, []));
+    }
 }
