@@ -165,4 +165,48 @@ public sealed class SecurityTests(PostgresFixture postgres, ITestOutputHelper ou
         Assert.Equal(11_999, sql.Split(" AND ").Length - 1);
         Assert.Throws<ArgumentException>(() => renderer.Render(deep, []));
     }
+
+    [SkippableFact]
+    public async Task A_dry_run_plan_for_a_name_with_a_line_break_and_escape_sequences_stays_inert_when_run_with_psql()
+    {
+        postgres.RequireServer();
+        var victim = postgres.NewTableName("victim");
+        await TestRows.ExecuteAsync(postgres.DataSource, $"CREATE TABLE \"{victim}\" (id int)");
+        var hostile = $"d\nDROP TABLE {victim}; --\u001b]0;owned\u0007";
+        var plan = string.Join("\n\n", new PgvectorMigrator(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = hostile, CreateTableIfMissing = false }).PlanUp());
+        output.WriteLine(plan);
+
+        Assert.DoesNotContain(plan, c => char.IsControl(c) && c != '\n');
+        Assert.DoesNotContain(plan.Split('\n'), line => line.StartsWith("DROP TABLE", StringComparison.Ordinal));
+        Assert.Contains("U&", plan, StringComparison.Ordinal);
+
+        var file = Path.Combine(Path.GetTempPath(), victim + ".sql");
+        await File.WriteAllTextAsync(file, plan);
+        try
+        {
+            var connection = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+            var start = new System.Diagnostics.ProcessStartInfo("psql") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "-h", connection.Host!, "-p", connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", connection.Username!, "-d", connection.Database!, "-f", file })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            if (connection.Password is { } password)
+            {
+                start.Environment["PGPASSWORD"] = password;
+            }
+
+            using var psql = System.Diagnostics.Process.Start(start)!;
+            var psqlOutput = await psql.StandardOutput.ReadToEndAsync() + await psql.StandardError.ReadToEndAsync();
+            await psql.WaitForExitAsync();
+            output.WriteLine(psqlOutput);
+
+            Assert.Equal(1L, await CountCatalogAsync($"SELECT count(*) FROM pg_class WHERE relname = '{victim}'"));
+        }
+        finally
+        {
+            File.Delete(file);
+            await TestRows.ExecuteAsync(postgres.DataSource, $"DROP TABLE IF EXISTS \"{victim}\"");
+        }
+    }
 }

@@ -83,7 +83,7 @@ internal static class BenchCommand
         {
             var task = progress.AddTask(parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files", maxValue: 1);
             data = options.LoadData(parse, maxQueries);
-            task.Description = Markup.Escape(data.Description);
+            task.Description = TerminalText.Markup(data.Description);
             task.Increment(1);
         });
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data: {data!.Description}"));

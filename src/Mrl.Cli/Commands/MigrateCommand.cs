@@ -91,7 +91,7 @@ internal static class MigrateCommand
                         task.Value = p.Total == 0 ? 1 : p.Done;
                         if (p.Message.Contains("retry", StringComparison.Ordinal) || p.Message.Contains("INVALID", StringComparison.Ordinal))
                         {
-                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]{p.Message}[/]");
+                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]{TerminalText.Plain(p.Message)}[/]");
                         }
                     });
                     if (parse.GetValue(down))
@@ -103,7 +103,7 @@ internal static class MigrateCommand
                         await migrator.UpAsync(migration, progress, cancellationToken);
                     }
                 });
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]{(parse.GetValue(down) ? "Removed the prefix from" : "Migrated")} {schema}.{name}.[/]");
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]{(parse.GetValue(down) ? "Removed the prefix from" : "Migrated")} {TerminalText.Plain(schema)}.{TerminalText.Plain(name)}.[/]");
             return 0;
         });
         return command;
