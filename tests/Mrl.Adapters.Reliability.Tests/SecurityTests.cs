@@ -209,4 +209,28 @@ public sealed class SecurityTests(PostgresFixture postgres, ITestOutputHelper ou
             await TestRows.ExecuteAsync(postgres.DataSource, $"DROP TABLE IF EXISTS \"{victim}\"");
         }
     }
+
+    [SkippableFact]
+    public async Task The_store_factory_drops_its_collections_and_refuses_to_drop_any_other_table()
+    {
+        postgres.RequireServer();
+        var (users, docs) = (postgres.NewTableName("users"), postgres.NewTableName("docs"));
+        await TestRows.ExecuteAsync(postgres.DataSource, $"CREATE TABLE \"{users}\" (id bigint PRIMARY KEY, email text); INSERT INTO \"{users}\" VALUES (1, 'a@example.com')");
+        var factory = new PgvectorAdaptiveStoreFactory(postgres.DataSource);
+        await factory.GetStore<long>(docs, Layout).EnsureSchemaAsync();
+        try
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => factory.DeleteCollectionAsync(users));
+            await factory.DeleteCollectionAsync(docs);
+            await factory.DeleteCollectionAsync(docs);
+
+            Assert.Contains($"public.{users}' is not a collection", error.Message, StringComparison.Ordinal);
+            Assert.Equal(1L, await CountCatalogAsync($"SELECT count(*) FROM \"{users}\""));
+            Assert.False(await factory.CollectionExistsAsync(docs));
+        }
+        finally
+        {
+            await TestRows.ExecuteAsync(postgres.DataSource, $"DROP TABLE IF EXISTS \"{users}\"; DROP TABLE IF EXISTS \"{docs}\"");
+        }
+    }
 }
