@@ -14,20 +14,17 @@ public static class PayloadFilterEvaluator
         return Evaluate(Filter.CheckDepth(filter, nameof(filter)), payload);
     }
 
-    private static bool Evaluate(Filter filter, JsonElement? payload)
+    private static bool Evaluate(Filter filter, JsonElement? payload) => filter switch
     {
-        return filter switch
-        {
-            AndFilter a => a.Operands.All(o => Evaluate(o, payload)),
-            OrFilter o => o.Operands.Any(x => Evaluate(x, payload)),
-            NotFilter n => !Evaluate(n.Operand, payload),
-            EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
-            InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
-            ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),
-            RangeFilter r => TryGetField(payload, r.Field, out var v) && InRange(v, r),
-            _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
-        };
-    }
+        AndFilter a => a.Operands.All(o => Evaluate(o, payload)),
+        OrFilter o => o.Operands.Any(x => Evaluate(x, payload)),
+        NotFilter n => !Evaluate(n.Operand, payload),
+        EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
+        InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
+        ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),
+        RangeFilter r => TryGetField(payload, r.Field, out var v) && InRange(v, r),
+        _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
+    };
 
     private static bool TryGetField(JsonElement? payload, string field, out JsonElement value)
     {
