@@ -19,6 +19,9 @@ namespace Mrl.Adapters.Pgvector;
 /// <typeparam name="TKey"><see cref="long"/> (bigint), <see cref="Guid"/> (uuid) or <see cref="string"/> (text).</typeparam>
 public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IAsyncDisposable, IDisposable where TKey : notnull
 {
+    // Lists of rows grow from here: the candidate count is an upper bound, and a huge k on a small table returns few rows.
+    private const int InitialRowCapacity = 256;
+
     private static readonly Version MinimumPgvector = new(0, 7, 0);
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -216,7 +219,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
         var d = Layout.FullDimensions;
         var buffer = request.IncludeFullVectors && table.FullType == VectorType.HalfVec ? new CandidateVectorBuffer(request.Count, d) : null;
-        var candidates = new List<Candidate<TKey>>(request.Count);
+        var candidates = new List<Candidate<TKey>>(Math.Min(request.Count, InitialRowCapacity));
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -316,7 +319,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         var fetchThrough = Volatile.Read(ref _recentHitRate) < 0.5;
         var sql = fetchThrough ? table.Pass1WithVersionsAndVectors(request.Filter, parameters) : table.Pass1WithVersions(request.Filter, parameters);
         var d = Layout.FullDimensions;
-        var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(request.Count);
+        var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(Math.Min(request.Count, InitialRowCapacity));
         var fetched = fetchThrough ? new CandidateVectorBuffer(request.Count, d) : null;
         var wouldHit = 0;
         await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))

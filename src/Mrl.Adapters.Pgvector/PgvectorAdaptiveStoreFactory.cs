@@ -64,12 +64,44 @@ public sealed class PgvectorAdaptiveStoreFactory : IAdaptiveStoreFactory
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <inheritdoc />
-    public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Drops the collection's table, when it is one: a table of the schema with a <c>vector</c> or <c>halfvec</c> column
+    /// named as the collection's <see cref="PgvectorStoreOptions.VectorColumn"/>, as <see cref="ListCollectionNamesAsync"/>
+    /// lists. Nothing happens when there is no such table.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// A table of that name exists but is not a collection (e.g. the application's <c>users</c>): it is left alone.
+    /// </exception>
+    public async Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
+        var options = OptionsFor(name);
+        if (!await CollectionExistsAsync(name, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        // A collection name is also any table's name; the factory drops only tables it would list as collections.
+        var isCollection = false;
+        await using (var command = _dataSource.CreateCommand(PgvectorTable.VectorTables))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.Schema });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.VectorColumn });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (!isCollection && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                isCollection = string.Equals(reader.GetString(0), options.Table, StringComparison.Ordinal);
+            }
+        }
+
+        if (!isCollection)
+        {
+            throw new InvalidOperationException(
+                $"'{options.Schema}.{options.Table}' is not a collection: it has no vector or halfvec column named '{options.VectorColumn}'. The table was not dropped.");
+        }
+
         // Dropping needs no layout; the migrator asks for one to render the other scripts.
         var anyLayout = new EmbeddingLayout(2, 1);
-        return new PgvectorMigrator(_dataSource, anyLayout, OptionsFor(name)).DropTableAsync(cancellationToken);
+        await new PgvectorMigrator(_dataSource, anyLayout, options).DropTableAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private PgvectorStoreOptions OptionsFor(string name)

@@ -14,7 +14,7 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
 {
     public string Render(Filter filter, List<NpgsqlParameter> parameters)
     {
-        PgvectorValueRules.CheckFilter(filter);
+        PgvectorValueRules.CheckFilter(Filter.CheckDepth(filter, nameof(filter)));
         var sql = new StringBuilder();
         Append(filter, sql, parameters);
         return sql.ToString();

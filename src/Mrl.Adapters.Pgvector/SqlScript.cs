@@ -8,19 +8,94 @@ namespace Mrl.Adapters.Pgvector;
 /// <summary>One statement of a rendered script: its text and the values bound to <c>$1, $2, ...</c>.</summary>
 internal sealed record SqlStatement(string Text, IReadOnlyList<object?> Parameters)
 {
-    /// <summary>The statement as psql would show it, with the bound values in a trailing comment.</summary>
+    /// <summary>
+    /// The statement as psql would show it, with the bound values in a trailing comment. A saved plan is meant to be read
+    /// in a terminal and run with <c>psql -f</c>: a name or value holding a line break would end the comment and run the
+    /// rest of the line, and an escape sequence would act on the terminal. So identifiers and values that hold such
+    /// characters are written in PostgreSQL's Unicode-escape form (<c>U&amp;"a\000Ab"</c>), which means the same name.
+    /// </summary>
     public string ToDisplayString() => Parameters.Count == 0
-        ? Text + ";"
-        : Text + ";\n-- " + string.Join(", ", Parameters.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"${i + 1} = {Format(p)}")));
+        ? DisplayText(Text) + ";"
+        : DisplayText(Text) + ";\n-- " + string.Join(", ", Parameters.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"${i + 1} = {Format(p)}")));
 
     private static string Format(object? value) => value switch
     {
         null => "NULL",
-        string s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'",
+        string s => Quoted(s, '\''),
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
+        _ => UnicodeText.EscapeForDisplay(value.ToString() ?? ""),
     };
+
+    // Rewrites each double-quoted identifier that holds a character unsafe to display; string literals and comments of
+    // the script are copied as they are (values are parameters, so the script's own text is all that is there).
+    private static string DisplayText(string text)
+    {
+        if (!text.Any(UnicodeText.IsUnsafeForDisplay))
+        {
+            return text;
+        }
+
+        var shown = new StringBuilder(text.Length + 16);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is '"' or '\'')
+            {
+                var end = i + 1;
+                while (end < text.Length && (text[end] != c || (end + 1 < text.Length && text[end + 1] == c)))
+                {
+                    end += text[end] == c ? 2 : 1;
+                }
+
+                var content = text[(i + 1)..Math.Min(end, text.Length)].Replace(new string(c, 2), new string(c, 1), StringComparison.Ordinal);
+                shown.Append(c == '"' ? Quoted(content, '"') : text[i..Math.Min(end + 1, text.Length)]);
+                i = end;
+            }
+            else if (c == '-' && i + 1 < text.Length && text[i + 1] == '-')
+            {
+                var end = text.IndexOf('\n', i);
+                end = end < 0 ? text.Length : end;
+                shown.Append(text, i, end - i);
+                i = end - 1;
+            }
+            else
+            {
+                shown.Append(c);
+            }
+        }
+
+        return shown.ToString();
+    }
+
+    // Plain quoting when every character is safe to display, else the U& form with \XXXX escapes (the backslash doubled).
+    private static string Quoted(string content, char quote)
+    {
+        var doubled = content.Replace(new string(quote, 1), new string(quote, 2), StringComparison.Ordinal);
+        if (!content.Any(UnicodeText.IsUnsafeForDisplay))
+        {
+            return quote + doubled + quote;
+        }
+
+        var escaped = new StringBuilder("U&").Append(quote);
+        foreach (var ch in doubled)
+        {
+            if (ch == '\\')
+            {
+                escaped.Append(@"\\");
+            }
+            else if (UnicodeText.IsUnsafeForDisplay(ch))
+            {
+                escaped.Append(CultureInfo.InvariantCulture, $"\\{(int)ch:X4}");
+            }
+            else
+            {
+                escaped.Append(ch);
+            }
+        }
+
+        return escaped.Append(quote).ToString();
+    }
 }
 
 /// <summary>The variables a script is rendered with, by kind: identifiers are quoted, raw tokens checked, values bound as parameters.</summary>

@@ -69,7 +69,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         _defaultEf = options.PrefixHnswEfConstruct ?? QdrantDefaultEf;
         _creation = Copy(options);
         _logger = logger ?? NullLogger.Instance;
-        _transport = new QdrantTransport(httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, _logger);
+        _transport = new QdrantTransport(httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, options.MaxResponseBytes, _logger);
         _telemetry = new StoreTelemetry(SystemName, _collection, Layout, ActivityKind.Client);
     }
 
@@ -358,6 +358,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             FullVectorName = options.FullVectorName,
             RequestTimeout = options.RequestTimeout,
             MaxRequestBytes = options.MaxRequestBytes,
+            MaxResponseBytes = options.MaxResponseBytes,
             PrefixHnswM = options.PrefixHnswM,
             PrefixHnswEfConstruct = options.PrefixHnswEfConstruct,
             ShardNumber = options.ShardNumber,

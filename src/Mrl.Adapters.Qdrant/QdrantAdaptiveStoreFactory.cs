@@ -33,7 +33,7 @@ public sealed class QdrantAdaptiveStoreFactory : IAdaptiveStoreFactory
         var server = new QdrantStoreOptions();
         configure("", server);
         var endpoint = server.Endpoint ?? throw new ArgumentException("The configure callback sets no QdrantStoreOptions.Endpoint.", nameof(configure));
-        _transport = new QdrantTransport(() => httpClient, endpoint, server.ApiKey, server.RequestTimeout, _loggerFactory.CreateLogger<QdrantAdaptiveStoreFactory>());
+        _transport = new QdrantTransport(() => httpClient, endpoint, server.ApiKey, server.RequestTimeout, server.MaxResponseBytes, _loggerFactory.CreateLogger<QdrantAdaptiveStoreFactory>());
     }
 
     /// <inheritdoc />

@@ -16,8 +16,12 @@ internal static class QdrantFilterTranslator
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
 
     /// <summary>Writes <paramref name="filter"/> as a Qdrant <c>Filter</c> object.</summary>
-    /// <exception cref="ArgumentException">A field name Qdrant cannot address, or a range whose bounds mix numbers and dates.</exception>
-    public static void WriteFilter(Utf8JsonWriter writer, Filter filter)
+    /// <exception cref="ArgumentException">
+    /// A field name Qdrant cannot address, a range whose bounds mix numbers and dates, or a filter nested deeper than <see cref="Filter.MaxDepth"/>.
+    /// </exception>
+    public static void WriteFilter(Utf8JsonWriter writer, Filter filter) => WriteNested(writer, Filter.CheckDepth(filter, nameof(filter)));
+
+    private static void WriteNested(Utf8JsonWriter writer, Filter filter)
     {
         writer.WriteStartObject();
         switch (filter)
@@ -107,7 +111,7 @@ internal static class QdrantFilterTranslator
                 break;
             case AndFilter or OrFilter or NotFilter:
                 // A nested filter is itself a condition in Qdrant.
-                WriteFilter(writer, filter);
+                WriteNested(writer, filter);
                 break;
             default:
                 throw new NotSupportedException($"The Qdrant store cannot translate a filter of type {filter.GetType().Name}.");

@@ -21,7 +21,7 @@ public sealed class QdrantMaintenance
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _collection = options.Collection;
-        _transport = new QdrantTransport(() => httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, NullLogger.Instance);
+        _transport = new QdrantTransport(() => httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, options.MaxResponseBytes, NullLogger.Instance);
     }
 
     /// <summary>The collection's status, or null when it does not exist.</summary>

@@ -11,6 +11,9 @@ public sealed class QdrantStoreOptions
     /// <summary>The default of <see cref="MaxRequestBytes"/>: 8 MiB, well under the 32 MiB Qdrant accepts.</summary>
     public const int DefaultMaxRequestBytes = 8 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxResponseBytes"/>: 256 MiB.</summary>
+    public const long DefaultMaxResponseBytes = 256L * 1024 * 1024;
+
     /// <summary>The largest request body this store allows: Qdrant's own limit is 32 MiB, so stay under it.</summary>
     public const int MaxRequestBytesLimit = 32 * 1024 * 1024 - 64 * 1024;
 
@@ -43,6 +46,14 @@ public sealed class QdrantStoreOptions
     /// <see cref="MaxRequestBytesLimit"/>, at least 1 KiB.
     /// </summary>
     public int MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
+
+    /// <summary>
+    /// The largest response body read from Qdrant: a larger answer fails with a <see cref="QdrantException"/> instead of
+    /// being parsed, so a misbehaving server or proxy cannot exhaust memory. Default 256 MiB (a search for 3,200 candidates
+    /// with 3,072-dimension full vectors is about 100 MB of JSON); at least 1 MiB. Error answers are read only to their
+    /// first 64 KiB.
+    /// </summary>
+    public long MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
 
     /// <summary>Payload indexes <see cref="IAdaptiveStore{TKey}.EnsureSchemaAsync"/> creates, for the fields filters use.</summary>
     public IList<QdrantPayloadIndex> PayloadIndexes { get; } = [];
@@ -116,6 +127,11 @@ public sealed class QdrantStoreOptions
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture,
                 $"MaxRequestBytes must be between 1024 and {MaxRequestBytesLimit} (Qdrant refuses bodies over 32 MiB), got {MaxRequestBytes}."));
+        }
+
+        if (MaxResponseBytes < 1024 * 1024)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"MaxResponseBytes must be at least 1 MiB (1048576), got {MaxResponseBytes}."));
         }
 
         foreach (var (name, value, minimum) in new (string, int?, int)[]

@@ -13,21 +13,26 @@ namespace Mrl.Adapters.Qdrant;
 internal sealed partial class QdrantTransport
 {
     private const int MaxErrorTextLength = 2000;
+
+    // An error answer is read only this far: enough for Qdrant's JSON status and a proxy's page, never a runaway body.
+    private const int MaxErrorBodyBytes = 64 * 1024;
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     private readonly Func<HttpClient> _httpClient;
     private readonly Uri _endpoint;
     private readonly string? _apiKey;
     private readonly TimeSpan _timeout;
+    private readonly long _maxResponseBytes;
     private readonly ILogger _logger;
 
-    public QdrantTransport(Func<HttpClient> httpClient, Uri endpoint, string? apiKey, TimeSpan timeout, ILogger logger)
+    public QdrantTransport(Func<HttpClient> httpClient, Uri endpoint, string? apiKey, TimeSpan timeout, long maxResponseBytes, ILogger logger)
     {
         _httpClient = httpClient;
         var text = endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         _endpoint = new Uri(text.EndsWith('/') ? text : text + "/", UriKind.Absolute);
         _apiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey;
         _timeout = timeout;
+        _maxResponseBytes = maxResponseBytes;
         _logger = logger;
 
         // Over loopback the key never leaves the machine; anywhere else plain http shows it to everything on the way.
@@ -38,7 +43,9 @@ internal sealed partial class QdrantTransport
     }
 
     /// <summary>Sends the request and returns the parsed JSON answer; the caller disposes it.</summary>
-    /// <exception cref="QdrantException">The server answered with an error status, or could not be reached.</exception>
+    /// <exception cref="QdrantException">
+    /// The server answered with an error status, with more than <see cref="QdrantStoreOptions.MaxResponseBytes"/>, or could not be reached.
+    /// </exception>
     /// <exception cref="TimeoutException">No complete answer within the request timeout.</exception>
     public async Task<JsonDocument> SendAsync(QdrantRequest request, CancellationToken cancellationToken)
     {
@@ -62,7 +69,7 @@ internal sealed partial class QdrantTransport
             using var response = await _httpClient().SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                var text = await ReadPrefixAsync(response.Content, timeout.Token).ConfigureAwait(false);
                 var error = Redact(ExtractError(text));
                 var status = (int)response.StatusCode;
                 LogFailed(_logger, request.Method.Method, request.Path, status, error);
@@ -71,7 +78,13 @@ internal sealed partial class QdrantTransport
                     response.StatusCode, error);
             }
 
-            var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength is { } announced && announced > _maxResponseBytes)
+            {
+                throw BoundedResponseStream.TooLarge(request.ToString(), _maxResponseBytes, announced);
+            }
+
+            var stream = new BoundedResponseStream(
+                await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false), _maxResponseBytes, request.ToString());
             await using (stream.ConfigureAwait(false))
             {
                 JsonDocument document;
@@ -106,6 +119,18 @@ internal sealed partial class QdrantTransport
     {
         using var document = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         return QdrantResponses.Result(document.RootElement, request).Clone();
+    }
+
+    /// <summary>The first <see cref="MaxErrorBodyBytes"/> of an error answer, as text; the rest is never read.</summary>
+    private static async Task<string> ReadPrefixAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[MaxErrorBodyBytes];
+            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+        }
     }
 
     /// <summary>The server's <c>status.error</c> from an error body, or the body itself (shortened) when it has none.</summary>

@@ -12,7 +12,7 @@ namespace Mrl.Adapters.VectorData;
 /// <c>!=</c> (as not-equal), <c>&lt;</c>, <c>&lt;=</c>, <c>&gt;</c>, <c>&gt;=</c>, <c>&amp;&amp;</c>, <c>||</c>, <c>!</c>,
 /// a bare boolean property, <c>Contains</c> on a captured array or list (the field is one of the values) and on an array
 /// or list property (the field holds the value), with captured variables inlined. Anything else throws
-/// <see cref="NotSupportedException"/> naming the expression.
+/// <see cref="NotSupportedException"/> naming the expression; an expression nested too deeply throws <see cref="ArgumentException"/>.
 /// </summary>
 internal sealed class LinqFilterTranslator : FilterTranslatorBase
 {
@@ -20,6 +20,7 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
     public TranslatedFilter Translate(LambdaExpression filter, CollectionModel model)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        ExpressionDepthGuard.Check(filter.Body, nameof(filter));
         var body = PreprocessFilter(filter, model, new FilterPreprocessingOptions { SupportsParameterization = false });
         return Visit(body);
     }

@@ -8,17 +8,25 @@ namespace Mrl.Adapters;
 /// than the rerank. The batch that carries it is <see cref="CandidateBatch{TKey}.Vectors"/>; the retriever returns it
 /// after pass 2. A buffer nobody returns is collected like any array.
 /// </summary>
+/// <remarks>
+/// The room is rented in chunks as slots are asked for, each chunk twice the size of the one before: the count a search
+/// asks for is only an upper bound (k = 100,000 on a 10-row table returns 10 rows), and renting it up front cost up to
+/// 2 GiB per search. A slot handed out stays valid until the buffer is returned, since chunks are never moved.
+/// </remarks>
 public sealed class CandidateVectorBuffer : IDisposable
 {
-    private float[]? _array;
+    private const int FirstChunkVectors = 16;
 
-    /// <summary>Rents room for <paramref name="count"/> vectors of <paramref name="dimensions"/> values.</summary>
+    private readonly int _count;
+    private List<float[]>? _chunks = [];
+
+    /// <summary>Makes room for up to <paramref name="count"/> vectors of <paramref name="dimensions"/> values, rented as slots are used.</summary>
     public CandidateVectorBuffer(int count, int dimensions)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
         Dimensions = dimensions;
-        _array = ArrayPool<float>.Shared.Rent(Math.Max(1, count * dimensions));
+        _count = count;
     }
 
     /// <summary>The values of each vector.</summary>
@@ -26,19 +34,51 @@ public sealed class CandidateVectorBuffer : IDisposable
 
     /// <summary>The room for vector <paramref name="index"/>.</summary>
     /// <exception cref="ObjectDisposedException">The buffer was returned.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is negative or not below the count the buffer was made for.</exception>
     public Memory<float> Slot(int index)
     {
-        ObjectDisposedException.ThrowIf(_array is null, this);
-        return _array.AsMemory(index * Dimensions, Dimensions);
+        var chunks = _chunks;
+        ObjectDisposedException.ThrowIf(chunks is null, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+
+        // Chunk c holds FirstChunkVectors << c vectors and starts at FirstChunkVectors * ((1 << c) - 1).
+        var chunk = 0;
+        var start = 0L;
+        while (index >= start + ((long)FirstChunkVectors << chunk))
+        {
+            start += (long)FirstChunkVectors << chunk;
+            chunk++;
+        }
+
+        lock (chunks)
+        {
+            while (chunks.Count <= chunk)
+            {
+                var chunkStart = FirstChunkVectors * ((1L << chunks.Count) - 1);
+                var vectors = Math.Min((long)FirstChunkVectors << chunks.Count, _count - chunkStart);
+                chunks.Add(ArrayPool<float>.Shared.Rent(checked((int)(vectors * Dimensions))));
+            }
+
+            return chunks[chunk].AsMemory((int)(index - start) * Dimensions, Dimensions);
+        }
     }
 
-    /// <summary>Returns the array to the pool; the slots handed out must not be used afterwards.</summary>
+    /// <summary>Returns the arrays to the pool; the slots handed out must not be used afterwards.</summary>
     public void Dispose()
     {
-        var array = Interlocked.Exchange(ref _array, null);
-        if (array is not null)
+        var chunks = Interlocked.Exchange(ref _chunks, null);
+        if (chunks is null)
         {
-            ArrayPool<float>.Shared.Return(array);
+            return;
+        }
+
+        lock (chunks)
+        {
+            foreach (var array in chunks)
+            {
+                ArrayPool<float>.Shared.Return(array);
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Mrl.Adapters.Filtering;
 
 namespace Mrl.Adapters;
@@ -10,6 +12,18 @@ namespace Mrl.Adapters;
 /// </summary>
 public abstract record Filter
 {
+    /// <summary>
+    /// The deepest nesting of <see cref="And(Filter[])"/>, <see cref="Or(Filter[])"/> and <see cref="Not(Filter)"/> a filter may
+    /// have; a condition on a field is depth 1. An And inside an And (or an Or inside an Or) is merged into it when it is built,
+    /// so folding any number of conditions with <c>&amp;</c> or <c>|</c> stays at depth 2; only alternations count. The limit
+    /// keeps every store's evaluation and translation, which recurse, far from the end of the stack.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    // The depth of each combination measured so far, by identity: a copy made by 'with' may have other operands and is
+    // measured anew, and record equality stays what the positional members say.
+    private static readonly ConditionalWeakTable<Filter, StrongBox<int>> Depths = new();
+
     private protected Filter()
     {
     }
@@ -50,17 +64,28 @@ public abstract record Filter
     public static Filter DateRange(string field, DateTimeOffset? gt = null, DateTimeOffset? gte = null, DateTimeOffset? lt = null, DateTimeOffset? lte = null) =>
         CreateRange(field, ToValue(gt), ToValue(gte), ToValue(lt), ToValue(lte));
 
-    /// <summary>Every filter matches.</summary>
-    public static Filter And(params Filter[] filters) => new AndFilter(CheckOperands(filters));
+    /// <summary>Every filter matches. Operands that are themselves <see cref="AndFilter"/>s are merged into this one.</summary>
+    /// <exception cref="ArgumentException">No filter is given, or the result is nested deeper than <see cref="MaxDepth"/>.</exception>
+    public static Filter And(params Filter[] filters)
+    {
+        var operands = CheckOperands(filters);
+        return Combined(new AndFilter(Flatten<AndFilter>(operands, static a => a.Operands)), operands, nameof(filters));
+    }
 
-    /// <summary>At least one filter matches.</summary>
-    public static Filter Or(params Filter[] filters) => new OrFilter(CheckOperands(filters));
+    /// <summary>At least one filter matches. Operands that are themselves <see cref="OrFilter"/>s are merged into this one.</summary>
+    /// <exception cref="ArgumentException">No filter is given, or the result is nested deeper than <see cref="MaxDepth"/>.</exception>
+    public static Filter Or(params Filter[] filters)
+    {
+        var operands = CheckOperands(filters);
+        return Combined(new OrFilter(Flatten<OrFilter>(operands, static o => o.Operands)), operands, nameof(filters));
+    }
 
     /// <summary>The filter does not match.</summary>
+    /// <exception cref="ArgumentException">The result is nested deeper than <see cref="MaxDepth"/>.</exception>
     public static Filter Not(Filter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        return new NotFilter(filter);
+        return CheckDepth(new NotFilter(filter), nameof(filter));
     }
 
     /// <summary>Both filters match.</summary>
@@ -82,8 +107,10 @@ public abstract record Filter
     public static Filter LogicalNot(Filter filter) => Not(filter);
 
     /// <summary>Every payload field the filter reads, each once.</summary>
+    /// <exception cref="ArgumentException">The filter, built without the factory methods, is nested deeper than <see cref="MaxDepth"/>.</exception>
     public IReadOnlyCollection<string> Fields()
     {
+        CheckDepth(this, "filter");
         var fields = new HashSet<string>(StringComparer.Ordinal);
         Collect(this, fields);
         return fields;
@@ -114,6 +141,142 @@ public abstract record Filter
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// How deeply <paramref name="filter"/> nests, measured without recursion (a filter built with the record constructors
+    /// rather than the factory methods was never checked, and may be nested deeper than the stack allows) and remembered.
+    /// </summary>
+    /// <exception cref="ArgumentException">The filter is nested deeper than <see cref="MaxDepth"/>, or contains itself.</exception>
+    internal static T CheckDepth<T>(T filter, string parameterName)
+        where T : Filter
+    {
+        if (KnownDepth(filter) > 0)
+        {
+            return filter;
+        }
+
+        // Post-order over an explicit stack. A depth is remembered only once it is known to fit under the limit at its place
+        // in the tree, and a path longer than the limit stops the walk, which also ends a cycle (a filter added to the list
+        // it was built from).
+        var stack = new Stack<(Filter Filter, int Level)>();
+        stack.Push((filter, 1));
+        while (stack.Count > 0)
+        {
+            var (current, level) = stack.Peek();
+            if (level > MaxDepth)
+            {
+                throw TooDeep(parameterName);
+            }
+
+            var deepest = 0;
+            var pending = false;
+            foreach (var operand in OperandsOf(current))
+            {
+                ArgumentNullException.ThrowIfNull(operand, parameterName);
+                var depth = KnownDepth(operand);
+                if (depth == 0)
+                {
+                    stack.Push((operand, level + 1));
+                    pending = true;
+                }
+
+                deepest = Math.Max(deepest, depth);
+            }
+
+            if (pending)
+            {
+                continue;
+            }
+
+            stack.Pop();
+            if (level + deepest > MaxDepth)
+            {
+                throw TooDeep(parameterName);
+            }
+
+            Depths.AddOrUpdate(current, new StrongBox<int>(deepest + 1));
+        }
+
+        return filter;
+    }
+
+    private static int KnownDepth(Filter filter) =>
+        filter is FieldFilter ? 1 : Depths.TryGetValue(filter, out var depth) ? depth.Value : 0;
+
+    private static ArgumentException TooDeep(string parameterName) => new(
+        string.Create(CultureInfo.InvariantCulture, $"The filter is nested more than {MaxDepth} levels deep (And, Or and Not inside one another); build long conjunctions and disjunctions flat, e.g. Filter.And(a, b, c) or a & b & c, or use Filter.In for a list of values."),
+        parameterName);
+
+    private static IReadOnlyList<Filter> OperandsOf(Filter filter) => filter switch
+    {
+        AndFilter a => a.Operands ?? [],
+        OrFilter o => o.Operands ?? [],
+        NotFilter n => [n.Operand],
+        _ => [],
+    };
+
+    private static OperandList Flatten<T>(Filter[] operands, Func<T, IReadOnlyList<Filter>> inner)
+        where T : Filter
+    {
+        // The usual case is a fold, (((a & b) & c) & d): the combination so far comes first and grows in place.
+        var head = operands[0] is T first ? inner(first) : [];
+        var skip = operands[0] is T ? 1 : 0;
+        var rest = operands.AsSpan(skip);
+        var merges = false;
+        foreach (var operand in rest)
+        {
+            merges |= operand is T;
+        }
+
+        if (!merges)
+        {
+            return OperandList.Create(head, rest);
+        }
+
+        var flat = new List<Filter>();
+        foreach (var operand in rest)
+        {
+            if (operand is T same)
+            {
+                flat.AddRange(inner(same));
+            }
+            else
+            {
+                flat.Add(operand);
+            }
+        }
+
+        return OperandList.Create(head, CollectionsMarshal.AsSpan(flat));
+    }
+
+    /// <summary>
+    /// The depth of a combination made by <see cref="And(Filter[])"/> or <see cref="Or(Filter[])"/> from operands whose
+    /// depths are known, without looking at the operands merged into it: that would make a fold of n conditions O(n²).
+    /// </summary>
+    private static T Combined<T>(T combination, Filter[] operands, string parameterName)
+        where T : Filter
+    {
+        var deepest = 0;
+        foreach (var operand in operands)
+        {
+            var depth = KnownDepth(operand);
+            if (depth == 0)
+            {
+                return CheckDepth(combination, parameterName);
+            }
+
+            // A merged combination gives its operands, which are one level shallower than itself.
+            deepest = Math.Max(deepest, operand is T ? depth - 1 : depth);
+        }
+
+        if (deepest + 1 > MaxDepth)
+        {
+            throw TooDeep(parameterName);
+        }
+
+        Depths.AddOrUpdate(combination, new StrongBox<int>(deepest + 1));
+        return combination;
     }
 
     private static RangeFilter CreateRange(string field, FilterValue? gt, FilterValue? gte, FilterValue? lt, FilterValue? lte)

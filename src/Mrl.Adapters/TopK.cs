@@ -6,23 +6,30 @@ namespace Mrl.Adapters;
 /// </summary>
 internal sealed class TopK
 {
-    private readonly float[] _scores;
-    private readonly int[] _ids;
+    // The heap starts this small and doubles up to k: k is what the caller may want, and a search with a huge k over a
+    // few matching rows would otherwise allocate for k.
+    private const int InitialCapacity = 64;
+
+    private readonly int _k;
+    private float[] _scores;
+    private int[] _ids;
     private int _count;
 
     public TopK(int k)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        _scores = new float[k];
-        _ids = new int[k];
+        _k = k;
+        _scores = new float[Math.Min(k, InitialCapacity)];
+        _ids = new int[_scores.Length];
     }
 
     public int Count => _count;
 
-    public int Capacity => _scores.Length;
+    /// <summary>The k the heap keeps.</summary>
+    public int Capacity => _k;
 
     /// <summary>The lowest score kept, once the heap is full; offers at or below it are rejected early.</summary>
-    public float Threshold => _count == _scores.Length ? _scores[0] : float.NegativeInfinity;
+    public float Threshold => _count == _k ? _scores[0] : float.NegativeInfinity;
 
     public void Offer(float score, int id)
     {
@@ -31,8 +38,15 @@ internal sealed class TopK
             return;
         }
 
-        if (_count < _scores.Length)
+        if (_count < _k)
         {
+            if (_count == _scores.Length)
+            {
+                var grown = (int)Math.Min(_k, 2L * _scores.Length);
+                Array.Resize(ref _scores, grown);
+                Array.Resize(ref _ids, grown);
+            }
+
             _scores[_count] = score;
             _ids[_count] = id;
             SiftUp(_count++);

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace Mrl.Adapters;
@@ -8,6 +11,42 @@ namespace Mrl.Adapters;
 /// </summary>
 internal static class UnicodeText
 {
+    private static readonly SearchValues<char> UnsafeForDisplay = SearchValues.Create(
+        Enumerable.Range(0, 0x10000).Select(i => (char)i).Where(IsUnsafeForDisplay).ToArray());
+
+    /// <summary>
+    /// Whether a terminal or a line-oriented tool could act on <paramref name="c"/> instead of showing it: C0 and C1
+    /// controls (escape sequences that clear the screen, set the window title or write the clipboard with OSC 52; line
+    /// breaks that end a SQL comment), DEL, the Unicode line and paragraph separators, and the bidirectional overrides that
+    /// make text display in another order than it is read.
+    /// </summary>
+    public static bool IsUnsafeForDisplay(char c) =>
+        char.IsControl(c) || c is '\u2028' or '\u2029' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+
+    /// <summary><paramref name="text"/> with every character <see cref="IsUnsafeForDisplay"/> written as <c>\uXXXX</c>.</summary>
+    public static string EscapeForDisplay(string text)
+    {
+        if (!text.AsSpan().ContainsAny(UnsafeForDisplay))
+        {
+            return text;
+        }
+
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (IsUnsafeForDisplay(c))
+            {
+                escaped.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                escaped.Append(c);
+            }
+        }
+
+        return escaped.ToString();
+    }
+
     /// <summary>The index of the first surrogate that is not half of a pair, or -1.</summary>
     public static int IndexOfLoneSurrogate(string text)
     {

@@ -20,7 +20,7 @@ catch (Exception e) when (e is ArgumentException or SchemaMismatchException or N
     or Mrl.Adapters.Qdrant.QdrantException or Mrl.Adapters.Qdrant.Migration.QdrantMigrationException or HttpRequestException)
 {
     // Expected failures get one line that names the problem; anything else keeps its stack trace.
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {Mrl.Cli.TerminalText.Plain(e.Message)}");
     return 1;
 }
 catch (OperationCanceledException)

@@ -1,25 +1,18 @@
-using System.Globalization;
-using System.Text;
+using Mrl.Adapters;
+using Spectre.Console;
 
 namespace Mrl.Cli;
 
-/// <summary>Text from a database or a user, made safe to print on one line: control characters are shown escaped, never obeyed.</summary>
+/// <summary>
+/// Text from a store, a file or a server, made safe to print: ids, documents, names and error messages may hold escape
+/// sequences (clear the screen, set the window title, write the clipboard with OSC 52) that a terminal would obey.
+/// Every command prints such text through here.
+/// </summary>
 internal static class TerminalText
 {
-    /// <summary>The text with every control character (newline, escape, ...) written as <c>\u001b</c> and the like.</summary>
-    public static string Comment(string text)
-    {
-        if (!text.Any(char.IsControl))
-        {
-            return text;
-        }
+    /// <summary>For <see cref="Console"/> and <see cref="AnsiConsole.WriteLine(string)"/>: control characters as <c>\uXXXX</c>.</summary>
+    public static string Plain(string text) => UnicodeText.EscapeForDisplay(text);
 
-        var builder = new StringBuilder(text.Length + 16);
-        foreach (var c in text)
-        {
-            builder.Append(char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c);
-        }
-
-        return builder.ToString();
-    }
+    /// <summary>For Spectre markup and table cells: control characters as <c>\uXXXX</c>, and markup brackets escaped.</summary>
+    public static string Markup(string text) => Spectre.Console.Markup.Escape(Plain(text));
 }

@@ -107,9 +107,9 @@ internal sealed class TraceRecorder : IDisposable
     private static string Describe(Activity span)
     {
         var tags = span.TagObjects.Where(t => !HiddenTags.Contains(t.Key)).Select(t => $"{t.Key}={Convert.ToString(t.Value, CultureInfo.InvariantCulture)}");
-        var system = span.GetTagItem("db.system.name") is { } name ? $" [grey]{Markup.Escape(name.ToString()!)}[/]" : "";
+        var system = span.GetTagItem("db.system.name") is { } name ? $" [grey]{TerminalText.Markup(name.ToString()!)}[/]" : "";
         var status = span.Status == ActivityStatusCode.Error ? " [red]error[/]" : "";
-        return $"[bold]{Markup.Escape(span.OperationName)}[/]{system} {span.Duration.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture)} ms{status} [grey]{Markup.Escape(string.Join(' ', tags))}[/]";
+        return $"[bold]{TerminalText.Markup(span.OperationName)}[/]{system} {span.Duration.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture)} ms{status} [grey]{TerminalText.Markup(string.Join(' ', tags))}[/]";
     }
 
     private static string Tag(Activity span, string key) => Convert.ToString(span.GetTagItem(key), CultureInfo.InvariantCulture) ?? "";

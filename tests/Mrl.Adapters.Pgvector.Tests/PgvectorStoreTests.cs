@@ -86,6 +86,28 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
         }
     }
 
+    [SkippableFact]
+    public async Task A_search_for_the_largest_k_on_a_ten_row_halfvec_3072_table_allocates_for_the_rows_it_returns()
+    {
+        const int d = 3072;
+        var options = new PgvectorStoreOptions { Table = postgres.NewTableName("hugek"), FullVectorType = VectorType.HalfVec };
+        await using var store = await CreateStoreAsync(new EmbeddingLayout(d, 256), options);
+        var records = Records(10, d);
+        await store.UpsertAsync(records);
+        var search = new SearchOptions { K = SearchOptions.MaxCandidates, Oversampling = 1 };
+        await store.SearchAsync(records[0].Vector, new SearchOptions { K = 10, Oversampling = 1 });
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var result = await store.SearchAsync(records[3].Vector, search);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(10, result.Hits.Count);
+        Assert.Equal(3L, result.Hits[0].Key);
+        // Renting room for k = 100,000 full vectors took 2 GiB; ten rows need well under a megabyte, the rest is slack for
+        // whatever else runs in the process meanwhile.
+        Assert.True(allocated < 64L * 1024 * 1024, $"{allocated} bytes allocated by one search returning 10 rows");
+    }
+
     [SkippableTheory]
     [InlineData(256, VectorType.Vector)]
     [InlineData(512, VectorType.HalfVec)]

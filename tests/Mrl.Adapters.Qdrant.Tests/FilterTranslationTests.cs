@@ -161,6 +161,22 @@ public sealed class FilterTranslationTests
         Assert.False(QdrantFilterModel.Matches(translated.RootElement, payload.RootElement));
     }
 
+    [Fact]
+    public void A_fold_of_twelve_thousand_conditions_translates_to_one_must_clause_and_a_hand_built_deep_filter_is_refused()
+    {
+        var fold = Enumerable.Range(0, 12_000).Select(i => Filter.Eq("rank", i)).Aggregate((a, b) => a & b);
+        Filter deep = Filter.Eq("rank", 1);
+        for (var i = 0; i < 12_000; i++)
+        {
+            deep = new NotFilter(deep);
+        }
+
+        using var translated = JsonDocument.Parse(Translate(fold));
+
+        Assert.Equal(12_000, translated.RootElement.GetProperty("must").GetArrayLength());
+        Assert.Throws<ArgumentException>(() => Translate(deep));
+    }
+
     internal static string Translate(Filter filter)
     {
         var buffer = new ArrayBufferWriter<byte>();

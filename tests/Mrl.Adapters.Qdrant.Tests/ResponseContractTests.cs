@@ -230,4 +230,107 @@ public sealed class ResponseContractTests
         var problems = QdrantSpecs.Get("1.19").ValidateResponse(method, path, answer);
         Assert.True(problems.Count == 0, $"{method} {path} answer differs from the spec:\n{string.Join("\n", problems)}\n{answer}");
     }
+
+    [Fact]
+    public async Task A_300_MiB_error_body_is_read_only_to_a_bounded_prefix()
+    {
+        var body = new GeneratedBody("{\"status\":{\"error\":\""u8.ToArray(), (byte)'x', 300L * 1024 * 1024);
+        var transport = Transport(new StreamingHandler(System.Net.HttpStatusCode.InternalServerError, body, announceLength: false), QdrantStoreOptions.DefaultMaxResponseBytes);
+
+        var error = await Assert.ThrowsAsync<QdrantException>(() => transport.SendAsync(QdrantRequests.ListCollections(), CancellationToken.None));
+
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, error.StatusCode);
+        Assert.InRange(error.Message.Length, 100, 2_500);
+        Assert.InRange(body.BytesRead, 1, 1024 * 1024);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_answer_over_MaxResponseBytes_fails_with_the_limit_named_and_is_not_read_to_its_end(bool announceLength)
+    {
+        const long limit = 1024 * 1024;
+        var body = new GeneratedBody("{\"result\":\""u8.ToArray(), (byte)'x', 300L * 1024 * 1024);
+        var transport = Transport(new StreamingHandler(System.Net.HttpStatusCode.OK, body, announceLength), limit);
+
+        var error = await Assert.ThrowsAsync<QdrantException>(() => transport.SendAsync(QdrantRequests.ListCollections(), CancellationToken.None));
+
+        Assert.Contains("MaxResponseBytes (1048576)", error.Message, StringComparison.Ordinal);
+        Assert.InRange(body.BytesRead, 0, 2 * limit);
+    }
+
+    [Fact]
+    public void MaxResponseBytes_below_one_MiB_is_a_configuration_problem()
+    {
+        var options = new QdrantStoreOptions { Endpoint = new Uri("http://localhost:6333"), Collection = "docs", Layout = new EmbeddingLayout(8, 4), MaxResponseBytes = 1000 };
+
+        Assert.Contains(options.Problems(), p => p.Contains("MaxResponseBytes", StringComparison.Ordinal));
+    }
+
+    private static QdrantTransport Transport(HttpMessageHandler handler, long maxResponseBytes)
+    {
+        var client = new HttpClient(handler);
+        return new QdrantTransport(() => client, new Uri("http://127.0.0.1:6333"), null, TimeSpan.FromSeconds(30), maxResponseBytes,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
+    /// <summary>Answers every request with one status and a body generated as it is read.</summary>
+    private sealed class StreamingHandler(System.Net.HttpStatusCode status, GeneratedBody body, bool announceLength) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var content = new StreamContent(body);
+            content.Headers.ContentLength = announceLength ? body.Length : null;
+            return Task.FromResult(new HttpResponseMessage(status) { Content = content, RequestMessage = request });
+        }
+    }
+
+    /// <summary>A prefix, then one byte repeated to <c>length</c>; counts what is read, holds none of it.</summary>
+    private sealed class GeneratedBody(byte[] prefix, byte filler, long length) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => BytesRead;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, length - BytesRead);
+            for (var i = 0; i < n; i++)
+            {
+                var position = BytesRead + i;
+                buffer[i] = position < prefix.Length ? prefix[position] : filler;
+            }
+
+            BytesRead += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

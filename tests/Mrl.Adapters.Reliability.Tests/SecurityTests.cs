@@ -144,4 +144,92 @@ public sealed class SecurityTests(PostgresFixture postgres, ITestOutputHelper ou
         Assert.Equal(0L, await CountCatalogAsync(
             $"SELECT count(*) FROM \"{table}\" WHERE \"$body$vec_prefix\" IS DISTINCT FROM CAST(l2_normalize(subvector(\"$body$vec\", 1, 8)) AS halfvec(8))"));
     }
+
+    [Fact]
+    public void A_fold_of_twelve_thousand_conditions_renders_flat_and_a_hand_built_deep_filter_is_refused_before_rendering()
+    {
+        var fold = Enumerable.Range(0, 12_000).Select(i => Filter.Eq("n", i)).Aggregate((a, b) => a & b);
+        Filter deep = Filter.Eq("n", 1);
+        for (var i = 0; i < 12_000; i++)
+        {
+            deep = new NotFilter(deep);
+        }
+
+        var renderer = new PgvectorFilterRenderer("payload", []);
+        var parameters = new List<NpgsqlParameter>();
+        var sql = renderer.Render(fold, parameters);
+
+        Assert.Equal(24_000, parameters.Count);
+        Assert.StartsWith("(COALESCE(", sql, StringComparison.Ordinal);
+        Assert.Equal(11_999, sql.Split(" AND ").Length - 1);
+        Assert.Throws<ArgumentException>(() => renderer.Render(deep, []));
+    }
+
+    [SkippableFact]
+    public async Task A_dry_run_plan_for_a_name_with_a_line_break_and_escape_sequences_stays_inert_when_run_with_psql()
+    {
+        postgres.RequireServer();
+        var victim = postgres.NewTableName("victim");
+        await TestRows.ExecuteAsync(postgres.DataSource, $"CREATE TABLE \"{victim}\" (id int)");
+        var hostile = $"d\nDROP TABLE {victim}; --\u001b]0;owned\u0007";
+        var plan = string.Join("\n\n", new PgvectorMigrator(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = hostile, CreateTableIfMissing = false }).PlanUp());
+        output.WriteLine(plan);
+
+        Assert.DoesNotContain(plan, c => char.IsControl(c) && c != '\n');
+        Assert.DoesNotContain(plan.Split('\n'), line => line.StartsWith("DROP TABLE", StringComparison.Ordinal));
+        Assert.Contains("U&", plan, StringComparison.Ordinal);
+
+        var file = Path.Combine(Path.GetTempPath(), victim + ".sql");
+        await File.WriteAllTextAsync(file, plan);
+        try
+        {
+            var connection = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+            var start = new System.Diagnostics.ProcessStartInfo("psql") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "-h", connection.Host!, "-p", connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", connection.Username!, "-d", connection.Database!, "-f", file })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            if (connection.Password is { } password)
+            {
+                start.Environment["PGPASSWORD"] = password;
+            }
+
+            using var psql = System.Diagnostics.Process.Start(start)!;
+            var psqlOutput = await psql.StandardOutput.ReadToEndAsync() + await psql.StandardError.ReadToEndAsync();
+            await psql.WaitForExitAsync();
+            output.WriteLine(psqlOutput);
+
+            Assert.Equal(1L, await CountCatalogAsync($"SELECT count(*) FROM pg_class WHERE relname = '{victim}'"));
+        }
+        finally
+        {
+            File.Delete(file);
+            await TestRows.ExecuteAsync(postgres.DataSource, $"DROP TABLE IF EXISTS \"{victim}\"");
+        }
+    }
+
+    [SkippableFact]
+    public async Task The_store_factory_drops_its_collections_and_refuses_to_drop_any_other_table()
+    {
+        postgres.RequireServer();
+        var (users, docs) = (postgres.NewTableName("users"), postgres.NewTableName("docs"));
+        await TestRows.ExecuteAsync(postgres.DataSource, $"CREATE TABLE \"{users}\" (id bigint PRIMARY KEY, email text); INSERT INTO \"{users}\" VALUES (1, 'a@example.com')");
+        var factory = new PgvectorAdaptiveStoreFactory(postgres.DataSource);
+        await factory.GetStore<long>(docs, Layout).EnsureSchemaAsync();
+        try
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => factory.DeleteCollectionAsync(users));
+            await factory.DeleteCollectionAsync(docs);
+            await factory.DeleteCollectionAsync(docs);
+
+            Assert.Contains($"public.{users}' is not a collection", error.Message, StringComparison.Ordinal);
+            Assert.Equal(1L, await CountCatalogAsync($"SELECT count(*) FROM \"{users}\""));
+            Assert.False(await factory.CollectionExistsAsync(docs));
+        }
+        finally
+        {
+            await TestRows.ExecuteAsync(postgres.DataSource, $"DROP TABLE IF EXISTS \"{users}\"; DROP TABLE IF EXISTS \"{docs}\"");
+        }
+    }
 }

@@ -19,6 +19,36 @@ public sealed class CandidateVectorBufferTests
     }
 
     [Fact]
+    public void A_buffer_for_the_largest_candidate_count_rents_room_only_for_the_slots_used()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var buffer = new CandidateVectorBuffer(SearchOptions.MaxCandidates, 3072);
+        for (var i = 0; i < 10; i++)
+        {
+            buffer.Slot(i).Span.Fill(i);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        buffer.Dispose();
+
+        Assert.True(allocated < 1024 * 1024, $"{allocated} bytes allocated for 10 slots of 3,072 values");
+    }
+
+    [Fact]
+    public void Slots_keep_their_values_as_the_buffer_grows_and_stop_at_the_count()
+    {
+        using var buffer = new CandidateVectorBuffer(1000, 3);
+        var slots = Enumerable.Range(0, 1000).Select(i => buffer.Slot(i)).ToArray();
+        for (var i = 0; i < slots.Length; i++)
+        {
+            slots[i].Span.Fill(i);
+        }
+
+        Assert.All(Enumerable.Range(0, 1000), i => Assert.Equal([i, i, i], buffer.Slot(i).ToArray()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Slot(1000));
+    }
+
+    [Fact]
     public async Task The_retriever_reranks_from_the_pooled_buffer_and_returns_it_afterwards()
     {
         var layout = new EmbeddingLayout(4, 2, DistanceMetric.DotProduct);

@@ -138,6 +138,76 @@ public sealed class FullVectorCacheTests : IDisposable
         Assert.True(fromCrash.WasReset);
         Assert.Equal(0, fromCrash.Statistics.Count);
     }
+
+    [Fact]
+    public void A_clean_mapped_cache_with_a_key_copied_into_every_slot_keeps_the_valid_entry_and_drops_the_rest()
+    {
+        var path = Path.Combine(_directory, "edited.cache");
+        var options = new FullVectorCacheOptions(8, 1 << 16);
+        var vector = new float[] { 1, 2, 3, 4, 5, 6, 7, 8 };
+        long capacity;
+        using (var cache = new MemoryMappedFullVectorCache<long>(path, options, "t"))
+        {
+            cache.Put(1, 1, vector);
+            capacity = cache.Capacity;
+        }
+
+        // Header 64 bytes, then 32-byte slots whose flags (int32 at offset 24) are 1 in use; copy the one entry everywhere.
+        var bytes = File.ReadAllBytes(path);
+        var used = Enumerable.Range(0, (int)capacity).Single(slot => BitConverter.ToInt32(bytes, 64 + (slot * 32) + 24) == 1);
+        for (var slot = 0; slot < capacity; slot++)
+        {
+            Array.Copy(bytes, 64 + (used * 32), bytes, 64 + (slot * 32), 32);
+        }
+
+        File.WriteAllBytes(path, bytes);
+        var buffer = new float[8];
+        using var reopened = new MemoryMappedFullVectorCache<long>(path, options, "t");
+
+        Assert.False(reopened.WasReset);
+        Assert.Equal(CacheLookup.Hit, reopened.TryGet(1, 1, buffer));
+        Assert.Equal(vector, buffer);
+        Assert.Equal(1, reopened.LoadedEntries);
+        Assert.Equal(capacity - 1, reopened.DiscardedEntries);
+        for (var key = 2L; key < 200; key++)
+        {
+            reopened.Put(key, 1, vector);
+        }
+
+        Assert.Equal(CacheLookup.Hit, reopened.TryGet(199, 1, buffer));
+    }
+
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_mapped_cache_file_is_created_for_its_owner_only()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes only");
+        var path = Path.Combine(_directory, "private.cache");
+        File.WriteAllText(path, "an older, world-readable file");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        using (new MemoryMappedFullVectorCache<long>(Path.Combine(_directory, "new.cache"), new FullVectorCacheOptions(8, 1 << 16), "t"))
+        using (new MemoryMappedFullVectorCache<long>(path, new FullVectorCacheOptions(8, 1 << 16), "t"))
+        {
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_directory, "new.cache")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
+    public void A_symbolic_link_at_the_cache_path_is_refused_and_its_target_left_alone()
+    {
+        var target = Path.Combine(_directory, "precious.txt");
+        File.WriteAllText(target, "keep me");
+        var link = Path.Combine(_directory, "link.cache");
+        File.CreateSymbolicLink(link, target);
+
+        var error = Assert.Throws<ArgumentException>(() => new MemoryMappedFullVectorCache<long>(link, new FullVectorCacheOptions(8, 1 << 16), "t"));
+
+        Assert.Contains("symbolic link", error.Message, StringComparison.Ordinal);
+        Assert.Equal("keep me", File.ReadAllText(target));
+    }
 }
 
 /// <summary>Measures the managed heap, so it runs while no other test allocates.</summary>

@@ -40,4 +40,39 @@ public sealed class InMemorySnapshotTests
         await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<Guid>(buffer));
         await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<long>(new MemoryStream("not a snapshot"u8.ToArray())));
     }
+
+    [Fact]
+    public async Task A_snapshot_file_cut_short_anywhere_or_with_a_corrupt_payload_fails_with_InvalidDataException_naming_the_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "mrl-snapshot-" + Guid.NewGuid().ToString("N") + ".bin");
+        using var store = new InMemoryAdaptiveStore<string>(new EmbeddingLayout(4, 2));
+        await store.UpsertAsync([
+            new VectorRecord<string>("a", new float[] { 1, 0, 0, 0 }, JsonSerializer.SerializeToElement(new { text = "alpha" })),
+            new VectorRecord<string>("b", new float[] { 0, 1, 0, 0 }, null),
+        ]);
+        using var buffer = new MemoryStream();
+        await InMemorySnapshot.SaveAsync(store, buffer);
+        var whole = buffer.ToArray();
+        try
+        {
+            for (var length = 0; length < whole.Length; length++)
+            {
+                await File.WriteAllBytesAsync(path, whole[..length]);
+                await using var truncated = File.OpenRead(path);
+                var error = await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<string>(truncated));
+                Assert.Contains(path, error.Message, StringComparison.Ordinal);
+            }
+
+            var corrupt = whole.ToArray();
+            corrupt[Array.IndexOf(corrupt, (byte)'{')] = (byte)'[';
+            await File.WriteAllBytesAsync(path, corrupt);
+            await using var stream = File.OpenRead(path);
+            var payloadError = await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<string>(stream));
+            Assert.Contains("corrupt", payloadError.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

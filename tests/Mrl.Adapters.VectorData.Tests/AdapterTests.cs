@@ -160,6 +160,28 @@ public sealed class AdapterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_filter_expression_nested_thousands_deep_is_refused_with_an_ArgumentException()
+    {
+        var collection = new AdaptiveVectorStore(_factory).GetCollection<long, Hotel>("deep");
+        await collection.EnsureCollectionExistsAsync();
+        var hotel = System.Linq.Expressions.Expression.Parameter(typeof(Hotel), "h");
+        var rating = System.Linq.Expressions.Expression.Property(hotel, nameof(Hotel.Rating));
+        var body = Enumerable.Range(0, 12_000)
+            .Select(i => (System.Linq.Expressions.Expression)System.Linq.Expressions.Expression.Equal(rating, System.Linq.Expressions.Expression.Constant(i)))
+            .Aggregate(System.Linq.Expressions.Expression.OrElse);
+        var filter = System.Linq.Expressions.Expression.Lambda<Func<Hotel, bool>>(body, hotel);
+        var shallow = System.Linq.Expressions.Expression.Lambda<Func<Hotel, bool>>(
+            Enumerable.Range(0, 100).Select(i => (System.Linq.Expressions.Expression)System.Linq.Expressions.Expression.Equal(rating, System.Linq.Expressions.Expression.Constant(i)))
+                .Aggregate(System.Linq.Expressions.Expression.OrElse), hotel);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await collection.SearchAsync(Corpus.Query(), 1, new VectorSearchOptions<Hotel> { Filter = filter }).ToListAsync());
+
+        Assert.Contains("nested more than", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await collection.SearchAsync(Corpus.Query(), 1, new VectorSearchOptions<Hotel> { Filter = shallow }).ToListAsync());
+    }
+
+    [Fact]
     public void Listing_records_by_filter_is_not_supported()
     {
         var collection = new AdaptiveVectorStore(_factory).GetCollection<long, Hotel>("scan");

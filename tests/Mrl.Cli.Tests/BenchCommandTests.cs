@@ -3,6 +3,7 @@ using System.Text.Json;
 using Mrl.Adapters;
 using Mrl.Adapters.Testing;
 using Mrl.Cli.Bench;
+using Mrl.Cli.Commands;
 using Npgsql;
 
 namespace Mrl.Cli.Tests;
@@ -119,6 +120,44 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFi
             var results = Results(Folder(folder));
             Assert.All(Rows(results, "full"), r => Assert.Equal(1.0, r.GetProperty("recall").GetDouble()));
             Assert.All(results, r => Assert.Equal((n, d), (r.GetProperty("n").GetInt32(), r.GetProperty("dims").GetInt32())));
+        }
+    }
+
+    [Theory]
+    [InlineData("--connection=Host=db;Username=app;Password=hunter2", "--api-key:k3y-s3cret")]
+    [InlineData("--connection:Host=db;Username=app;Pwd=hunter2", "--api-key=k3y-s3cret")]
+    [InlineData("-c", "Host=db;Username=app;SSL Password=hunter2;Password=hunter2")]
+    public void The_reported_command_line_hides_passwords_and_api_keys_in_every_option_form(string first, string second)
+    {
+        string[] arguments = second.StartsWith('-') ? [first, second] : [first, second, "--api-key", "k3y-s3cret"];
+        var parse = BenchCommand.Create().Parse([.. arguments, "--url", "http://admin:hunter2@qdrant:6333", "--count", "300"]);
+
+        var shown = BenchOptions.CommandLine(parse);
+
+        Assert.Empty(parse.Errors);
+        Assert.DoesNotContain("hunter2", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("k3y-s3cret", shown, StringComparison.Ordinal);
+        Assert.StartsWith("mrl bench --connection 'host=db;username=app;", shown, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("--api-key \"$QDRANT_API_KEY\"", shown, StringComparison.Ordinal);
+        Assert.Contains("--url 'http://***@qdrant:6333/'", shown, StringComparison.Ordinal);
+        Assert.Contains("--count 300", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_reports_leave_out_a_password_given_as_connection_equals()
+    {
+        var output = Folder("redacted");
+        var (exitCode, text) = await CliRunner.RunAsync(
+            "bench", "--count", "300", "--dims", "16", "--queries", "5", "--prefix-dims", "8", "--oversampling", "2", "--clients", "1", "--strategies", "full",
+            "--bandwidth-mib", "0", "--truth-cache", "none", "--connection=Host=db;Password=hunter2", "--api-key:k3y-s3cret", "--out", output);
+
+        Assert.True(exitCode == 0, text);
+        foreach (var file in new[] { "run.json", "results.md" })
+        {
+            var written = await File.ReadAllTextAsync(Path.Combine(output, file));
+            Assert.Contains("--count 300", written, StringComparison.Ordinal);
+            Assert.DoesNotContain("hunter2", written, StringComparison.Ordinal);
+            Assert.DoesNotContain("k3y-s3cret", written, StringComparison.Ordinal);
         }
     }
 

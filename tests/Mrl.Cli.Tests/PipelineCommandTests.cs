@@ -58,6 +58,47 @@ public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisp
     }
 
     [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_index_file_is_private_and_a_truncated_one_fails_search_with_one_line_naming_it()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes only");
+        var store = Path.Combine(_directory, "private.bin");
+        var (indexed, indexOutput) = await CliRunner.RunAsync("index", "--model", _model, "--input", _input, "--prefix", "16", "--store", store);
+        Assert.True(indexed == 0, indexOutput);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store));
+
+        var bytes = await File.ReadAllBytesAsync(store);
+        await File.WriteAllBytesAsync(store, bytes[..(bytes.Length - 10)]);
+        var (searched, output) = await CliRunner.RunAsync("search", "--model", _model, "a dog", "--store", store);
+
+        Assert.Equal(1, searched);
+        Assert.Contains($"error: The snapshot '{store}' is truncated or corrupt", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Search_prints_stored_ids_and_texts_with_their_escape_sequences_escaped()
+    {
+        var input = Path.Combine(_directory, "hostile.jsonl");
+        await File.WriteAllLinesAsync(input,
+        [
+            """{"id": "\u001b[2J\u001b]0;title\u0007", "text": "clipboard \u001b]52;c;ZXZpbA==\u0007 and a \u009b31m C1 escape"}""",
+        ]);
+        var store = Path.Combine(_directory, "hostile.bin");
+        var (indexed, indexOutput) = await CliRunner.RunAsync("index", "--model", _model, "--input", input, "--prefix", "16", "--store", store);
+        Assert.True(indexed == 0, indexOutput);
+
+        var (searched, output) = await CliRunner.RunAsync("search", "--model", _model, "clipboard", "--k", "1", "--store", store);
+
+        Assert.True(searched == 0, output);
+        Assert.DoesNotContain('\u001b', output);
+        Assert.DoesNotContain('\u0007', output);
+        Assert.DoesNotContain('\u009b', output);
+        Assert.Contains("\\u001B]52;c;ZXZpbA==\\u0007", output, StringComparison.Ordinal);
+        Assert.Contains("\\u001B[2J", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task Index_then_search_works_on_postgres()
     {
         _postgres.RequireServer();

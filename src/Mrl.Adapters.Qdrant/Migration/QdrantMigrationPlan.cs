@@ -122,14 +122,16 @@ public sealed class QdrantMigrationPlan
     {
         var text = new StringBuilder();
         var points = PointsTotal is { } n ? string.Create(CultureInfo.InvariantCulture, $"~{n} points") : "an unknown number of points";
-        var vector = SourceVectorName is null ? "its unnamed vector" : $"vector '{SourceVectorName}'";
+        // Names come from the server and the caller; the plan is printed to a terminal, so none may carry an escape sequence.
+        static string Shown(string? name) => UnicodeText.EscapeForDisplay(name ?? "");
+        var vector = SourceVectorName is null ? "its unnamed vector" : $"vector '{Shown(SourceVectorName)}'";
         text.AppendLine(Path == QdrantMigrationPath.InPlace
-            ? $"Qdrant {ServerVersion}: add the prefix vector to '{SourceCollection}' in place, from {vector} ({points})."
-            : $"Qdrant {ServerVersion}: copy '{SourceCollection}' ({points}, {vector}) into new collection '{TargetCollection}', then point alias '{Alias}' at it.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Afterwards the store uses '{StoreCollection}'.");
+            ? $"Qdrant {ServerVersion}: add the prefix vector to '{Shown(SourceCollection)}' in place, from {vector} ({points})."
+            : $"Qdrant {ServerVersion}: copy '{Shown(SourceCollection)}' ({points}, {vector}) into new collection '{Shown(TargetCollection)}', then point alias '{Shown(Alias)}' at it.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Afterwards the store uses '{Shown(StoreCollection)}'.");
         foreach (var note in Notes)
         {
-            text.AppendLine("Note: " + note);
+            text.AppendLine("Note: " + Shown(note));
         }
 
         text.AppendLine("Requests:");

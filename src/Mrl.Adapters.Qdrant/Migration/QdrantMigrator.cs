@@ -32,7 +32,7 @@ public sealed partial class QdrantMigrator
         store.Validate();
         _store = store;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _transport = new QdrantTransport(() => httpClient, store.Endpoint!, store.ApiKey, store.RequestTimeout, _logger);
+        _transport = new QdrantTransport(() => httpClient, store.Endpoint!, store.ApiKey, store.RequestTimeout, store.MaxResponseBytes, _logger);
     }
 
     /// <summary>Reads the server's version, the collection, the aliases and any earlier target, and works out the plan. Sends no write.</summary>

@@ -25,6 +25,7 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
     private const int HeaderBytes = 64;
     private const int SlotBytes = 32;
     private const int Stripes = 16;
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private static readonly int MagicValue = BinaryPrimitives.ReadInt32LittleEndian("MRLC"u8);
 
     private readonly MemoryMappedFile _file;
@@ -49,13 +50,43 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
         var length = HeaderBytes + (Capacity * SlotBytes) + (Capacity * options.Dimensions * _elementBytes);
         var identity = SHA256.HashData(Encoding.UTF8.GetBytes(tableIdentity));
 
-        var reuse = File.Exists(path) && HeaderMatches(path, options, Capacity, identity, length);
-        using (var stream = new FileStream(path, reuse ? FileMode.Open : FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        // The file holds the corpus's vectors: it is created for its owner only, and never through a
+        // symbolic link, which would overwrite whatever the link points at.
+        if (new FileInfo(path).LinkTarget is { } target)
         {
-            stream.SetLength(length);
+            throw new ArgumentException($"The cache path '{path}' is a symbolic link (to '{target}'); give the path of a regular file.", nameof(path));
         }
 
-        _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, length, MemoryMappedFileAccess.ReadWrite);
+        var reuse = File.Exists(path) && HeaderMatches(path, options, Capacity, identity, length);
+        if (!reuse)
+        {
+            File.Delete(path);
+        }
+
+        // Shared for reading, as the mapping by path was: a copy of a cache in use is a cache left by a crash.
+        var open = new FileStreamOptions { Mode = reuse ? FileMode.Open : FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.Read };
+        if (!reuse && !OperatingSystem.IsWindows())
+        {
+            open.UnixCreateMode = OwnerOnly;
+        }
+
+        var stream = new FileStream(path, open);
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnly);
+            }
+
+            stream.SetLength(length);
+            _file = MemoryMappedFile.CreateFromFile(stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+
         _view = _file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
         byte* pointer = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
@@ -91,11 +122,22 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
 
         for (long slot = 0; slot < Capacity; slot++)
         {
-            if (SlotFlags(slot) == 1)
+            if (SlotFlags(slot) != 1)
             {
-                var key = SlotKey(slot);
-                _stripes[StripeIndex(key)].Adopt(key, slot);
+                continue;
+            }
+
+            // A clean file can still be damaged or edited: an entry outside its key's stripe, or a second entry for a key,
+            // is dropped rather than trusted, since a stripe indexes only its own slots.
+            var key = SlotKey(slot);
+            if (_stripes[StripeIndex(key)].Adopt(key, slot))
+            {
                 LoadedEntries++;
+            }
+            else
+            {
+                SlotFlags(slot) = 0;
+                DiscardedEntries++;
             }
         }
 
@@ -113,6 +155,9 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
 
     /// <summary>Entries found in the file when it was opened.</summary>
     public long LoadedEntries { get; }
+
+    /// <summary>Entries in the file that could not be valid (in another key's place, or repeated), dropped on open.</summary>
+    public long DiscardedEntries { get; }
 
     /// <inheritdoc />
     public int Dimensions => Options.Dimensions;
@@ -263,10 +308,16 @@ public sealed unsafe class MemoryMappedFullVectorCache<TKey> : IFullVectorCache<
 
         public override int Count => _slots.Count;
 
-        public void Adopt(UInt128 key, long slot)
+        /// <summary>Takes an entry found in the file; false when the slot is not this stripe's or the key already has one.</summary>
+        public bool Adopt(UInt128 key, long slot)
         {
-            _slots[key] = slot;
+            if (slot < first || slot >= first + capacity || !_slots.TryAdd(key, slot))
+            {
+                return false;
+            }
+
             _used = Math.Max(_used, slot - first + 1);
+            return true;
         }
 
         public CacheLookup TryGet(UInt128 key, long version, Span<float> destination)

@@ -7,21 +7,24 @@ namespace Mrl.Adapters.Filtering;
 public static class PayloadFilterEvaluator
 {
     /// <summary>Whether <paramref name="payload"/> matches <paramref name="filter"/>. A missing field or a value of another type does not match.</summary>
+    /// <exception cref="ArgumentException">The filter is nested deeper than <see cref="Filter.MaxDepth"/>.</exception>
     public static bool Matches(Filter filter, JsonElement? payload)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        return filter switch
-        {
-            AndFilter a => a.Operands.All(o => Matches(o, payload)),
-            OrFilter o => o.Operands.Any(x => Matches(x, payload)),
-            NotFilter n => !Matches(n.Operand, payload),
-            EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
-            InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
-            ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),
-            RangeFilter r => TryGetField(payload, r.Field, out var v) && InRange(v, r),
-            _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
-        };
+        return Evaluate(Filter.CheckDepth(filter, nameof(filter)), payload);
     }
+
+    private static bool Evaluate(Filter filter, JsonElement? payload) => filter switch
+    {
+        AndFilter a => a.Operands.All(o => Evaluate(o, payload)),
+        OrFilter o => o.Operands.Any(x => Evaluate(x, payload)),
+        NotFilter n => !Evaluate(n.Operand, payload),
+        EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
+        InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
+        ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),
+        RangeFilter r => TryGetField(payload, r.Field, out var v) && InRange(v, r),
+        _ => throw new NotSupportedException($"Unknown filter type {filter.GetType().Name}."),
+    };
 
     private static bool TryGetField(JsonElement? payload, string field, out JsonElement value)
     {

@@ -66,10 +66,32 @@ public static class InMemorySnapshot
     }
 
     /// <summary>Reads a snapshot into a new store.</summary>
-    /// <exception cref="InvalidDataException">The stream is not a snapshot of this format, or holds another key type.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The stream is not a snapshot of this format, holds another key type, or is truncated or corrupt; the message names
+    /// the file when the stream is a <see cref="FileStream"/>.
+    /// </exception>
     public static async Task<InMemoryAdaptiveStore<TKey>> LoadAsync<TKey>(Stream stream, CancellationToken cancellationToken = default) where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(stream);
+        var source = stream is FileStream file ? $"The snapshot '{file.Name}'" : "The snapshot";
+        try
+        {
+            return await ReadAsync<TKey>(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException or OverflowException)
+        {
+            // A record that ends early, or bytes that decode to an invalid layout, key, vector or payload: the file was cut
+            // short or changed since it was written.
+            throw new InvalidDataException($"{source} is truncated or corrupt: {e.Message}", e);
+        }
+    }
+
+    private static async Task<InMemoryAdaptiveStore<TKey>> ReadAsync<TKey>(Stream stream, CancellationToken cancellationToken) where TKey : notnull
+    {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || reader.ReadInt32() != Version)
         {
@@ -94,10 +116,21 @@ public static class InMemorySnapshot
                 1 => new Guid(reader.ReadBytes(16)),
                 _ => reader.ReadString(),
             };
+            if (stream.CanSeek && layout.FullDimensions * 4L > stream.Length - stream.Position)
+            {
+                throw new EndOfStreamException(string.Create(CultureInfo.InvariantCulture, $"record {i} of {count} ends before its {layout.FullDimensions}-dimension vector."));
+            }
+
             var vector = new float[layout.FullDimensions];
             reader.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
             var length = reader.ReadInt32();
-            JsonElement? payload = length < 0 ? null : JsonDocument.Parse(reader.ReadBytes(length)).RootElement.Clone();
+            if (stream.CanSeek && length > stream.Length - stream.Position)
+            {
+                // Checked before ReadBytes, which allocates the length it is given.
+                throw new EndOfStreamException(string.Create(CultureInfo.InvariantCulture, $"record {i} has a payload of {length} bytes, more than the rest of the file."));
+            }
+
+            JsonElement? payload = length < 0 ? null : ParsePayload(reader.ReadBytes(length), length);
             batch.Add(new VectorRecord<TKey>((TKey)key, vector, payload));
             if (batch.Count == batch.Capacity)
             {
@@ -108,6 +141,17 @@ public static class InMemorySnapshot
 
         await store.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
         return store;
+    }
+
+    private static JsonElement ParsePayload(byte[] json, int length)
+    {
+        if (json.Length < length)
+        {
+            throw new EndOfStreamException("The last payload ends early.");
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 
     private static int KeyKind<TKey>() =>

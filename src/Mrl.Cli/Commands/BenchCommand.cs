@@ -39,7 +39,7 @@ internal static class BenchCommand
             var notes = new List<string>();
             var prefixDims = options.PrefixSizes(parse, data.Dimensions, notes);
             var settings = new BenchSettings(k, chosen, prefixDims, oversampling, efSearch, parse.GetValue(clients), parse.GetValue(options.Warmup),
-                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine());
+                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine(parse));
 
             var backends = new List<IBenchBackend>();
             BenchRun run;
@@ -83,7 +83,7 @@ internal static class BenchCommand
         {
             var task = progress.AddTask(parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files", maxValue: 1);
             data = options.LoadData(parse, maxQueries);
-            task.Description = Markup.Escape(data.Description);
+            task.Description = TerminalText.Markup(data.Description);
             task.Increment(1);
         });
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data: {data!.Description}"));

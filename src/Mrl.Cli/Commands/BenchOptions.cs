@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.Caching;
@@ -199,17 +200,25 @@ internal sealed class BenchOptions
     public string? TruthCacheDirectory(ParseResult parse) =>
         parse.GetValue(TruthCache) is { } folder && !folder.Equals("none", StringComparison.OrdinalIgnoreCase) ? folder : null;
 
-    /// <summary>The command as typed, with the connection string and API key left out: the report is meant to be shared.</summary>
-    public static string CommandLine()
+    /// <summary>
+    /// The command as parsed, every option in its long form and every secret left out (<see cref="CommandLineRedaction"/>): the
+    /// report is meant to be shared. Built from the parse rather than from the raw arguments because an option's value may
+    /// follow it, or be attached with '=' or ':', and a scan of the raw arguments missed the attached forms.
+    /// </summary>
+    public static string CommandLine(ParseResult parse)
     {
-        var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
-        var shown = new List<string> { "mrl" };
-        for (var i = 0; i < args.Length; i++)
+        var commands = new List<string>();
+        for (var result = parse.CommandResult; result is not null && result.Command is not RootCommand; result = result.Parent as CommandResult)
         {
-            shown.Add(i == 0 ? args[i]
-                : args[i - 1] is "--connection" or "-c" ? "\"$PG\""
-                : args[i - 1] is "--api-key" ? "\"$QDRANT_API_KEY\""
-                : args[i].Contains(' ', StringComparison.Ordinal) ? "\"" + args[i] + "\"" : args[i]);
+            commands.Insert(0, result.Command.Name);
+        }
+
+        var shown = new List<string> { "mrl" };
+        shown.AddRange(commands);
+        foreach (var option in parse.CommandResult.Children.OfType<OptionResult>().Where(o => !o.Implicit))
+        {
+            shown.Add(option.Option.Name);
+            shown.AddRange(option.Tokens.Select(token => CommandLineRedaction.Show(option.Option.Name, token.Value)));
         }
 
         return string.Join(' ', shown);

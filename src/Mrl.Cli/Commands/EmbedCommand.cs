@@ -30,7 +30,7 @@ internal static class EmbedCommand
             {
                 var vector = embeddings[i].Vector.Span;
                 var head = string.Join(", ", vector[..Math.Min(6, vector.Length)].ToArray().Select(v => v.ToString("F4", CultureInfo.InvariantCulture)));
-                table.AddRow(Markup.Escape(values[i]), vector.Length.ToString(CultureInfo.InvariantCulture), head + (vector.Length > 6 ? ", ..." : ""));
+                table.AddRow(TerminalText.Markup(values[i]), vector.Length.ToString(CultureInfo.InvariantCulture), head + (vector.Length > 6 ? ", ..." : ""));
             }
 
             AnsiConsole.Write(table);

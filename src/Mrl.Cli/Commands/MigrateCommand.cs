@@ -114,10 +114,10 @@ internal static class MigrateCommand
                     throw new PgvectorMigrationException(qualified, plan.Problems);
                 }
 
-                Console.WriteLine($"-- preflight passed for {TerminalText.Comment(qualified)}{(plan.UpToDate ? " (already migrated with these parameters)" : "")}");
+                Console.WriteLine($"-- preflight passed for {TerminalText.Plain(qualified)}{(plan.UpToDate ? " (already migrated with these parameters)" : "")}");
                 foreach (var note in plan.Notes)
                 {
-                    Console.WriteLine("-- note: " + TerminalText.Comment(note));
+                    Console.WriteLine("-- note: " + TerminalText.Plain(note));
                 }
 
                 PrintStatements(plan.Statements);
@@ -134,7 +134,7 @@ internal static class MigrateCommand
                     {
                         if (p.Step == "preflight")
                         {
-                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]note: {p.Message}[/]");
+                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]note: {TerminalText.Plain(p.Message)}[/]");
                             return;
                         }
 
@@ -147,7 +147,7 @@ internal static class MigrateCommand
                         task.Value = p.Total == 0 ? 1 : p.Done;
                         if (p.Message.Contains("retry", StringComparison.Ordinal) || p.Message.Contains("INVALID", StringComparison.Ordinal))
                         {
-                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]{p.Message}[/]");
+                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]{TerminalText.Plain(p.Message)}[/]");
                         }
                     });
                     result = parse.GetValue(down)
@@ -161,7 +161,7 @@ internal static class MigrateCommand
                 (false, true) => $"Migrated {qualified}.",
                 (false, false) => $"Already migrated: {qualified} has its prefix, trigger and index with these parameters; nothing was changed.",
             };
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]{message}[/]");
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]{TerminalText.Plain(message)}[/]");
             return 0;
         });
         return command;
@@ -191,17 +191,17 @@ internal static class MigrateCommand
             };
             foreach (var (label, value) in lines)
             {
-                Console.WriteLine($"{label,-20} {TerminalText.Comment(value)}");
+                Console.WriteLine($"{label,-20} {TerminalText.Plain(value)}");
             }
 
             foreach (var note in status.Plan.Notes)
             {
-                Console.WriteLine("note: " + TerminalText.Comment(note));
+                Console.WriteLine("note: " + TerminalText.Plain(note));
             }
 
             foreach (var problem in status.Plan.Problems)
             {
-                Console.WriteLine("problem: " + TerminalText.Comment(problem));
+                Console.WriteLine("problem: " + TerminalText.Plain(problem));
             }
 
             return 0;

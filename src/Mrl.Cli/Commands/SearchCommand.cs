@@ -56,7 +56,7 @@ internal static class SearchCommand
                 foreach (var hit in result.Hits)
                 {
                     var text = hit.Payload is { } p && p.TryGetProperty("text", out var t) ? t.GetString() ?? "" : "";
-                    table.AddRow((++rank).ToString(CultureInfo.InvariantCulture), Markup.Escape(hit.Key), hit.Score.ToString("F4", CultureInfo.InvariantCulture), Markup.Escape(text));
+                    table.AddRow((++rank).ToString(CultureInfo.InvariantCulture), TerminalText.Markup(hit.Key), hit.Score.ToString("F4", CultureInfo.InvariantCulture), TerminalText.Markup(text));
                 }
 
                 AnsiConsole.Write(table);

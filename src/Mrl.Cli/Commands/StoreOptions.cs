@@ -56,7 +56,17 @@ internal sealed class StoreOptions
     {
         var path = parse.GetValue(File)!;
         var temporary = path + ".tmp";
-        await using (var stream = System.IO.File.Create(temporary))
+
+        // The index holds the documents' texts and payloads: readable by its owner only. CreateNew, after removing what a
+        // crashed run left, never opens through a symbolic link planted at the temporary name.
+        System.IO.File.Delete(temporary);
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var stream = new FileStream(temporary, create))
         {
             await InMemorySnapshot.SaveAsync(store, stream, cancellationToken);
         }

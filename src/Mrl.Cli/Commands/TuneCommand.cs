@@ -43,7 +43,7 @@ internal static class TuneCommand
                 result = await Tuner.RunAsync(data, backend, settings, cancellationToken);
             }
 
-            var table = new Table().Title(Markup.Escape($"{name}: {data.Description}"))
+            var table = new Table().Title(TerminalText.Markup($"{name}: {data.Description}"))
                 .AddColumns("", "strategy", "p", "oversampling", "ef_search", "recall", "QPS", "p95 ms");
             foreach (var row in result.Tried)
             {
