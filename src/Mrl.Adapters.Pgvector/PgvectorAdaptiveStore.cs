@@ -17,7 +17,8 @@ namespace Mrl.Adapters.Pgvector;
 /// prefix in an HNSW-indexed column or expression. Pass 1 is one SQL query; pass 2 runs in process (the core's), or in SQL.
 /// </summary>
 /// <typeparam name="TKey"><see cref="long"/> (bigint), <see cref="Guid"/> (uuid) or <see cref="string"/> (text).</typeparam>
-public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IAsyncDisposable, IDisposable where TKey : notnull
+public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IVersionedCandidateSource<TKey>, IAsyncDisposable, IDisposable
+    where TKey : notnull
 {
     // Lists of rows grow from here: the candidate count is an upper bound, and a huge k on a small table returns few rows.
     private const int InitialRowCapacity = 256;
@@ -28,11 +29,10 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     private readonly PgvectorStoreOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
-    private readonly IFullVectorCache<TKey>? _cache;
+    private readonly CachedCandidateSource<TKey>? _cached;
 
     // How often recent candidates were in the cache (exponential moving average). Below one half, pass 1 fetches the
     // full vectors itself and fills the cache: one round trip, as without a cache, instead of pass 1 plus a fetch of misses.
-    private double _recentHitRate;
     private readonly PgvectorRetry _retry;
     private readonly StoreTelemetry _telemetry;
     private PgvectorTable? _table;
@@ -82,7 +82,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     /// <exception cref="ArgumentException">The cache holds vectors of another length than the layout's full dimensions.</exception>
     public IFullVectorCache<TKey>? FullVectorCache
     {
-        get => _cache;
+        get => _cached?.Cache;
         init
         {
             if (value is not null && value.Dimensions != Layout.FullDimensions)
@@ -91,8 +91,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
                     $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
             }
 
-            _cache = value;
-            _recentHitRate = value is not null && value.Statistics.Count > 0 ? 1 : 0;
+            _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
         }
     }
 
@@ -203,9 +202,9 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     {
         ArgumentNullException.ThrowIfNull(request);
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
-        if (_cache is not null && request.IncludeFullVectors)
+        if (_cached is not null && request.IncludeFullVectors)
         {
-            return await FetchCandidatesThroughCacheAsync(table, _cache, request, cancellationToken).ConfigureAwait(false);
+            return await _cached.FetchCandidatesAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
         var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
@@ -244,7 +243,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     /// <exception cref="InvalidOperationException">The store has no cache.</exception>
     public async Task<long> WarmAsync(IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        var cache = _cache ?? throw new InvalidOperationException("This store has no FullVectorCache to warm.");
+        var cached = _cached ?? throw new InvalidOperationException("This store has no FullVectorCache to warm.");
+        var cache = cached.Cache;
         var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var export = await connection.BeginBinaryExportAsync(table.CopyFullVectorsOut, cancellationToken).ConfigureAwait(false);
@@ -273,7 +273,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
 
         progress?.Report(rows);
-        Volatile.Write(ref _recentHitRate, 1);
+        cached.MarkWarm();
         return rows;
     }
 
@@ -309,124 +309,63 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
     }
 
-    // Pass 1 without full vectors; the cache serves what it holds at the row's current version, and everything else is
-    // fetched in one query. A row deleted since pass 1 is not found by that query and drops out; a row updated since is
-    // reranked with its newer vector. An older vector than pass 1 saw is never used.
-    private async Task<CandidateBatch<TKey>> FetchCandidatesThroughCacheAsync(
-        PgvectorTable table, IFullVectorCache<TKey> cache, CandidateRequest request, CancellationToken cancellationToken)
+    int IVersionedCandidateSource<TKey>.FullDimensions => Layout.FullDimensions;
+
+    /// <inheritdoc />
+    async ValueTask<long> IVersionedCandidateSource<TKey>.ReadVersionedCandidatesAsync(
+        CandidateRequest request, List<VersionedCandidate<TKey>> rows, CandidateVectorBuffer? fullVectors, CancellationToken cancellationToken)
     {
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
         var parameters = new List<NpgsqlParameter> { PrefixParameter(table, request.PrefixQuery), new NpgsqlParameter<int> { TypedValue = request.Count } };
-        var fetchThrough = Volatile.Read(ref _recentHitRate) < 0.5;
-        var sql = fetchThrough ? table.Pass1WithVersionsAndVectors(request.Filter, parameters) : table.Pass1WithVersions(request.Filter, parameters);
-        var d = Layout.FullDimensions;
-        var found = new List<(TKey Key, float Score, long Version, JsonElement? Payload)>(Math.Min(request.Count, InitialRowCapacity));
-        var fetched = fetchThrough ? new CandidateVectorBuffer(request.Count, d) : null;
-        var wouldHit = 0;
-        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
-        await using (var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder: false, sql, parameters))
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var row = (reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), reader.GetInt64(2), ReadPayload(reader, 3));
-                if (fetched is not null)
-                {
-                    wouldHit += cache.Contains(row.Item1, row.Item3) ? 1 : 0;
-                    var slice = fetched.Slot(found.Count);
-                    var full = ReadFull(reader, 4, table.FullType, slice);
-                    cache.Put(row.Item1, row.Item3, full.Span);
-                    if (!full.Equals(slice))
-                    {
-                        full.CopyTo(slice);
-                    }
-                }
-
-                found.Add(row);
-            }
-        }
-
-        if (fetched is not null)
-        {
-            UpdateHitRate(wouldHit, found.Count);
-            var direct = found.Select((f, i) => new Candidate<TKey>(f.Key, f.Score, fetched.Slot(i), f.Payload)).ToArray();
-            return new CandidateBatch<TKey>(direct, (long)found.Count * d * (table.FullType == VectorType.HalfVec ? 2 : 4))
-            {
-                Cache = new CacheDiagnostics(0, found.Count, 0, TimeSpan.Zero, cache.Statistics.BytesHeld),
-                Vectors = fetched,
-            };
-        }
-
-        var vectors = new CandidateVectorBuffer(found.Count, d);
-        var toFetch = new Dictionary<TKey, int>();
-        int hits = 0, misses = 0, stale = 0;
-        for (var i = 0; i < found.Count; i++)
-        {
-            switch (cache.TryGet(found[i].Key, found[i].Version, vectors.Slot(i).Span))
-            {
-                case CacheLookup.Hit:
-                    hits++;
-                    continue;
-                case CacheLookup.Stale:
-                    stale++;
-                    break;
-                default:
-                    misses++;
-                    break;
-            }
-
-            toFetch[found[i].Key] = i;
-        }
-
-        var fetchStart = Stopwatch.GetTimestamp();
-        var present = new bool[found.Count];
+        var sql = fullVectors is not null ? table.Pass1WithVersionsAndVectors(request.Filter, parameters) : table.Pass1WithVersions(request.Filter, parameters);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = CreateSearchBatch(connection, table, request.Count, request.EfSearch, request.Filter is not null, strictOrder: false, sql, parameters);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
         long bytes = 0;
-        if (toFetch.Count > 0)
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var command = _dataSource.CreateCommand(table.FullVectorsByKey);
-            command.CommandTimeout = _options.CommandTimeoutSeconds;
-            command.Parameters.Add(new NpgsqlParameter<TKey[]> { TypedValue = toFetch.Keys.ToArray() });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (fullVectors is not null)
             {
-                var key = reader.GetFieldValue<TKey>(0);
-                var i = toFetch[key];
-                var slice = vectors.Slot(i);
-                var full = ReadFull(reader, 2, table.FullType, slice);
-                if (!full.Equals(slice))
-                {
-                    full.CopyTo(slice);
-                }
-
-                cache.Put(key, reader.GetInt64(1), slice.Span);
-                present[i] = true;
-                bytes += (long)d * (table.FullType == VectorType.HalfVec ? 2 : 4);
+                ReadFullInto(reader, 4, table.FullType, fullVectors.Slot(rows.Count));
+                bytes += FullVectorBytes(table);
             }
+
+            rows.Add(new VersionedCandidate<TKey>(reader.GetFieldValue<TKey>(0), table.Score(reader.GetDouble(1)), reader.GetInt64(2), ReadPayload(reader, 3)));
         }
 
-        var fetchTime = toFetch.Count > 0 ? Stopwatch.GetElapsedTime(fetchStart) : TimeSpan.Zero;
-        UpdateHitRate(hits, found.Count);
-        var candidates = new List<Candidate<TKey>>(found.Count);
-        for (var i = 0; i < found.Count; i++)
-        {
-            if (present[i] || !toFetch.ContainsKey(found[i].Key))
-            {
-                candidates.Add(new Candidate<TKey>(found[i].Key, found[i].Score, vectors.Slot(i), found[i].Payload));
-            }
-        }
-
-        return new CandidateBatch<TKey>(candidates, bytes)
-        {
-            Cache = new CacheDiagnostics(hits, misses, stale, fetchTime, cache.Statistics.BytesHeld),
-            Vectors = vectors,
-        };
+        return bytes;
     }
 
-    private void UpdateHitRate(int hits, int candidates)
+    /// <inheritdoc />
+    async ValueTask<long> IVersionedCandidateSource<TKey>.ReadFullVectorsAsync(
+        IReadOnlyDictionary<TKey, int> slots, CandidateVectorBuffer into, Action<int, long> found, CancellationToken cancellationToken)
     {
-        if (candidates > 0)
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand(table.FullVectorsByKey);
+        command.CommandTimeout = _options.CommandTimeoutSeconds;
+        command.Parameters.Add(new NpgsqlParameter<TKey[]> { TypedValue = slots.Keys.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        long bytes = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            Volatile.Write(ref _recentHitRate, (0.8 * Volatile.Read(ref _recentHitRate)) + (0.2 * hits / candidates));
+            var slot = slots[reader.GetFieldValue<TKey>(0)];
+            ReadFullInto(reader, 2, table.FullType, into.Slot(slot));
+            found(slot, reader.GetInt64(1));
+            bytes += FullVectorBytes(table);
+        }
+
+        return bytes;
+    }
+
+    private static long FullVectorBytes(PgvectorTable table) => (long)table.Layout.FullDimensions * (table.FullType == VectorType.HalfVec ? 2 : 4);
+
+    private static void ReadFullInto(NpgsqlDataReader reader, int ordinal, VectorType type, Memory<float> destination)
+    {
+        var full = ReadFull(reader, ordinal, type, destination);
+        if (!full.Equals(destination))
+        {
+            full.CopyTo(destination);
         }
     }
 
