@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mrl.Adapters.Caching;
 using Mrl.Adapters.Diagnostics;
 using Npgsql;
-using NpgsqlTypes;
 using Pgvector;
+using static Mrl.Adapters.Pgvector.PgvectorVectorCodec;
 
 namespace Mrl.Adapters.Pgvector;
 
@@ -23,7 +22,6 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     // Lists of rows grow from here: the candidate count is an upper bound, and a huge k on a small table returns few rows.
     private const int InitialRowCapacity = 256;
 
-    private static readonly Version MinimumPgvector = new(0, 7, 0);
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly PgvectorStoreOptions _options;
@@ -35,6 +33,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     // full vectors itself and fills the cache: one round trip, as without a cache, instead of pass 1 plus a fetch of misses.
     private readonly PgvectorRetry _retry;
     private readonly StoreTelemetry _telemetry;
+    private readonly PgvectorSchemaInspector<TKey> _inspector;
+    private readonly PgvectorWriter<TKey> _writer;
     private PgvectorTable? _table;
 
     /// <summary>Creates a store over the caller's data source, which must have pgvector's types mapped (<c>dataSourceBuilder.UseVector()</c>).</summary>
@@ -69,6 +69,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         _logger = logger ?? NullLogger.Instance;
         _retry = new PgvectorRetry(options.ResiliencePipeline ?? PgvectorResilience.CreateRetryPipeline(options.MaxRetries, options.RetryDelay, _logger), dataSource);
         _telemetry = new StoreTelemetry(SystemName, options.Table, layout, ActivityKind.Client);
+        _inspector = new PgvectorSchemaInspector<TKey>(dataSource, options, layout, _logger);
+        _writer = new PgvectorWriter<TKey>(dataSource, options);
     }
 
     /// <inheritdoc />
@@ -108,8 +110,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            _table = await InspectAsync(create: _options.CreateTableIfMissing, cancellationToken).ConfigureAwait(false);
-            await CheckPrefixIndexAsync(explicitCheck: true, cancellationToken).ConfigureAwait(false);
+            _table = await _inspector.InspectAsync(create: _options.CreateTableIfMissing, cancellationToken).ConfigureAwait(false);
+            await _inspector.CheckPrefixIndexAsync(explicitCheck: true, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -129,7 +131,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     {
         VectorRecordValidator.Validate(Layout, records);
         var table = await _retry.ExecuteAsync("inspect", ct => GetTableAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
-        CheckPayloadFields(records);
+        _writer.CheckPayloadFields(records);
         PgvectorValueRules.CheckRecords(table, records);
 
         for (var start = 0; start < records.Count; start += _options.UpsertBatchSize)
@@ -137,7 +139,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             var count = Math.Min(_options.UpsertBatchSize, records.Count - start);
             var batch = records is VectorRecord<TKey>[] array ? new ArraySegment<VectorRecord<TKey>>(array, start, count) : records.Skip(start).Take(count).ToArray();
             var copy = _options.CopyThreshold > 0 && count >= _options.CopyThreshold;
-            await _retry.ExecuteAsync("upsert", ct => copy ? UpsertWithCopyAsync(table, batch, ct) : UpsertWithStatementsAsync(table, batch, ct), cancellationToken)
+            await _retry.ExecuteAsync("upsert", ct => copy ? _writer.UpsertWithCopyAsync(table, batch, ct) : _writer.UpsertWithStatementsAsync(table, batch, ct), cancellationToken)
                 .ConfigureAwait(false);
         }
     }
@@ -358,17 +360,6 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return bytes;
     }
 
-    private static long FullVectorBytes(PgvectorTable table) => (long)table.Layout.FullDimensions * (table.FullType == VectorType.HalfVec ? 2 : 4);
-
-    private static void ReadFullInto(NpgsqlDataReader reader, int ordinal, VectorType type, Memory<float> destination)
-    {
-        var full = ReadFull(reader, ordinal, type, destination);
-        if (!full.Equals(destination))
-        {
-            full.CopyTo(destination);
-        }
-    }
-
     private static NpgsqlDataSource CreateDataSource(PgvectorStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -480,104 +471,6 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
     }
 
-    private async Task UpsertWithStatementsAsync(PgvectorTable table, IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = _options.CommandTimeoutSeconds };
-        var sql = table.Upsert;
-        var hasPayload = _options.PayloadColumn is not null || _options.PayloadColumns.Count > 0;
-        foreach (var record in records)
-        {
-            var command = new NpgsqlBatchCommand(sql);
-            command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = record.Key });
-            command.Parameters.Add(VectorParameter(table, table.FullType, record.Vector));
-            if (hasPayload)
-            {
-                command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = record.Payload?.GetRawText(), NpgsqlDbType = NpgsqlDbType.Jsonb });
-            }
-
-            batch.BatchCommands.Add(command);
-        }
-
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task UpsertWithCopyAsync(PgvectorTable table, IReadOnlyList<VectorRecord<TKey>> records, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var create = new NpgsqlCommand(table.CreateStagingTable, connection, transaction))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await using (var writer = await connection.BeginBinaryImportAsync(PgvectorTable.CopyIntoStaging, cancellationToken).ConfigureAwait(false))
-        {
-            var fullType = table.DataTypeName(table.FullType);
-            foreach (var record in records)
-            {
-                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(record.Key, cancellationToken).ConfigureAwait(false);
-                if (table.FullType == VectorType.HalfVec)
-                {
-                    await writer.WriteAsync(ToHalfVector(record.Vector), fullType, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await writer.WriteAsync(new Vector(record.Vector), fullType, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (record.Payload is { } payload)
-                {
-                    await writer.WriteAsync(payload.GetRawText(), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await writer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await using (var merge = new NpgsqlCommand(table.MergeStaging, connection, transaction) { CommandTimeout = _options.CommandTimeoutSeconds })
-        {
-            await merge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private void CheckPayloadFields(IReadOnlyList<VectorRecord<TKey>> records)
-    {
-        if (_options.PayloadColumn is not null)
-        {
-            return;
-        }
-
-        foreach (var record in records)
-        {
-            if (record.Payload is not { } payload)
-            {
-                continue;
-            }
-
-            foreach (var field in payload.EnumerateObject())
-            {
-                if (!_options.PayloadColumns.Contains(field.Name))
-                {
-                    var where = _options.PayloadColumns.Count == 0
-                        ? "the table has no payload columns"
-                        : "payload columns are " + string.Join(", ", _options.PayloadColumns);
-                    throw new ArgumentException(
-                        $"Record {record.Key} has payload field '{field.Name}', which has no column to go to ({where}); nothing was written.", nameof(records));
-                }
-            }
-        }
-    }
-
     private async ValueTask<PgvectorTable> GetTableAsync(CancellationToken cancellationToken)
     {
         if (_table is { } table)
@@ -590,8 +483,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         {
             if (_table is null)
             {
-                _table = await InspectAsync(create: false, cancellationToken).ConfigureAwait(false);
-                await CheckPrefixIndexAsync(explicitCheck: false, cancellationToken).ConfigureAwait(false);
+                _table = await _inspector.InspectAsync(create: false, cancellationToken).ConfigureAwait(false);
+                await _inspector.CheckPrefixIndexAsync(explicitCheck: false, cancellationToken).ConfigureAwait(false);
             }
 
             return _table;
@@ -602,242 +495,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
     }
 
-    private async Task<PgvectorTable> InspectAsync(bool create, CancellationToken cancellationToken)
-    {
-        var (version, pgvectorSchema) = await ReadPgvectorAsync(cancellationToken).ConfigureAwait(false);
-        var columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
-        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
-        if (columns.Count == 0)
-        {
-            if (!create)
-            {
-                throw new SchemaMismatchException(
-                    $"Table {qualified} does not exist. Create it, or let the store create it (CreateTableIfMissing = true).");
-            }
-
-            await RefuseToCreateBesideAsync(qualified, cancellationToken).ConfigureAwait(false);
-
-            await new PgvectorMigrator(_dataSource, Layout, _options).CreateManagedTableAsync(KeyTypeName, cancellationToken).ConfigureAwait(false);
-            columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var fullType = CheckVectorColumn(columns, _options.VectorColumn, Layout.FullDimensions, "full vector");
-        CheckKeyColumn(columns);
-        if (_options.PayloadColumn is { } payload && (!columns.TryGetValue(payload, out var payloadType) || payloadType.Type != "jsonb"))
-        {
-            throw new SchemaMismatchException($"Table {qualified} has no jsonb column '{payload}' for the payload. Set PayloadColumn to a jsonb column, or to null with PayloadColumns.");
-        }
-
-        foreach (var column in _options.PayloadColumns.Where(c => !columns.ContainsKey(c)))
-        {
-            throw new SchemaMismatchException($"Table {qualified} has no payload column '{column}'.");
-        }
-
-        if (_options.PrefixStorage == PrefixStorage.Column)
-        {
-            if (!columns.ContainsKey(_options.ResolvedPrefixColumn))
-            {
-                throw new SchemaMismatchException(
-                    $"Table {qualified} has no prefix column '{_options.ResolvedPrefixColumn}'. Add it in place with `mrl migrate postgres` (or PgvectorMigrator.UpAsync).");
-            }
-
-            var prefixType = CheckVectorColumn(columns, _options.ResolvedPrefixColumn, Layout.PrefixDimensions, "prefix");
-            if (prefixType != _options.PrefixVectorType)
-            {
-                throw new SchemaMismatchException(
-                    $"The prefix column '{_options.ResolvedPrefixColumn}' of {qualified} is {PgvectorTable.TypeName(prefixType)}, but the options say {PgvectorTable.TypeName(_options.PrefixVectorType)}.");
-            }
-        }
-
-        var scansRowsWithoutPrefix = false;
-        if (_options.PrefixStorage == PrefixStorage.Column)
-        {
-            await using var pending = _dataSource.CreateCommand(PgvectorTable.IndexValidity);
-            pending.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.PendingIndexName(_options.Table)) });
-            scansRowsWithoutPrefix = await pending.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-        }
-
-        return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema) { ScansRowsWithoutPrefix = scansRowsWithoutPrefix };
-    }
-
-    /// <summary>
-    /// An empty new table is the wrong answer to a name that is a typo of an existing one, or to options that describe columns
-    /// the store cannot create: either means the user meant a table they have.
-    /// </summary>
-    private async Task RefuseToCreateBesideAsync(string qualified, CancellationToken cancellationToken)
-    {
-        if (_options.PayloadColumns.Count > 0)
-        {
-            throw new SchemaMismatchException(
-                $"Table {qualified} does not exist, and the store cannot create one with plain payload columns ({string.Join(", ", _options.PayloadColumns)}). Check the table's name and schema.");
-        }
-
-        await using var similar = _dataSource.CreateCommand(PgvectorCatalog.SimilarTables);
-        similar.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.Schema });
-        similar.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.Table });
-        await using var reader = await similar.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new SchemaMismatchException(
-                $"Table {qualified} does not exist, but {SqlIdentifier.Qualified(reader.GetString(0), reader.GetString(1))} does (names are case-sensitive). " +
-                "Use that name; the store creates no table beside one that differs only in case.");
-        }
-    }
-
-    /// <summary>
-    /// Without a valid HNSW index on the prefix every search reads the whole table. An explicit <see cref="EnsureSchemaAsync"/>
-    /// refuses a table that has none (unless <see cref="PgvectorStoreOptions.DeferIndexes"/>); otherwise, and for an index still
-    /// being built, the store logs a warning and goes on, so that an application keeps working while a migration runs.
-    /// </summary>
-    private async Task CheckPrefixIndexAsync(bool explicitCheck, CancellationToken cancellationToken)
-    {
-        await using var command = _dataSource.CreateCommand(PgvectorCatalog.PrefixIndexes);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = _options.PrefixStorage == PrefixStorage.Column ? _options.ResolvedPrefixColumn : null, DataTypeName = "text" });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.ResolvedIndexName(Layout.PrefixDimensions) });
-        var valid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is bool found ? found : (bool?)null;
-        if (valid == true)
-        {
-            return;
-        }
-
-        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
-        if (valid is null && explicitCheck && !_options.DeferIndexes)
-        {
-            throw new SchemaMismatchException(
-                $"Table {qualified} has no HNSW index on its prefix, so every search would read the whole table. Build it with `mrl migrate postgres` " +
-                "(it resumes and builds only what is missing) or CreateIndexesAsync().");
-        }
-
-        LogNoPrefixIndex(_logger, qualified, valid is null ? "no HNSW index on its prefix" : "an HNSW index on its prefix that is not valid yet (being built, or left by an interrupted build)");
-    }
-
-    private static string KeyTypeName =>
-        typeof(TKey) == typeof(long) ? "bigint" : typeof(TKey) == typeof(Guid) ? "uuid" : "text";
-
-    private void CheckKeyColumn(Dictionary<string, (string Type, int Modifier)> columns)
-    {
-        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
-        if (!columns.TryGetValue(_options.KeyColumn, out var key))
-        {
-            throw new SchemaMismatchException($"Table {qualified} has no key column '{_options.KeyColumn}'.");
-        }
-
-        string[] accepted = typeof(TKey) == typeof(long) ? ["int8", "int4", "int2"] : typeof(TKey) == typeof(Guid) ? ["uuid"] : ["text", "varchar", "bpchar"];
-        if (!accepted.Contains(key.Type))
-        {
-            throw new SchemaMismatchException(
-                $"The key column '{_options.KeyColumn}' of {qualified} is {key.Type}; a store with {typeof(TKey).Name} keys needs {string.Join(" or ", accepted)}.");
-        }
-    }
-
-    private VectorType CheckVectorColumn(Dictionary<string, (string Type, int Modifier)> columns, string name, int dimensions, string what)
-    {
-        var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
-        if (!columns.TryGetValue(name, out var column))
-        {
-            throw new SchemaMismatchException($"Table {qualified} has no {what} column '{name}'.");
-        }
-
-        var type = column.Type switch
-        {
-            "vector" => VectorType.Vector,
-            "halfvec" => VectorType.HalfVec,
-            _ => throw new SchemaMismatchException($"The {what} column '{name}' of {qualified} is {column.Type}; expected vector or halfvec."),
-        };
-        if (column.Modifier != dimensions)
-        {
-            var actual = column.Modifier < 0 ? "no fixed dimension" : column.Modifier.ToString(CultureInfo.InvariantCulture) + " dimensions";
-            throw new SchemaMismatchException(string.Create(CultureInfo.InvariantCulture,
-                $"The {what} column '{name}' of {qualified} has {actual}; the layout says {dimensions}."));
-        }
-
-        return type;
-    }
-
-    // The schema comes from the catalog, never from the search_path: the store's SQL names pgvector's objects by it.
-    private async Task<(Version Version, string Schema)> ReadPgvectorAsync(CancellationToken cancellationToken)
-    {
-        await using var command = _dataSource.CreateCommand(PgvectorCatalog.Extension);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new SchemaMismatchException("The pgvector extension is not installed in this database. Run CREATE EXTENSION vector (as a role allowed to), then retry.");
-        }
-
-        var text = reader.GetString(0);
-        var schema = reader.GetString(1);
-        if (!Version.TryParse(text, out var version) || version < MinimumPgvector)
-        {
-            throw new SchemaMismatchException($"pgvector {text} is installed; this store needs {MinimumPgvector} or later (halfvec, subvector and l2_normalize). Run ALTER EXTENSION vector UPDATE.");
-        }
-
-        return (version, schema);
-    }
-
-    private async Task<Dictionary<string, (string Type, int Modifier)>> ReadColumnsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = _dataSource.CreateCommand(PgvectorTable.Columns);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var columns = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            columns[reader.GetString(0)] = (reader.GetString(1), reader.GetInt32(2));
-        }
-
-        return columns;
-    }
-
-    private static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table, table.PrefixType, prefix);
-
-    // Records are checked before they get here; a query is checked here, as it is about to be sent. The type is named with
-    // pgvector's schema, so the parameter goes out with that type's OID whatever other "vector" types the database has.
-    private static NpgsqlParameter VectorParameter(PgvectorTable table, VectorType type, ReadOnlyMemory<float> vector)
-    {
-        if (type != VectorType.HalfVec)
-        {
-            return new NpgsqlParameter<Vector> { TypedValue = new Vector(vector), DataTypeName = table.DataTypeName(type) };
-        }
-
-        PgvectorValueRules.CheckHalf(vector.Span, "the query");
-        return new NpgsqlParameter<HalfVector> { TypedValue = ToHalfVector(vector), DataTypeName = table.DataTypeName(type) };
-    }
-
-    private static HalfVector ToHalfVector(ReadOnlyMemory<float> vector)
-    {
-        var half = new Half[vector.Length];
-        TensorPrimitives.ConvertToHalf(vector.Span, half);
-        return new HalfVector(half);
-    }
-
-    private static ReadOnlyMemory<float> ReadFull(NpgsqlDataReader reader, int ordinal, VectorType type, Memory<float>? destination)
-    {
-        if (type == VectorType.Vector)
-        {
-            return reader.GetFieldValue<Vector>(ordinal).Memory;
-        }
-
-        var half = reader.GetFieldValue<HalfVector>(ordinal).Memory.Span;
-        var target = destination ?? new float[half.Length];
-        TensorPrimitives.ConvertToSingle(half, target.Span);
-        return target;
-    }
-
-    private static JsonElement? ReadPayload(NpgsqlDataReader reader, int ordinal)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            return null;
-        }
-
-        using var document = JsonDocument.Parse(reader.GetString(ordinal));
-        return document.RootElement.Clone();
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "pgvector {Version} has no iterative index scans (0.8.0 and later): a filtered search may return fewer than k hits. Upgrade pgvector.")]
     private static partial void LogNoIterativeScan(ILogger logger, string version);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has {What}: searches read the whole table until the index is valid.")]
-    private static partial void LogNoPrefixIndex(ILogger logger, string table, string what);
 }
