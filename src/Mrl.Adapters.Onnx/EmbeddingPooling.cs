@@ -9,7 +9,7 @@ internal static class EmbeddingPooling
     public const float LayerNormEpsilon = 1e-5f;
 
     /// <summary>Averages the first <paramref name="tokens"/> rows of <paramref name="states"/> (row length = destination length) into <paramref name="destination"/>.</summary>
-    /// <remarks>Inputs are padded on the right, so the attention mask covers exactly the first rows.</remarks>
+    /// <remarks>The caller slices <paramref name="states"/> to start at the first position the attention mask covers.</remarks>
     public static void Mean(ReadOnlySpan<float> states, int tokens, Span<float> destination)
     {
         var hidden = destination.Length;

@@ -6,25 +6,28 @@ using Microsoft.ML.OnnxRuntime;
 namespace Mrl.Adapters.Onnx;
 
 /// <summary>
-/// One batch of tokenized texts as the model's input tensors, padded on the right to the longest text. The tensors
-/// wrap pooled arrays, pinned until <see cref="Dispose"/> returns them.
+/// One batch of tokenized texts as the model's input tensors, each text between its special tokens and padded to the
+/// longest on the right or on the left. The tensors wrap pooled arrays, pinned until <see cref="Dispose"/> returns them.
 /// </summary>
 internal sealed class EncoderBatch : IDisposable
 {
     private readonly long[] _inputIds;
     private readonly long[] _attentionMask;
     private readonly long[]? _tokenTypeIds;
+    private readonly long[]? _positionIds;
     private readonly int[] _lengths;
+    private readonly PaddingSide _side;
     private bool _disposed;
 
-    private EncoderBatch(TextTokenizer tokenizer, ReadOnlySpan<IReadOnlyList<int>> contents, ReadOnlySpan<int> counts, bool withTokenTypeIds)
+    private EncoderBatch(TextTokenizer tokenizer, ReadOnlySpan<TokenizedText> texts, PaddingSide side, bool withTokenTypeIds, bool withPositionIds)
     {
-        Count = contents.Length;
+        Count = texts.Length;
+        _side = side;
         _lengths = ArrayPool<int>.Shared.Rent(Count);
         var longest = 0;
         for (var row = 0; row < Count; row++)
         {
-            _lengths[row] = counts[row] + 2;
+            _lengths[row] = texts[row].Count + tokenizer.SpecialTokenCount;
             longest = Math.Max(longest, _lengths[row]);
             TokenCount += _lengths[row];
         }
@@ -33,22 +36,45 @@ internal sealed class EncoderBatch : IDisposable
         var size = Count * SequenceLength;
         _inputIds = ArrayPool<long>.Shared.Rent(size);
         _attentionMask = ArrayPool<long>.Shared.Rent(size);
+        _positionIds = withPositionIds ? ArrayPool<long>.Shared.Rent(size) : null;
         for (var row = 0; row < Count; row++)
         {
-            var ids = _inputIds.AsSpan(row * SequenceLength, SequenceLength);
             var length = _lengths[row];
-            ids[0] = tokenizer.ClassificationTokenId;
-            WriteIds(contents[row], counts[row], ids.Slice(1, counts[row]));
-            ids[length - 1] = tokenizer.SeparatorTokenId;
-            ids[length..].Fill(tokenizer.PaddingTokenId);
+            var start = Start(row);
+            var ids = _inputIds.AsSpan(row * SequenceLength, SequenceLength);
+            ids.Fill(tokenizer.PaddingTokenId);
+            var text = ids.Slice(start, length);
+            var prefix = tokenizer.PrefixIds;
+            for (var i = 0; i < prefix.Length; i++)
+            {
+                text[i] = prefix[i];
+            }
+
+            WriteIds(texts[row].Ids, texts[row].Count, text.Slice(prefix.Length, texts[row].Count));
+            var suffix = tokenizer.SuffixIds;
+            for (var i = 0; i < suffix.Length; i++)
+            {
+                text[prefix.Length + texts[row].Count + i] = suffix[i];
+            }
 
             var mask = _attentionMask.AsSpan(row * SequenceLength, SequenceLength);
-            mask[..length].Fill(1);
-            mask[length..].Clear();
+            mask.Clear();
+            mask.Slice(start, length).Fill(1);
+
+            if (_positionIds is not null)
+            {
+                // As transformers computes them for a padded batch: cumsum(mask) - 1, and 1 where the mask is 0.
+                var positions = _positionIds.AsSpan(row * SequenceLength, SequenceLength);
+                positions.Fill(1);
+                for (var i = 0; i < length; i++)
+                {
+                    positions[start + i] = i;
+                }
+            }
         }
 
         long[] shape = [Count, SequenceLength];
-        var inputs = new List<OrtValue>(3);
+        var inputs = new List<OrtValue>(4);
         try
         {
             inputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _inputIds.AsMemory(0, size), shape));
@@ -58,6 +84,11 @@ internal sealed class EncoderBatch : IDisposable
                 _tokenTypeIds = ArrayPool<long>.Shared.Rent(size);
                 _tokenTypeIds.AsSpan(0, size).Clear();
                 inputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _tokenTypeIds.AsMemory(0, size), shape));
+            }
+
+            if (_positionIds is not null)
+            {
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positionIds.AsMemory(0, size), shape));
             }
         }
         catch
@@ -83,39 +114,37 @@ internal sealed class EncoderBatch : IDisposable
     /// <summary>The tokens fed to the model, special tokens included and padding not.</summary>
     public int TokenCount { get; }
 
-    /// <summary>Each text's token count, special tokens included: its attention mask covers that many leading positions.</summary>
+    /// <summary>The padding positions: the work spent on nothing.</summary>
+    public int PaddingCount => Count * SequenceLength - TokenCount;
+
+    /// <summary>Each text's token count, special tokens included: its attention mask covers that many positions from <see cref="Start"/>.</summary>
     public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Count);
 
-    /// <summary>input_ids, attention_mask and, when the model takes it, token_type_ids, in the order of <see cref="ModelSignature.InputNames"/>.</summary>
+    /// <summary>input_ids, attention_mask, then token_type_ids and position_ids when the model takes them, in the order of <see cref="ModelSignature.InputNames"/>.</summary>
     public IReadOnlyList<OrtValue> Inputs { get; }
+
+    /// <summary>The first position of a row that the attention mask covers: 0 when padded on the right.</summary>
+    public int Start(int row) => _side == PaddingSide.Left ? SequenceLength - _lengths[row] : 0;
 
     /// <summary>The input ids of one row, padding included.</summary>
     public ReadOnlySpan<long> InputIds(int row) => _inputIds.AsSpan(row * SequenceLength, SequenceLength);
 
-    /// <summary>Tokenizes <paramref name="count"/> texts from <paramref name="start"/>, each with the prefix in front, truncated to <paramref name="maxSequenceLength"/> tokens.</summary>
-    public static EncoderBatch Create(TextTokenizer tokenizer, IReadOnlyList<string> texts, int start, int count, string? prefix, int maxSequenceLength, bool withTokenTypeIds)
+    /// <summary>The attention mask of one row.</summary>
+    public ReadOnlySpan<long> AttentionMask(int row) => _attentionMask.AsSpan(row * SequenceLength, SequenceLength);
+
+    /// <summary>The position ids of one row; empty when the model takes none.</summary>
+    public ReadOnlySpan<long> PositionIds(int row) => _positionIds is null ? default : _positionIds.AsSpan(row * SequenceLength, SequenceLength);
+
+    public static EncoderBatch Create(TextTokenizer tokenizer, ReadOnlySpan<TokenizedText> texts, PaddingSide side, bool withTokenTypeIds, bool withPositionIds) =>
+        new(tokenizer, texts, side, withTokenTypeIds, withPositionIds);
+
+    /// <summary>A batch of one short text, enough to ask the model for its output shape.</summary>
+    public static EncoderBatch Probe(TextTokenizer tokenizer, bool withTokenTypeIds, bool withPositionIds)
     {
-        var contents = ArrayPool<IReadOnlyList<int>>.Shared.Rent(count);
-        var counts = ArrayPool<int>.Shared.Rent(count);
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                contents[i] = tokenizer.EncodeContent(prefix, texts[start + i], maxSequenceLength - 2, out counts[i]);
-            }
-
-            return new EncoderBatch(tokenizer, contents.AsSpan(0, count), counts.AsSpan(0, count), withTokenTypeIds);
-        }
-        finally
-        {
-            ArrayPool<IReadOnlyList<int>>.Shared.Return(contents, clearArray: true);
-            ArrayPool<int>.Shared.Return(counts);
-        }
+        // A tokenizer without special tokens still needs one position for the model to run on.
+        IReadOnlyList<int> content = tokenizer.SpecialTokenCount == 0 ? [tokenizer.PaddingTokenId] : [];
+        return new(tokenizer, new[] { new TokenizedText(content, content.Count, false) }, PaddingSide.Right, withTokenTypeIds, withPositionIds);
     }
-
-    /// <summary>A batch of one text with no content, <c>[CLS] [SEP]</c>: enough to ask the model for its output shape.</summary>
-    public static EncoderBatch Empty(TextTokenizer tokenizer, bool withTokenTypeIds) =>
-        new(tokenizer, new IReadOnlyList<int>[] { Array.Empty<int>() }, [0], withTokenTypeIds);
 
     public void Dispose()
     {
@@ -140,6 +169,11 @@ internal sealed class EncoderBatch : IDisposable
         if (_tokenTypeIds is not null)
         {
             ArrayPool<long>.Shared.Return(_tokenTypeIds);
+        }
+
+        if (_positionIds is not null)
+        {
+            ArrayPool<long>.Shared.Return(_positionIds);
         }
 
         ArrayPool<int>.Shared.Return(_lengths);

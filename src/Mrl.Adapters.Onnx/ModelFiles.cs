@@ -5,7 +5,9 @@ internal static class ModelFiles
 {
     // Hugging Face repositories keep the ONNX export under onnx/ and the tokenizer at the top.
     private static readonly string[] ModelCandidates = ["model.onnx", Path.Combine("onnx", "model.onnx")];
-    private static readonly string[] TokenizerCandidates = ["vocab.txt", "tokenizer.json"];
+    // vocab.txt first keeps BERT-family folders on the file they have always used; sentencepiece.bpe.model comes
+    // last because only its tokenizer.json gives XLM-R's ids (the loader says so if it is all there is).
+    private static readonly string[] TokenizerCandidates = ["vocab.txt", "tokenizer.json", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model"];
 
     /// <exception cref="DirectoryNotFoundException">The model directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">A named file does not exist, or the directory holds none of the expected files.</exception>
@@ -18,7 +20,7 @@ internal static class ModelFiles
         }
 
         var model = Locate(directory, options.ModelPath, ModelCandidates, "ONNX model", nameof(options.ModelPath));
-        var tokenizer = Locate(directory, options.TokenizerPath, TokenizerCandidates, "tokenizer (vocab.txt or tokenizer.json)", nameof(options.TokenizerPath));
+        var tokenizer = Locate(directory, options.TokenizerPath, TokenizerCandidates, "tokenizer (vocab.txt, tokenizer.json or a SentencePiece .model)", nameof(options.TokenizerPath));
         var modelId = options.ModelId
             ?? Path.GetFileName(directory is null ? Path.GetDirectoryName(model) : Path.TrimEndingDirectorySeparator(directory))
             ?? Path.GetFileNameWithoutExtension(model);

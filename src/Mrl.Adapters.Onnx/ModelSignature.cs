@@ -10,8 +10,9 @@ internal sealed class ModelSignature
     private static readonly string[] PooledOutputNames = ["sentence_embedding", "pooler_output"];
     private static readonly string[] TokenOutputNames = ["last_hidden_state", "token_embeddings"];
 
-    private ModelSignature(string inputIds, string attentionMask, string? tokenTypeIds, string output, bool outputIsPooled, int hiddenSize)
+    private ModelSignature(string inputIds, string attentionMask, string? tokenTypeIds, string? positionIds, string output, bool outputIsPooled, int hiddenSize)
     {
+        PositionIdsName = positionIds;
         InputIdsName = inputIds;
         AttentionMaskName = attentionMask;
         TokenTypeIdsName = tokenTypeIds;
@@ -27,6 +28,9 @@ internal sealed class ModelSignature
     /// <summary>Null when the model takes no token types (DistilBERT-style exports).</summary>
     public string? TokenTypeIdsName { get; }
 
+    /// <summary>Null when the model numbers positions itself (encoders); decoder exports such as Qwen3-Embedding's take them.</summary>
+    public string? PositionIdsName { get; }
+
     public string OutputName { get; }
 
     /// <summary>True for a <c>[batch, hidden]</c> output, false for <c>[batch, sequence, hidden]</c>.</summary>
@@ -35,19 +39,36 @@ internal sealed class ModelSignature
     /// <summary>The output's last dimension, or 0 when the metadata leaves it symbolic.</summary>
     public int HiddenSize { get; }
 
-    /// <summary>The input names in the order the generator passes the tensors: ids, mask, then token types when present.</summary>
-    public string[] InputNames() => TokenTypeIdsName is null
-        ? [InputIdsName, AttentionMaskName]
-        : [InputIdsName, AttentionMaskName, TokenTypeIdsName];
+    /// <summary>The input names in the order the generator passes the tensors: ids, mask, then token types and position ids when present.</summary>
+    public string[] InputNames()
+    {
+        var names = new List<string>(4) { InputIdsName, AttentionMaskName };
+        if (TokenTypeIdsName is not null)
+        {
+            names.Add(TokenTypeIdsName);
+        }
+
+        if (PositionIdsName is not null)
+        {
+            names.Add(PositionIdsName);
+        }
+
+        return [.. names];
+    }
 
     public ModelSignature WithHiddenSize(int hiddenSize) =>
-        new(InputIdsName, AttentionMaskName, TokenTypeIdsName, OutputName, OutputIsPooled, hiddenSize);
+        new(InputIdsName, AttentionMaskName, TokenTypeIdsName, PositionIdsName, OutputName, OutputIsPooled, hiddenSize);
+
+    /// <summary>Whether the model has a float <c>[batch, hidden]</c> output named <c>sentence_embedding</c>: a sentence-transformers export that pools by itself.</summary>
+    public static bool HasSentenceEmbedding(IReadOnlyDictionary<string, NodeMetadata> outputs) =>
+        outputs.TryGetValue(PooledOutputNames[0], out var metadata) && Fits(metadata, 2);
 
     /// <exception cref="OnnxModelSignatureException">An input or output is missing, has the wrong type or rank, or the model needs an input the generator cannot feed.</exception>
     public static ModelSignature Discover(
         IReadOnlyDictionary<string, NodeMetadata> inputs,
         IReadOnlyDictionary<string, NodeMetadata> outputs,
         OnnxEmbeddingGeneratorOptions options,
+        OnnxPooling pooling,
         string modelPath)
     {
         var inputIds = RequireInput(inputs, options.InputIdsInputName ?? "input_ids", nameof(options.InputIdsInputName), modelPath);
@@ -62,21 +83,22 @@ internal sealed class ModelSignature
             tokenTypeIds = RequireInput(inputs, "token_type_ids", nameof(options.TokenTypeIdsInputName), modelPath);
         }
 
-        var unfed = inputs.Keys.Where(name => name != inputIds && name != attentionMask && name != tokenTypeIds).Order(StringComparer.Ordinal).ToList();
+        var positionIds = inputs.ContainsKey("position_ids") ? RequireInput(inputs, "position_ids", "position_ids", modelPath) : null;
+        var unfed = inputs.Keys.Where(name => name != inputIds && name != attentionMask && name != tokenTypeIds && name != positionIds).Order(StringComparer.Ordinal).ToList();
         if (unfed.Count > 0)
         {
             throw new OnnxModelSignatureException(
                 $"The model '{modelPath}' also needs {string.Join(", ", unfed.Select(name => Describe(name, inputs[name])))}; " +
-                $"this generator feeds only token ids, the attention mask and token type ids. Its inputs: {DescribeAll(inputs)}.");
+                $"this generator feeds only token ids, the attention mask, token type ids and position ids. Its inputs: {DescribeAll(inputs)}.");
         }
 
-        var pooled = options.Pooling == OnnxPooling.ModelOutput;
+        var pooled = pooling == OnnxPooling.ModelOutput;
         var rank = pooled ? 2 : 3;
         var output = options.OutputName is { } outputName
-            ? RequireOutput(outputs, outputName, rank, options.Pooling, modelPath)
-            : FindOutput(outputs, pooled ? PooledOutputNames : TokenOutputNames, rank, options.Pooling, modelPath);
+            ? RequireOutput(outputs, outputName, rank, pooling, modelPath)
+            : FindOutput(outputs, pooled ? PooledOutputNames : TokenOutputNames, rank, pooling, modelPath);
         var hidden = outputs[output].Dimensions[^1];
-        return new ModelSignature(inputIds, attentionMask, tokenTypeIds, output, pooled, hidden > 0 ? hidden : 0);
+        return new ModelSignature(inputIds, attentionMask, tokenTypeIds, positionIds, output, pooled, hidden > 0 ? hidden : 0);
     }
 
     private static string RequireInput(IReadOnlyDictionary<string, NodeMetadata> inputs, string name, string option, string modelPath)

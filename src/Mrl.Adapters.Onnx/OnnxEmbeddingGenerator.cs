@@ -2,14 +2,18 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Mrl.Adapters.Onnx;
 
 /// <summary>
-/// Turns text into Matryoshka embeddings locally with a BERT-family sentence-embedding model exported to ONNX
-/// (Hugging Face Optimum or sentence-transformers exports): tokenize, run, pool, optionally layer-norm, truncate
-/// to the requested dimensions and renormalize to unit length.
+/// Turns text into Matryoshka embeddings locally with a sentence-embedding model exported to ONNX (Hugging Face
+/// Optimum or sentence-transformers exports): tokenize (WordPiece, SentencePiece or byte-level BPE), run, pool,
+/// optionally layer-norm, truncate to the requested dimensions and renormalize to unit length. What the options
+/// leave open is read from the model folder (pooling, prompts, length limit, padding side) or from the model's
+/// profile; <see cref="Description"/> says what was settled on.
 /// </summary>
 /// <remarks>
 /// <para>One instance holds one <see cref="InferenceSession"/> and is safe to share between threads; create it once.</para>
@@ -36,6 +40,14 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly string[] _outputNames;
     private readonly RunOptions _uncancellableRun = new();
     private readonly EmbeddingGeneratorMetadata _metadata;
+    private readonly ILogger _logger;
+    private readonly OnnxPooling _pooling;
+    private readonly PaddingSide _paddingSide;
+    private readonly int _maxSequenceLength;
+    private readonly bool _layerNorm;
+    private readonly string? _queryPrompt;
+    private readonly string? _documentPrompt;
+    private long _truncatedTexts;
     private int _disposed;
 
     /// <summary>Loads the model and tokenizer the options name and checks that they fit together.</summary>
@@ -43,20 +55,35 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <exception cref="DirectoryNotFoundException">The model directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">The model or the tokenizer file is missing.</exception>
     /// <exception cref="InvalidDataException">ONNX Runtime cannot load the model file, or a tokenizer.json is not JSON.</exception>
-    /// <exception cref="NotSupportedException">A tokenizer.json that does not describe a BERT WordPiece tokenizer.</exception>
+    /// <exception cref="NotSupportedException">A tokenizer this generator cannot reproduce exactly (see <see cref="TokenizerKind"/>).</exception>
     /// <exception cref="OnnxModelSignatureException">The model's inputs or outputs are not a text encoder's, or not those the options name.</exception>
-    public OnnxEmbeddingGenerator(OnnxEmbeddingGeneratorOptions options)
+    /// <exception cref="InvalidOperationException">A GPU execution provider was asked for and its native library is not there.</exception>
+    public OnnxEmbeddingGenerator(OnnxEmbeddingGeneratorOptions options, ILogger<OnnxEmbeddingGenerator>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
         _options.Validate();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         var (modelPath, tokenizerPath, modelId) = ModelFiles.Resolve(_options);
         ModelId = modelId;
         _tokenizer = TextTokenizer.Load(tokenizerPath, _options.LowerCase, _options.StripAccents);
+        var configDirectory = string.IsNullOrWhiteSpace(_options.ModelDirectory)
+            ? Path.GetDirectoryName(tokenizerPath)
+            : Path.GetFullPath(_options.ModelDirectory);
+        var folder = ModelFolderConfig.Read(configDirectory);
+        var profile = _options.Profile is { } named
+            ? OnnxModelProfile.Find(named)
+            : OnnxModelProfile.Detect([_options.ModelId, folder.NameOrPath, configDirectory], folder.ModelType, folder.HiddenSize);
         _session = CreateSession(modelPath, _options);
         try
         {
-            var signature = ModelSignature.Discover(_session.InputMetadata, _session.OutputMetadata, _options, modelPath);
+            string poolingSource;
+            (_pooling, poolingSource) = _options.Pooling is { } pooling ? (pooling, "options")
+                : ModelSignature.HasSentenceEmbedding(_session.OutputMetadata) ? (OnnxPooling.ModelOutput, "model output")
+                : folder.Pooling is { } folderPooling ? (folderPooling, "1_Pooling/config.json")
+                : profile is not null ? (profile.Pooling, "profile")
+                : (OnnxPooling.Mean, "default");
+            var signature = ModelSignature.Discover(_session.InputMetadata, _session.OutputMetadata, _options, _pooling, modelPath);
             _inputNames = signature.InputNames();
             _outputNames = [signature.OutputName];
             _signature = signature.HiddenSize > 0 ? signature : signature.WithHiddenSize(ProbeHiddenSize(signature));
@@ -70,6 +97,46 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
             Dimensions = _options.Dimensions ?? ModelDimensions;
             _metadata = new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, ModelId, Dimensions);
+
+            string lengthSource;
+            (_maxSequenceLength, lengthSource) = _options.MaxSequenceLength is { } length ? (length, "options")
+                : folder.MaxSequenceLength is { } folderLength ? (Math.Min(folderLength, _options.MaxSequenceLengthCap), "sentence_bert_config.json or tokenizer_config.json")
+                : profile is not null ? (Math.Min(profile.MaxTokens, _options.MaxSequenceLengthCap), "profile")
+                : (Math.Min(OnnxEmbeddingGeneratorOptions.DefaultMaxSequenceLength, _options.MaxSequenceLengthCap), "default");
+            if (_maxSequenceLength <= _tokenizer.SpecialTokenCount)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{nameof(OnnxEmbeddingGeneratorOptions)}.{nameof(OnnxEmbeddingGeneratorOptions.MaxSequenceLength)} is {_maxSequenceLength}, which leaves no room beside the tokenizer's {_tokenizer.SpecialTokenCount} special tokens."),
+                    nameof(options));
+            }
+
+            _paddingSide = _options.PaddingSide ?? folder.PaddingSide ?? profile?.PaddingSide ?? PaddingSide.Right;
+            _layerNorm = _options.LayerNormBeforeTruncation ?? profile?.LayerNormBeforeTruncation ?? false;
+            var promptSource = _options.QueryPrefix is not null || _options.DocumentPrefix is not null ? "options"
+                : folder.QueryPrompt is not null || folder.DocumentPrompt is not null ? "config_sentence_transformers.json"
+                : profile is not null ? "profile"
+                : "none";
+            _queryPrompt = NullIfEmpty(_options.QueryPrefix ?? folder.QueryPrompt ?? profile?.QueryPrompt);
+            _documentPrompt = NullIfEmpty(_options.DocumentPrefix ?? folder.DocumentPrompt ?? profile?.DocumentPrompt);
+            Description = new OnnxModelDescription
+            {
+                ModelPath = modelPath,
+                TokenizerPath = tokenizerPath,
+                Tokenizer = _tokenizer.Kind,
+                Profile = profile,
+                Pooling = _pooling,
+                PoolingSource = poolingSource,
+                QueryPrompt = _queryPrompt,
+                DocumentPrompt = _documentPrompt,
+                PromptSource = promptSource,
+                MaxSequenceLength = _maxSequenceLength,
+                MaxSequenceLengthSource = lengthSource,
+                PaddingSide = _paddingSide,
+                LayerNormBeforeTruncation = _layerNorm,
+                TakesPositionIds = _signature.PositionIdsName is not null,
+                ModelDimensions = ModelDimensions,
+                ExecutionProvider = _options.ExecutionProvider,
+            };
         }
         catch
         {
@@ -88,12 +155,23 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The model id reported on every embedding.</summary>
     public string ModelId { get; }
 
+    /// <summary>What was found in the model folder and settled on: tokenizer, profile, pooling, prompts, length limit, padding.</summary>
+    public OnnxModelDescription Description { get; }
+
     /// <summary>
-    /// Loads <c>model.onnx</c> (or <c>onnx/model.onnx</c>) and <c>vocab.txt</c> (or else <c>tokenizer.json</c>) from a
+    /// The texts truncated to <see cref="OnnxModelDescription.MaxSequenceLength"/> so far. Each call that truncates
+    /// also logs a warning and reports its count in <see cref="UsageDetails.AdditionalCounts"/> under
+    /// <c>truncated_texts</c>; chunking long documents is left to the caller.
+    /// </summary>
+    public long TruncatedTexts => Interlocked.Read(ref _truncatedTexts);
+
+    /// <summary>
+    /// Loads <c>model.onnx</c> (or <c>onnx/model.onnx</c>) and the tokenizer (<c>vocab.txt</c>, else <c>tokenizer.json</c>,
+    /// else <c>tokenizer.model</c>) from a
     /// folder laid out as Hugging Face repositories and Optimum exports are. Paths set in <paramref name="options"/> win
     /// and are read relative to the folder; the caller's options object is not changed.
     /// </summary>
-    /// <inheritdoc cref="OnnxEmbeddingGenerator(OnnxEmbeddingGeneratorOptions)" path="/exception"/>
+    /// <inheritdoc cref="OnnxEmbeddingGenerator(OnnxEmbeddingGeneratorOptions, ILogger{OnnxEmbeddingGenerator})" path="/exception"/>
     public static OnnxEmbeddingGenerator FromDirectory(string directory, OnnxEmbeddingGeneratorOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -175,18 +253,32 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>When set, times every call and the model runs within it; for benchmarks.</summary>
     internal GenerationTimer? Timer { get; set; }
 
-    /// <summary>The task prefix for a request: the query or the document prefix, or null.</summary>
-    internal string? ResolvePrefix(EmbeddingGenerationOptions? options)
+    /// <summary>The task prefix for a request: the query or the document prompt, or null.</summary>
+    internal string? ResolvePrefix(EmbeddingGenerationOptions? options) =>
+        (options.GetInputType() ?? _options.DefaultInputType) == EmbeddingInputType.Query ? _queryPrompt : _documentPrompt;
+
+    /// <summary>Tokenizes one text's content, truncated to fit the length limit beside the special tokens.</summary>
+    internal TokenizedText TokenizeText(string text, string? prefix)
     {
-        var prefix = (options.GetInputType() ?? _options.DefaultInputType) == EmbeddingInputType.Query
-            ? _options.QueryPrefix
-            : _options.DocumentPrefix;
-        return string.IsNullOrEmpty(prefix) ? null : prefix;
+        var ids = _tokenizer.EncodeContent(prefix, text, _maxSequenceLength - _tokenizer.SpecialTokenCount, out var count, out var truncated);
+        return new TokenizedText(ids, count, truncated);
     }
 
-    /// <summary>Tokenizes one batch into the model's input tensors.</summary>
-    internal EncoderBatch Tokenize(IReadOnlyList<string> texts, int start, int count, string? prefix) =>
-        EncoderBatch.Create(_tokenizer, texts, start, count, prefix, _options.MaxSequenceLength, _signature.TokenTypeIdsName is not null);
+    /// <summary>Turns tokenized texts into one batch of the model's input tensors.</summary>
+    internal EncoderBatch CreateBatch(ReadOnlySpan<TokenizedText> texts) =>
+        EncoderBatch.Create(_tokenizer, texts, _paddingSide, _signature.TokenTypeIdsName is not null, _signature.PositionIdsName is not null);
+
+    /// <summary>Tokenizes <paramref name="count"/> texts from <paramref name="start"/> into one batch, in order.</summary>
+    internal EncoderBatch Tokenize(IReadOnlyList<string> texts, int start, int count, string? prefix)
+    {
+        var tokenized = new TokenizedText[count];
+        for (var i = 0; i < count; i++)
+        {
+            tokenized[i] = TokenizeText(texts[start + i], prefix);
+        }
+
+        return CreateBatch(tokenized);
+    }
 
     /// <summary>Runs the model on a batch and returns its one requested output.</summary>
     internal IDisposableReadOnlyCollection<OrtValue> Run(EncoderBatch batch, RunOptions runOptions)
@@ -199,13 +291,13 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"ONNX Runtime failed on a batch of {batch.Count} texts of up to {batch.SequenceLength} tokens: {exception.Message} " +
-                $"If the model has fewer positions than {nameof(OnnxEmbeddingGeneratorOptions.MaxSequenceLength)} ({_options.MaxSequenceLength}), lower it."),
+                $"If the model has fewer positions than {nameof(OnnxEmbeddingGeneratorOptions.MaxSequenceLength)} ({_maxSequenceLength}), lower it."),
                 exception);
         }
     }
 
     /// <summary>Pools, optionally layer-norms, truncates and normalizes each row of the model's output into an embedding.</summary>
-    internal void Pool(EncoderBatch batch, OrtValue output, int dimensions, int firstIndex, GeneratedEmbeddings<Embedding<float>> into, DateTimeOffset createdAt)
+    internal void Pool(EncoderBatch batch, OrtValue output, int dimensions, ReadOnlySpan<int> textIndexes, Embedding<float>[] into, DateTimeOffset createdAt)
     {
         var hidden = _signature.HiddenSize;
         CheckOutputShape(output.GetTensorTypeAndShape().Shape, batch);
@@ -218,19 +310,25 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             for (var row = 0; row < batch.Count; row++)
             {
                 var states = data.Slice(row * rowStride, rowStride);
+                var first = _signature.OutputIsPooled ? 0 : batch.Start(row) * hidden;
+                var tokens = batch.Lengths[row];
                 ReadOnlySpan<float> pooled;
-                if (_options.Pooling == OnnxPooling.Mean)
+                switch (_pooling)
                 {
-                    EmbeddingPooling.Mean(states, batch.Lengths[row], scratch);
-                    pooled = scratch;
-                }
-                else
-                {
-                    // Cls reads the first token's state, ModelOutput the whole (already pooled) row.
-                    pooled = states[..hidden];
+                    case OnnxPooling.Mean:
+                        EmbeddingPooling.Mean(states[first..], tokens, scratch);
+                        pooled = scratch;
+                        break;
+                    case OnnxPooling.LastToken:
+                        pooled = states.Slice(first + (tokens - 1) * hidden, hidden);
+                        break;
+                    default:
+                        // Cls reads the first real token's state, ModelOutput the whole (already pooled) row.
+                        pooled = states.Slice(first, hidden);
+                        break;
                 }
 
-                if (_options.LayerNormBeforeTruncation)
+                if (_layerNorm)
                 {
                     if (!pooled.Overlaps(scratch))
                     {
@@ -245,10 +343,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 if (!VectorMath.TryNormalize(pooled[..dimensions], vector))
                 {
                     throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                        $"The model's embedding of values[{firstIndex + row}] is zero or not finite in its first {dimensions} dimensions, so it cannot be normalized."));
+                        $"The model's embedding of values[{textIndexes[row]}] is zero or not finite in its first {dimensions} dimensions, so it cannot be normalized."));
                 }
 
-                into.Add(new Embedding<float>(vector) { ModelId = ModelId, CreatedAt = createdAt });
+                into[textIndexes[row]] = new Embedding<float>(vector) { ModelId = ModelId, CreatedAt = createdAt };
             }
         }
         finally
@@ -259,9 +357,34 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
     private GeneratedEmbeddings<Embedding<float>> Generate(IReadOnlyList<string> texts, string? prefix, int dimensions, CancellationToken cancellationToken)
     {
-        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
         var createdAt = DateTimeOffset.UtcNow;
+        var tokenized = new TokenizedText[texts.Count];
+        var order = new int[texts.Count];
+        var truncated = 0;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            tokenized[i] = TokenizeText(texts[i], prefix);
+            order[i] = i;
+            truncated += tokenized[i].Truncated ? 1 : 0;
+        }
+
+        if (truncated > 0)
+        {
+            Interlocked.Add(ref _truncatedTexts, truncated);
+            LogMessages.TextsTruncated(_logger, truncated, texts.Count, _maxSequenceLength);
+        }
+
+        if (_options.SortByLength)
+        {
+            // Stable, so texts of equal length keep their order and a call gives the same batches every time.
+            order = [.. order.OrderBy(i => tokenized[i].Count)];
+        }
+
+        var embeddings = new Embedding<float>[texts.Count];
+        var batchTexts = new TokenizedText[Math.Min(_options.BatchSize, texts.Count)];
         long tokens = 0;
+        long padding = 0;
         var runOptions = cancellationToken.CanBeCanceled ? new RunOptions() : _uncancellableRun;
         try
         {
@@ -273,13 +396,19 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var count = Math.Min(_options.BatchSize, texts.Count - start);
-                using var batch = Tokenize(texts, start, count, prefix);
+                var indexes = order.AsSpan(start, count);
+                for (var i = 0; i < count; i++)
+                {
+                    batchTexts[i] = tokenized[indexes[i]];
+                }
+
+                using var batch = CreateBatch(batchTexts.AsSpan(0, count));
                 IDisposableReadOnlyCollection<OrtValue> outputs;
                 var runStarted = Timer is null ? 0 : Stopwatch.GetTimestamp();
                 try
                 {
                     outputs = Run(batch, runOptions);
-                    Timer?.AddRun(runStarted);
+                    Timer?.AddRun(runStarted, batch.TokenCount, batch.PaddingCount);
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -288,10 +417,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
                 using (outputs)
                 {
-                    Pool(batch, outputs[0], dimensions, start, result, createdAt);
+                    Pool(batch, outputs[0], dimensions, indexes, embeddings, createdAt);
                 }
 
                 tokens += batch.TokenCount;
+                padding += batch.PaddingCount;
             }
         }
         finally
@@ -302,9 +432,18 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             }
         }
 
-        result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
-        return result;
+        return new GeneratedEmbeddings<Embedding<float>>(embeddings)
+        {
+            Usage = new UsageDetails
+            {
+                InputTokenCount = tokens,
+                TotalTokenCount = tokens,
+                AdditionalCounts = new() { ["truncated_texts"] = truncated, ["padding_tokens"] = padding },
+            },
+        };
     }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 
     private static IReadOnlyList<string> CheckTexts(IEnumerable<string> values)
     {
@@ -354,13 +493,36 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
     private int ProbeHiddenSize(ModelSignature signature)
     {
-        using var batch = EncoderBatch.Empty(_tokenizer, signature.TokenTypeIdsName is not null);
+        using var batch = EncoderBatch.Probe(_tokenizer, signature.TokenTypeIdsName is not null, signature.PositionIdsName is not null);
         using var outputs = _session.Run(_uncancellableRun, _inputNames, batch.Inputs, _outputNames);
         var shape = outputs[0].GetTensorTypeAndShape().Shape;
         return shape.Length > 0 && shape[^1] is > 0 and <= int.MaxValue
             ? (int)shape[^1]
             : throw new OnnxModelSignatureException(
                 $"The model's output '{signature.OutputName}' has shape [{string.Join(", ", shape)}] for one text; its last dimension should be the hidden size.");
+    }
+
+    private static void AppendExecutionProvider(SessionOptions sessionOptions, OnnxEmbeddingGeneratorOptions options)
+    {
+        try
+        {
+            switch (options.ExecutionProvider)
+            {
+                case OnnxExecutionProvider.Cuda:
+                    sessionOptions.AppendExecutionProvider_CUDA(options.DeviceId);
+                    break;
+                case OnnxExecutionProvider.DirectML:
+                    sessionOptions.AppendExecutionProvider_DML(options.DeviceId);
+                    break;
+            }
+        }
+        catch (Exception exception) when (exception is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"ONNX Runtime cannot use the {options.ExecutionProvider} execution provider on device {options.DeviceId}: {exception.Message} " +
+                $"Reference the ONNX Runtime package built with it ({(options.ExecutionProvider == OnnxExecutionProvider.Cuda ? "Microsoft.ML.OnnxRuntime.Gpu" : "Microsoft.ML.OnnxRuntime.DirectML")}) and install its drivers, or use {nameof(OnnxExecutionProvider.Cpu)}."),
+                exception);
+        }
     }
 
     private static InferenceSession CreateSession(string modelPath, OnnxEmbeddingGeneratorOptions options)
@@ -371,6 +533,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             IntraOpNumThreads = options.IntraOpNumThreads,
             InterOpNumThreads = options.InterOpNumThreads,
         };
+        AppendExecutionProvider(sessionOptions, options);
         try
         {
             return new InferenceSession(modelPath, sessionOptions);

@@ -25,22 +25,40 @@ public sealed class OnnxEmbeddingGeneratorOptions
     public string? ModelPath { get; set; }
 
     /// <summary>
-    /// The tokenizer: a BERT WordPiece <c>vocab.txt</c>, or a Hugging Face <c>tokenizer.json</c> whose model is WordPiece
-    /// (any path ending in <c>.json</c> is read as one). When null, found in <see cref="ModelDirectory"/>.
+    /// The tokenizer: a BERT WordPiece <c>vocab.txt</c>, a Hugging Face <c>tokenizer.json</c> (WordPiece, Unigram or
+    /// byte-level BPE; any path ending in <c>.json</c> is read as one), or a SentencePiece <c>.model</c>. When null, found
+    /// in <see cref="ModelDirectory"/>: <c>vocab.txt</c>, else <c>tokenizer.json</c>, else <c>tokenizer.model</c>.
     /// </summary>
     public string? TokenizerPath { get; set; }
 
     /// <summary>The model id reported on each embedding and in the generator's metadata; defaults to the model folder's name.</summary>
     public string? ModelId { get; set; }
 
-    /// <summary>How token states become one vector. Default <see cref="OnnxPooling.Mean"/>.</summary>
-    public OnnxPooling Pooling { get; set; } = OnnxPooling.Mean;
+    /// <summary>
+    /// A known model whose settings fill in what the options and the folder leave open: a name from
+    /// <see cref="OnnxModelProfile.Known"/>, e.g. <c>Qwen/Qwen3-Embedding-0.6B</c>. When null, the profile is detected
+    /// from the folder's name or its <c>config.json</c>, if it matches one.
+    /// </summary>
+    public string? Profile { get; set; }
+
+    /// <summary>
+    /// How token states become one vector. When null: as the folder's sentence-transformers pooling config says
+    /// (<c>1_Pooling/config.json</c>), else as the model's profile says, else <see cref="OnnxPooling.Mean"/>.
+    /// </summary>
+    public OnnxPooling? Pooling { get; set; }
+
+    /// <summary>
+    /// Where batches are padded. When null: the <c>padding_side</c> of the folder's <c>tokenizer_config.json</c>, else the
+    /// profile's, else <see cref="Onnx.PaddingSide.Right"/>. Every pooling reads the right positions on either side;
+    /// a model that takes <c>position_ids</c> gets them counted from its first real token.
+    /// </summary>
+    public PaddingSide? PaddingSide { get; set; }
 
     /// <summary>
     /// Applies a layer norm without learned scale or bias to the pooled vector before truncation, as
-    /// nomic-embed-text-v1.5 prescribes for its Matryoshka dimensions. Default false.
+    /// nomic-embed-text-v1.5 prescribes for its Matryoshka dimensions. When null: as the model's profile says, else false.
     /// </summary>
-    public bool LayerNormBeforeTruncation { get; set; }
+    public bool? LayerNormBeforeTruncation { get; set; }
 
     /// <summary>
     /// The number of leading dimensions kept, then renormalized to unit length, when a request does not set
@@ -48,8 +66,26 @@ public sealed class OnnxEmbeddingGeneratorOptions
     /// </summary>
     public int? Dimensions { get; set; }
 
-    /// <summary>The most tokens fed to the model per text, <c>[CLS]</c> and <c>[SEP]</c> included; longer texts are truncated. Default 512.</summary>
-    public int MaxSequenceLength { get; set; } = DefaultMaxSequenceLength;
+    /// <summary>
+    /// The most tokens fed to the model per text, special tokens included; longer texts are truncated, and counted
+    /// (see <see cref="OnnxEmbeddingGenerator.TruncatedTexts"/>). When null: the folder's <c>max_seq_length</c>
+    /// (<c>sentence_bert_config.json</c>) or <c>model_max_length</c> (<c>tokenizer_config.json</c>), else the
+    /// profile's, else 512; never more than <see cref="MaxSequenceLengthCap"/>.
+    /// </summary>
+    public int? MaxSequenceLength { get; set; }
+
+    /// <summary>
+    /// The most tokens a detected <see cref="MaxSequenceLength"/> may be: 8,192 by default, since a model's advertised
+    /// limit (32,768 for Qwen3-Embedding) can cost more memory per batch than a machine has. An explicit
+    /// <see cref="MaxSequenceLength"/> is not capped.
+    /// </summary>
+    public int MaxSequenceLengthCap { get; set; } = 8192;
+
+    /// <summary>
+    /// Sorts the texts of one call by token count before cutting them into batches, so each batch is padded to a
+    /// similar length; the embeddings still come back in the order of the texts. Default true.
+    /// </summary>
+    public bool SortByLength { get; set; } = true;
 
     /// <summary>The most texts run through the model at once; each batch is padded to its longest text. Default 32.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
@@ -60,10 +96,18 @@ public sealed class OnnxEmbeddingGeneratorOptions
     /// <summary>Removes accents before WordPiece. Null: as the <c>tokenizer.json</c> says, else the same as <see cref="LowerCase"/>, as in Hugging Face's BERT tokenizer.</summary>
     public bool? StripAccents { get; set; }
 
-    /// <summary>Put in front of every query, e.g. <c>"search_query: "</c> for nomic-embed-text or <c>"query: "</c> for e5.</summary>
+    /// <summary>
+    /// Put in front of every query, e.g. <c>"search_query: "</c> for nomic-embed-text or <c>"query: "</c> for e5. When
+    /// null: the <c>query</c> prompt of the folder's <c>config_sentence_transformers.json</c>, else the profile's.
+    /// An empty string puts nothing.
+    /// </summary>
     public string? QueryPrefix { get; set; }
 
-    /// <summary>Put in front of every document, e.g. <c>"search_document: "</c> for nomic-embed-text or <c>"passage: "</c> for e5.</summary>
+    /// <summary>
+    /// Put in front of every document, e.g. <c>"search_document: "</c> for nomic-embed-text or <c>"passage: "</c> for e5.
+    /// When null: the <c>document</c> (or <c>passage</c>) prompt of the folder's <c>config_sentence_transformers.json</c>,
+    /// else the profile's. An empty string puts nothing.
+    /// </summary>
     public string? DocumentPrefix { get; set; }
 
     /// <summary>The input type of requests that do not name one (see <see cref="EmbeddingGenerationOptionsExtensions.WithInputType"/>). Default <see cref="EmbeddingInputType.Document"/>.</summary>
@@ -74,6 +118,15 @@ public sealed class OnnxEmbeddingGeneratorOptions
 
     /// <summary>ONNX Runtime's threads across operators, used only by its parallel execution mode; 0 lets it choose.</summary>
     public int InterOpNumThreads { get; set; }
+
+    /// <summary>
+    /// Where ONNX Runtime runs the model. Default <see cref="OnnxExecutionProvider.Cpu"/>; the GPU providers need the
+    /// matching native package in the application (see <see cref="OnnxExecutionProvider"/>).
+    /// </summary>
+    public OnnxExecutionProvider ExecutionProvider { get; set; } = OnnxExecutionProvider.Cpu;
+
+    /// <summary>The GPU the GPU providers use. Default 0.</summary>
+    public int DeviceId { get; set; }
 
     /// <summary>How far ONNX Runtime rewrites the graph when it loads the model. Default <see cref="GraphOptimizationLevel.ORT_ENABLE_ALL"/>.</summary>
     public GraphOptimizationLevel GraphOptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
@@ -105,9 +158,29 @@ public sealed class OnnxEmbeddingGeneratorOptions
                 $"Set {nameof(ModelDirectory)}, or both {nameof(ModelPath)} and {nameof(TokenizerPath)}, to say where the model and its tokenizer are.");
         }
 
-        if (!Enum.IsDefined(Pooling))
+        if (Pooling is { } pooling && !Enum.IsDefined(pooling))
         {
             throw Invalid(nameof(Pooling), $"is {Pooling}, which is not an {nameof(OnnxPooling)} value.");
+        }
+
+        if (PaddingSide is { } side && !Enum.IsDefined(side))
+        {
+            throw Invalid(nameof(PaddingSide), $"is {side}, which is not a {nameof(Onnx.PaddingSide)} value.");
+        }
+
+        if (!Enum.IsDefined(ExecutionProvider) || DeviceId < 0)
+        {
+            throw Invalid(nameof(ExecutionProvider), $"is {ExecutionProvider} on device {DeviceId}; expected an {nameof(OnnxExecutionProvider)} value and a device id of 0 or more.");
+        }
+
+        if (Profile is { } profile && OnnxModelProfile.Find(profile) is null)
+        {
+            throw Invalid(nameof(Profile), $"is '{profile}', which is not a known model: {string.Join(", ", OnnxModelProfile.Known.Select(p => p.Name))}.");
+        }
+
+        if (MaxSequenceLengthCap < 3)
+        {
+            throw Invalid(nameof(MaxSequenceLengthCap), $"must be at least 3, got {MaxSequenceLengthCap}.");
         }
 
         if (!Enum.IsDefined(DefaultInputType))
@@ -121,7 +194,7 @@ public sealed class OnnxEmbeddingGeneratorOptions
         }
 
         // [CLS] and [SEP] take two positions; a text needs at least one more.
-        if (MaxSequenceLength < 3)
+        if (MaxSequenceLength is < 3)
         {
             throw Invalid(nameof(MaxSequenceLength), $"must be at least 3 ([CLS], one token, [SEP]), got {MaxSequenceLength}.");
         }

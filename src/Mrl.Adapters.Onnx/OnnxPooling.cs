@@ -18,4 +18,10 @@ public enum OnnxPooling
     /// sentence-transformers export, taken as it is.
     /// </summary>
     ModelOutput,
+
+    /// <summary>
+    /// The state of the last token under the attention mask, wherever the padding is (Qwen3-Embedding and other
+    /// decoder embedders). Reads a <c>[batch, sequence, hidden]</c> output.
+    /// </summary>
+    LastToken,
 }

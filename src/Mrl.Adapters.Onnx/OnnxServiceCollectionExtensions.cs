@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Mrl.Adapters.Onnx;
@@ -18,7 +19,9 @@ public static class OnnxServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<OnnxEmbeddingGeneratorOptions>().Configure(configure);
-        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(sp.GetRequiredService<IOptions<OnnxEmbeddingGeneratorOptions>>().Value));
+        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(
+            sp.GetRequiredService<IOptions<OnnxEmbeddingGeneratorOptions>>().Value,
+            sp.GetService<ILogger<OnnxEmbeddingGenerator>>()));
         services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         return services;
     }

@@ -19,10 +19,20 @@ public sealed class ModelDiscoveryTests
     [Fact]
     public void A_model_without_token_types_gets_only_ids_and_mask()
     {
-        using var generator = OnnxEmbeddingGenerator.FromDirectory(Fixtures.Pooled);
+        using var generator = OnnxEmbeddingGenerator.FromDirectory(Fixtures.Pooled, new() { Pooling = OnnxPooling.Mean });
 
         Assert.Equal(["input_ids", "attention_mask"], generator.Signature.InputNames());
         Assert.Equal("token_embeddings", generator.Signature.OutputName);
+    }
+
+    [Fact]
+    public void Without_a_pooling_option_a_sentence_transformers_export_pools_by_itself()
+    {
+        using var generator = OnnxEmbeddingGenerator.FromDirectory(Fixtures.Pooled);
+
+        Assert.Equal(OnnxPooling.ModelOutput, generator.Description.Pooling);
+        Assert.Equal("model output", generator.Description.PoolingSource);
+        Assert.Equal("sentence_embedding", generator.Signature.OutputName);
     }
 
     [Fact]

@@ -123,14 +123,14 @@ public sealed class TokenizerTests
     }
 
     [Fact]
-    public void Tokenizer_json_with_a_bpe_model_is_not_supported()
+    public void Tokenizer_json_with_a_sentencepiece_style_bpe_model_and_no_tokenizer_model_is_not_supported()
     {
         using var directory = new TemporaryDirectory();
         var path = directory.Write("tokenizer.json", """{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}""");
 
         var error = Assert.Throws<NotSupportedException>(() => TextTokenizer.Load(path, null, null));
         Assert.Contains("BPE", error.Message, StringComparison.Ordinal);
-        Assert.Contains("vocab.txt", error.Message, StringComparison.Ordinal);
+        Assert.Contains("tokenizer.model", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

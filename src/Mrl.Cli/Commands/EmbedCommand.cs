@@ -15,11 +15,12 @@ internal static class EmbedCommand
         var texts = new Argument<string[]>("texts") { Description = "Texts to embed.", Arity = ArgumentArity.OneOrMore };
         var dims = new Option<int?>("--dims") { Description = "Matryoshka dimensions to truncate to (default: the model's)." };
         var query = new Option<bool>("--query") { Description = "Embed as queries (query prefix) rather than documents." };
-        var command = new Command("embed", "Embed texts with a local ONNX model; prints the dimensions and the first values.") { texts, dims, query };
+        var command = new Command("embed", "Embed texts with a local ONNX model; prints what it detected in the model folder, the dimensions and the first values.") { texts, dims, query };
         encoder.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var generator = encoder.Create(parse);
+            AnsiConsole.Write(Describe(generator.Description));
             var options = new EmbeddingGenerationOptions { Dimensions = parse.GetValue(dims) }
                 .WithInputType(parse.GetValue(query) ? EmbeddingInputType.Query : EmbeddingInputType.Document);
             var values = parse.GetValue(texts)!;
@@ -34,8 +35,32 @@ internal static class EmbedCommand
             }
 
             AnsiConsole.Write(table);
+            if (embeddings.Usage?.AdditionalCounts?.TryGetValue("truncated_texts", out var truncated) == true && truncated > 0)
+            {
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[yellow]{truncated} of {values.Length} texts were truncated to {generator.Description.MaxSequenceLength} tokens.[/]"));
+            }
+
             return 0;
         });
         return command;
+    }
+
+    private static Table Describe(OnnxModelDescription description)
+    {
+        static string Prompt(string? prompt) => prompt is null ? "(none)" : $"\"{prompt.Replace("\n", "\\n", StringComparison.Ordinal)}\"";
+
+        var table = new Table().AddColumns("detected", "value", "from");
+        table.AddRow("tokenizer", $"{description.Tokenizer}", Markup.Escape(Path.GetFileName(description.TokenizerPath)));
+        table.AddRow("profile", Markup.Escape(description.Profile?.Name ?? "(none matched)"), "folder name or config.json");
+        table.AddRow("pooling", $"{description.Pooling}", Markup.Escape(description.PoolingSource));
+        table.AddRow("query prompt", Markup.Escape(Prompt(description.QueryPrompt)), Markup.Escape(description.PromptSource));
+        table.AddRow("document prompt", Markup.Escape(Prompt(description.DocumentPrompt)), Markup.Escape(description.PromptSource));
+        table.AddRow("max tokens", description.MaxSequenceLength.ToString(CultureInfo.InvariantCulture), Markup.Escape(description.MaxSequenceLengthSource));
+        table.AddRow("padding", $"{description.PaddingSide}", description.TakesPositionIds ? "model takes position_ids" : "");
+        table.AddRow("dimensions", description.ModelDimensions.ToString(CultureInfo.InvariantCulture),
+            description.MatryoshkaDimensions.Count > 0 ? "Matryoshka: " + string.Join(", ", description.MatryoshkaDimensions) : "");
+        table.AddRow("layer norm", description.LayerNormBeforeTruncation ? "before truncation" : "no", "");
+        return table;
     }
 }

@@ -6,23 +6,26 @@ namespace Mrl.Cli.Commands;
 /// <summary>The options every command that runs the ONNX encoder shares.</summary>
 internal sealed class EncoderOptions
 {
-    public Option<string> Model { get; } = new("--model", "-m") { Description = "Folder with model.onnx and vocab.txt (or tokenizer.json).", Required = true };
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "Folder with model.onnx and its tokenizer (vocab.txt, tokenizer.json or tokenizer.model).", Required = true };
 
-    public Option<OnnxPooling> Pooling { get; } = new("--pooling") { Description = "Mean, Cls or ModelOutput.", DefaultValueFactory = _ => OnnxPooling.Mean };
+    public Option<OnnxPooling?> Pooling { get; } = new("--pooling") { Description = "Mean, Cls, LastToken or ModelOutput (default: as the model folder or its profile says, else Mean)." };
 
-    public Option<bool> LayerNorm { get; } = new("--layer-norm") { Description = "Layer-norm before truncation (nomic-embed-text-v1.5's recipe)." };
+    public Option<bool> LayerNorm { get; } = new("--layer-norm") { Description = "Layer-norm before truncation (nomic-embed-text-v1.5's recipe; without it: as the profile says)." };
 
-    public Option<string?> QueryPrefix { get; } = new("--query-prefix") { Description = "Text put before queries, e.g. 'search_query: '." };
+    public Option<string?> Profile { get; } = new("--profile") { Description = "A known model whose settings to use, e.g. Qwen/Qwen3-Embedding-0.6B (default: detected from the folder)." };
 
-    public Option<string?> DocumentPrefix { get; } = new("--document-prefix") { Description = "Text put before documents, e.g. 'search_document: '." };
+    public Option<string?> QueryPrefix { get; } = new("--query-prefix") { Description = "Text put before queries, e.g. 'search_query: ' (default: the model's query prompt; '' for none)." };
 
-    public Option<int> MaxLength { get; } = new("--max-length") { Description = "Maximum tokens per text.", DefaultValueFactory = _ => OnnxEmbeddingGeneratorOptions.DefaultMaxSequenceLength };
+    public Option<string?> DocumentPrefix { get; } = new("--document-prefix") { Description = "Text put before documents, e.g. 'search_document: ' (default: the model's document prompt; '' for none)." };
+
+    public Option<int?> MaxLength { get; } = new("--max-length") { Description = "Maximum tokens per text (default: the model's, at most 8192)." };
 
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
         command.Options.Add(Pooling);
         command.Options.Add(LayerNorm);
+        command.Options.Add(Profile);
         command.Options.Add(QueryPrefix);
         command.Options.Add(DocumentPrefix);
         command.Options.Add(MaxLength);
@@ -31,9 +34,10 @@ internal sealed class EncoderOptions
     public OnnxEmbeddingGenerator Create(ParseResult parse) => OnnxEmbeddingGenerator.FromDirectory(parse.GetValue(Model)!, new OnnxEmbeddingGeneratorOptions
     {
         Pooling = parse.GetValue(Pooling),
-        LayerNormBeforeTruncation = parse.GetValue(LayerNorm),
+        LayerNormBeforeTruncation = parse.GetValue(LayerNorm) ? true : null,
         QueryPrefix = parse.GetValue(QueryPrefix),
         DocumentPrefix = parse.GetValue(DocumentPrefix),
         MaxSequenceLength = parse.GetValue(MaxLength),
+        Profile = parse.GetValue(Profile),
     });
 }
