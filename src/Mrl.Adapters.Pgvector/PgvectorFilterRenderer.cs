@@ -10,7 +10,7 @@ namespace Mrl.Adapters.Pgvector;
 /// Renders the core filter model as a parameterized SQL predicate, over a jsonb payload column or over plain columns.
 /// Every leaf is wrapped so that it is never NULL: a missing field does not match, and so matches under NOT.
 /// </summary>
-internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCollection<string> payloadColumns)
+internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCollection<string> payloadColumns, bool payloadIsJson = false)
 {
     public string Render(Filter filter, List<NpgsqlParameter> parameters)
     {
@@ -63,7 +63,8 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
 
     private string RenderJsonLeaf(FieldFilter filter, List<NpgsqlParameter> parameters)
     {
-        var payload = SqlIdentifier.Quote(payloadColumn!, "payload column");
+        // A json (not jsonb) column is read as jsonb: its operators and comparisons are jsonb's.
+        var payload = payloadIsJson ? $"({SqlIdentifier.Quote(payloadColumn!, "payload column")}::pg_catalog.jsonb)" : SqlIdentifier.Quote(payloadColumn!, "payload column");
         var fieldName = Add(parameters, filter.Field, NpgsqlDbType.Text);
         var element = $"({payload} -> {fieldName})";
         switch (filter)

@@ -25,6 +25,13 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
         var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
         if (columns.Count == 0)
         {
+            if (_options.Table.Contains('.', StringComparison.Ordinal))
+            {
+                var (schema, name) = SqlIdentifier.ParseQualified(_options.Table);
+                throw new SchemaMismatchException(
+                    $"Table {qualified} does not exist: Table holds a dot. For table {SqlIdentifier.Qualified(schema, name)}, set Schema = \"{schema}\" and Table = \"{name}\".");
+            }
+
             if (!create)
             {
                 throw new SchemaMismatchException(
@@ -37,11 +44,25 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
             columns = await ReadColumnsAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var fullType = CheckVectorColumn(columns, _options.VectorColumn, Layout.FullDimensions, "full vector");
-        CheckKeyColumn(columns);
-        if (_options.PayloadColumn is { } payload && (!columns.TryGetValue(payload, out var payloadType) || payloadType.Type != "jsonb"))
+        var fullType = CheckVectorColumn(columns, _options.VectorColumn, Layout.FullDimensions, "full vector", allowUndeclared: true);
+        var undeclared = columns[_options.VectorColumn].Modifier < 0;
+        if (undeclared)
         {
-            throw new SchemaMismatchException($"Table {qualified} has no jsonb column '{payload}' for the payload. Set PayloadColumn to a jsonb column, or to null with PayloadColumns.");
+            LogUndeclaredDimension(_logger, qualified, _options.VectorColumn, Layout.FullDimensions);
+        }
+
+        CheckKeyColumn(columns);
+        if (_options.PayloadColumn is { } payload && (!columns.TryGetValue(payload, out var payloadType) || payloadType.Type is not ("jsonb" or "json")))
+        {
+            throw new SchemaMismatchException($"Table {qualified} has no jsonb or json column '{payload}' for the payload. Set PayloadColumn to one, or to null with PayloadColumns.");
+        }
+
+        string? scopeType = null;
+        if (_options.ScopeColumn is { } scope)
+        {
+            scopeType = columns.TryGetValue(scope, out var scopeColumn)
+                ? scopeColumn.Type
+                : throw new SchemaMismatchException($"Table {qualified} has no column '{scope}' to scope the store to (ScopeColumn); its columns: {string.Join(", ", columns.Keys)}.");
         }
 
         foreach (var column in _options.PayloadColumns.Where(c => !columns.ContainsKey(c)))
@@ -73,7 +94,8 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
             scansRowsWithoutPrefix = await pending.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
         }
 
-        return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema) { ScansRowsWithoutPrefix = scansRowsWithoutPrefix };
+        var payloadIsJson = _options.PayloadColumn is { } json && columns[json].Type == "json";
+        return new PgvectorTable(_options, Layout, fullType, version, pgvectorSchema, undeclared, scopeType, payloadIsJson) { ScansRowsWithoutPrefix = scansRowsWithoutPrefix };
     }
 
     /// <summary>
@@ -147,7 +169,7 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
         }
     }
 
-    private VectorType CheckVectorColumn(Dictionary<string, (string Type, int Modifier)> columns, string name, int dimensions, string what)
+    private VectorType CheckVectorColumn(Dictionary<string, (string Type, int Modifier)> columns, string name, int dimensions, string what, bool allowUndeclared = false)
     {
         var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
         if (!columns.TryGetValue(name, out var column))
@@ -161,7 +183,7 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
             "halfvec" => VectorType.HalfVec,
             _ => throw new SchemaMismatchException($"The {what} column '{name}' of {qualified} is {column.Type}; expected vector or halfvec."),
         };
-        if (column.Modifier != dimensions)
+        if (column.Modifier != dimensions && !(allowUndeclared && column.Modifier < 0))
         {
             var actual = column.Modifier < 0 ? "no fixed dimension" : column.Modifier.ToString(CultureInfo.InvariantCulture) + " dimensions";
             throw new SchemaMismatchException(string.Create(CultureInfo.InvariantCulture,
@@ -204,6 +226,9 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
 
         return columns;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Column {Column} of {Table} declares no dimension: the store reads and searches only its rows of {Dimensions} dimensions, and ignores the others.")]
+    private static partial void LogUndeclaredDimension(ILogger logger, string table, string column, int dimensions);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has {What}: searches read the whole table until the index is valid.")]
     private static partial void LogNoPrefixIndex(ILogger logger, string table, string what);

@@ -29,6 +29,16 @@ public sealed class PgvectorStoreOptions
     /// </summary>
     public IList<string> PayloadColumns { get; } = [];
 
+    /// <summary>
+    /// A column that tells apart several collections kept in one table (LangChain's <c>collection_id</c>): with
+    /// <see cref="ScopeValue"/>, every read, search, count and delete sees only the rows whose column holds that value, and
+    /// every upsert writes it. Default null: the whole table is the store's.
+    /// </summary>
+    public string? ScopeColumn { get; set; }
+
+    /// <summary>The value of <see cref="ScopeColumn"/> that is this store's, as text (a uuid, a number or a name); PostgreSQL converts it to the column's type.</summary>
+    public string? ScopeValue { get; set; }
+
     /// <summary>Whether <c>EnsureSchemaAsync</c> creates the table when it is missing. Default true; an existing table is checked, never changed.</summary>
     public bool CreateTableIfMissing { get; set; } = true;
 
@@ -143,6 +153,8 @@ public sealed class PgvectorStoreOptions
             KeyColumn = KeyColumn,
             VectorColumn = VectorColumn,
             PayloadColumn = PayloadColumn,
+            ScopeColumn = ScopeColumn,
+            ScopeValue = ScopeValue,
             CreateTableIfMissing = CreateTableIfMissing,
             FullVectorType = FullVectorType,
             PrefixStorage = PrefixStorage,
@@ -191,6 +203,17 @@ public sealed class PgvectorStoreOptions
         }
 
         SqlIdentifier.Validate(ResolvedPrefixColumn, "prefix column");
+        if ((ScopeColumn is null) != (ScopeValue is null))
+        {
+            throw new ArgumentException("Set ScopeColumn and ScopeValue together: the column that tells collections apart, and this store's value of it.");
+        }
+
+        if (ScopeColumn is not null)
+        {
+            SqlIdentifier.Validate(ScopeColumn, "scope column");
+            PgvectorTable.ScopeLiteral(ScopeValue!, "text");
+        }
+
         if (IndexName is not null)
         {
             SqlIdentifier.Validate(IndexName, "index name");

@@ -27,13 +27,19 @@ internal sealed class PgvectorTable
     private readonly string _pgvector;
     private readonly PgvectorFilterRenderer _filters;
     private readonly string _computedPrefix;
+    private readonly string? _rowScope;
 
     /// <param name="options">The store's options: table, columns, prefix storage.</param>
     /// <param name="layout">The embedding layout.</param>
     /// <param name="fullType">The type of the full-vector column.</param>
     /// <param name="pgvectorVersion">pgvector's installed version.</param>
     /// <param name="pgvectorSchema">The schema pgvector was installed in (<see cref="PgvectorCatalog.Extension"/>).</param>
-    public PgvectorTable(PgvectorStoreOptions options, EmbeddingLayout layout, VectorType fullType, Version pgvectorVersion, string pgvectorSchema)
+    /// <param name="undeclaredDimension">Whether the vector column declares no dimension (<c>vector</c> rather than <c>vector(D)</c>).</param>
+    /// <param name="scopeType">The type of <see cref="PgvectorStoreOptions.ScopeColumn"/> (<c>uuid</c>, <c>text</c>, <c>int8</c>, ...), when there is one.</param>
+    /// <param name="payloadIsJson">Whether the payload column is <c>json</c> rather than <c>jsonb</c>.</param>
+    public PgvectorTable(
+        PgvectorStoreOptions options, EmbeddingLayout layout, VectorType fullType, Version pgvectorVersion, string pgvectorSchema,
+        bool undeclaredDimension = false, string? scopeType = null, bool payloadIsJson = false)
     {
         Options = options;
         Layout = layout;
@@ -44,9 +50,9 @@ internal sealed class PgvectorTable
         _table = SqlIdentifier.Qualified(options.Schema, options.Table);
         _key = SqlIdentifier.Quote(options.KeyColumn, "key column");
         _vector = SqlIdentifier.Quote(options.VectorColumn, "vector column");
-        _filters = new PgvectorFilterRenderer(options.PayloadColumn, options.PayloadColumns.ToArray());
+        _filters = new PgvectorFilterRenderer(options.PayloadColumn, options.PayloadColumns.ToArray(), payloadIsJson);
         _payloadSelect = options.PayloadColumn is { } payload
-            ? SqlIdentifier.Quote(payload, "payload column")
+            ? SqlIdentifier.Quote(payload, "payload column") + (payloadIsJson ? "::pg_catalog.jsonb" : "")
             : options.PayloadColumns.Count > 0
                 ? "(SELECT pg_catalog.to_jsonb(p) FROM (SELECT " + string.Join(", ", options.PayloadColumns.Select(c => SqlIdentifier.Quote(c))) + ") AS p)"
                 : "NULL::jsonb";
@@ -63,7 +69,24 @@ internal sealed class PgvectorTable
             $"CAST({(layout.NormalizesPrefix ? $"{_pgvector}.l2_normalize({head})" : head)} AS {_pgvector}.{TypeName(PrefixType)}({layout.PrefixDimensions}))");
 
         var d = layout.FullDimensions;
-        (FullIndexExpression, FullIndexType) = fullType == VectorType.HalfVec || d <= MaxVectorIndexDimensions
+        ScopeValue = options.ScopeColumn is null ? null : ScopeLiteral(options.ScopeValue!, scopeType ?? "text");
+        var scope = new List<string>();
+        if (undeclaredDimension)
+        {
+            // Rows of other sizes (another model's, in a table shared by several) are not this store's: every statement skips them.
+            scope.Add(string.Create(CultureInfo.InvariantCulture, $"{_pgvector}.vector_dims({_vector}) = {d}"));
+        }
+
+        if (options.ScopeColumn is { } scopeColumn)
+        {
+            scope.Add($"{SqlIdentifier.Quote(scopeColumn, "scope column")} = {ScopeValue}");
+        }
+
+        _rowScope = scope.Count == 0 ? null : string.Join(" AND ", scope);
+        (FullIndexExpression, FullIndexType) = undeclaredDimension
+            ? ($"(CAST({_vector} AS {_pgvector}.{TypeName(d <= MaxVectorIndexDimensions ? fullType : VectorType.HalfVec)}({d.ToString(CultureInfo.InvariantCulture)})))",
+               d <= MaxVectorIndexDimensions ? fullType : VectorType.HalfVec)
+            : fullType == VectorType.HalfVec || d <= MaxVectorIndexDimensions
             ? (_vector, fullType)
             : ($"(CAST({_vector} AS {_pgvector}.halfvec({d.ToString(CultureInfo.InvariantCulture)})))", VectorType.HalfVec);
         Operator = layout.Metric switch
@@ -75,6 +98,28 @@ internal sealed class PgvectorTable
     }
 
     public PgvectorStoreOptions Options { get; }
+
+    /// <summary>The scope value as a typed SQL literal (a literal, not a parameter: COPY takes none, and a partial index matches only a constant).</summary>
+    public string? ScopeValue { get; }
+
+    /// <summary>
+    /// <paramref name="value"/> as a literal of <paramref name="type"/>. Configuration, not data: checked when the options are
+    /// validated (no quote is doubled here without the control characters and backslashes that change how a literal reads being refused first).
+    /// </summary>
+    internal static string ScopeLiteral(string value, string type)
+    {
+        if (value.Any(c => char.IsControl(c) || c == '\\'))
+        {
+            throw new ArgumentException($"The scope value '{value}' holds a control character or a backslash; use a plain value.", nameof(value));
+        }
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(type, "^[a-z0-9_]+$"))
+        {
+            throw new ArgumentException($"The scope column's type '{type}' is not a plain type name.", nameof(type));
+        }
+
+        return "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'::pg_catalog." + type;
+    }
 
     /// <summary>The most rows without a prefix a search scans exactly beside pass 1.</summary>
     public const int RowsWithoutPrefixScanned = 10_000;
@@ -152,7 +197,7 @@ internal sealed class PgvectorTable
     /// </summary>
     private string Candidates(Func<string, string> columns, string distance, Filter? filter, List<Npgsql.NpgsqlParameter> parameters)
     {
-        var condition = filter is null ? null : _filters.Render(filter, parameters);
+        var condition = Condition(filter, parameters);
         var indexed = $"SELECT {columns($"{PrefixExpression} {Operator} $1")} FROM {_table}" +
                       $"{(condition is null ? "" : " WHERE " + condition)} ORDER BY {PrefixExpression} {Operator} $1 LIMIT $2";
         if (!ScansRowsWithoutPrefix)
@@ -169,10 +214,10 @@ internal sealed class PgvectorTable
     }
 
     /// <summary>The full vectors and row versions of the keys in <c>$1</c>: the cache's misses, in one round trip.</summary>
-    public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table} WHERE {_key} = ANY($1)";
+    public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table} WHERE {_key} = ANY($1){AndScope}";
 
     /// <summary>Every key, row version and full vector, streamed out in binary.</summary>
-    public string CopyFullVectorsOut => $"COPY (SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table}) TO STDOUT (FORMAT BINARY)";
+    public string CopyFullVectorsOut => $"COPY (SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table}{(_rowScope is null ? "" : " WHERE " + _rowScope)}) TO STDOUT (FORMAT BINARY)";
 
     /// <summary>What the table is, physically: a TRUNCATE, VACUUM FULL or re-creation changes it.</summary>
     public const string TableIdentity =
@@ -189,11 +234,11 @@ internal sealed class PgvectorTable
         $"SELECT {_key}, {FullIndexExpression} {Operator} $1 AS distance, NULL, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
         $"ORDER BY {FullIndexExpression} {Operator} $1 LIMIT $2";
 
-    public string Get => $"SELECT {_key}, {_vector}, {_payloadSelect} FROM {_table} WHERE {_key} = $1";
+    public string Get => $"SELECT {_key}, {_vector}, {_payloadSelect} FROM {_table} WHERE {_key} = $1{AndScope}";
 
     public string Count(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) => $"SELECT pg_catalog.count(*) FROM {_table}{Where(filter, parameters)}";
 
-    public string Delete => $"DELETE FROM {_table} WHERE {_key} = ANY($1)";
+    public string Delete => $"DELETE FROM {_table} WHERE {_key} = ANY($1){AndScope}";
 
     /// <summary>Upsert of one record: <c>$1</c> key, <c>$2</c> full vector, <c>$3</c> payload (jsonb).</summary>
     public string Upsert => UpsertFrom("$1", "$2", "$3", source: null);
@@ -236,12 +281,35 @@ internal sealed class PgvectorTable
 
         var from = sources.Count == 0 ? "" : " FROM " + string.Join(", ", sources);
         var updates = columns.Skip(1).Select(c => $"{c} = EXCLUDED.{c}");
-        return $"INSERT INTO {_table} ({string.Join(", ", columns)}) SELECT {string.Join(", ", values)}{from} " +
-               $"ON CONFLICT ({_key}) DO UPDATE SET {string.Join(", ", updates)}";
+        if (Options.ScopeColumn is not { } scopeColumn)
+        {
+            return $"INSERT INTO {_table} ({string.Join(", ", columns)}) SELECT {string.Join(", ", values)}{from} " +
+                   $"ON CONFLICT ({_key}) DO UPDATE SET {string.Join(", ", updates)}";
+        }
+
+        // A record is written into the store's scope, and never over a row of another scope with the same key.
+        var scope = SqlIdentifier.Quote(scopeColumn, "scope column");
+        return $"INSERT INTO {_table} ({string.Join(", ", columns)}, {scope}) SELECT {string.Join(", ", values)}, {ScopeValue}{from} " +
+               $"ON CONFLICT ({_key}) DO UPDATE SET {string.Join(", ", updates)} WHERE {_table}.{scope} = {ScopeValue}";
     }
 
     private string Where(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
-        filter is null ? "" : " WHERE " + _filters.Render(filter, parameters);
+        Condition(filter, parameters) is { } condition ? " WHERE " + condition : "";
+
+    /// <summary>The store's own rows (<see cref="_rowScope"/>) and the filter, or null when neither restricts anything.</summary>
+    private string? Condition(Filter? filter, List<Npgsql.NpgsqlParameter> parameters)
+    {
+        var rendered = filter is null ? null : _filters.Render(filter, parameters);
+        return (_rowScope, rendered) switch
+        {
+            (null, null) => null,
+            (null, _) => rendered,
+            (_, null) => _rowScope,
+            _ => $"{_rowScope} AND ({rendered})",
+        };
+    }
+
+    private string AndScope => _rowScope is null ? "" : " AND " + _rowScope;
 
     // Catalog queries, by qualified name.
     public const string Columns =

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.Json;
+using Mrl.Adapters.Synthetic;
+using Mrl.Adapters.Testing;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Mrl.Adapters.Pgvector.Tests;
+
+/// <summary>Tables other frameworks create, opened and searched as they are: no view, no copy.</summary>
+[Collection(PostgresGroup.Name)]
+public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHelper output)
+{
+    private async Task ExecuteAsync(string sql, params object[] values)
+    {
+        await using var command = postgres.DataSource.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        command.CommandTimeout = 300;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static string Literal(ReadOnlySpan<float> vector)
+    {
+        var parts = new string[vector.Length];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            parts[i] = vector[i].ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        return "[" + string.Join(',', parts) + "]";
+    }
+
+    [SkippableFact]
+    public async Task Two_langchain_collections_of_different_sizes_in_one_table_each_return_the_exact_top_10()
+    {
+        postgres.RequireServer();
+        var table = postgres.NewTableName("langchain");
+        // langchain_community's PGVector layout: every collection in one table, an untyped vector column, json metadata.
+        await ExecuteAsync($"CREATE TABLE \"{table}\" (uuid uuid PRIMARY KEY, collection_id uuid, embedding vector, document varchar, cmetadata json, custom_id varchar)");
+        var collections = new[] { (Id: Guid.NewGuid(), Dims: 96, Prefix: 24, Rows: 1_200), (Id: Guid.NewGuid(), Dims: 48, Prefix: 12, Rows: 600) };
+        var corpora = new Dictionary<Guid, float[]>();
+        foreach (var (id, dims, _, rows) in collections)
+        {
+            var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dims, Clusters = 20, Seed = dims }).Generate(rows);
+            corpora[id] = data;
+            for (var start = 0; start < rows; start += 200)
+            {
+                var values = Enumerable.Range(start, Math.Min(200, rows - start)).Select(i =>
+                    $"(gen_random_uuid(), '{id}', '{Literal(data.AsSpan(i * dims, dims))}', 'doc {i}', '{{\"n\": {i}, \"odd\": {(i % 2 == 1 ? "true" : "false")}}}')");
+                await ExecuteAsync($"INSERT INTO \"{table}\" (uuid, collection_id, embedding, document, cmetadata) VALUES {string.Join(", ", values)}");
+            }
+        }
+
+        foreach (var (id, dims, prefix, _) in collections)
+        {
+            var layout = new EmbeddingLayout(dims, prefix);
+            var options = Options(table, id, dims);
+            await new PgvectorMigrator(postgres.DataSource, layout, options).UpAsync();
+            await using var store = new PgvectorAdaptiveStore<Guid>(postgres.DataSource, layout, options);
+            await store.EnsureSchemaAsync();
+
+            Assert.Equal(collections.Single(c => c.Id == id).Rows, await store.CountAsync());
+            Assert.Equal(collections.Single(c => c.Id == id).Rows / 2, await store.CountAsync(Filter.Eq("odd", true)));
+            var exactMatches = 0;
+            var queries = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dims, Clusters = 20, Seed = dims }).Generate(20, stream: 1);
+            for (var q = 0; q < 20; q++)
+            {
+                var query = queries.AsMemory(q * dims, dims);
+                var exact = await BruteForceAsync(table, id, dims, query);
+                var hits = (await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 16 })).Hits.Select(h => h.Key).ToArray();
+                exactMatches += exact.SequenceEqual(hits) ? 1 : 0;
+                Assert.All(hits, key => Assert.Contains(key, exact));
+            }
+
+            output.WriteLine($"collection of {dims} dimensions: {exactMatches} of 20 queries returned the exact top-10 in order");
+            Assert.True(exactMatches >= 18, $"{exactMatches} of 20");
+            var filtered = (await store.SearchAsync(queries.AsMemory(0, dims), new SearchOptions { K = 10, Filter = Filter.Eq("odd", true) })).Hits;
+            Assert.Equal(10, filtered.Count);
+            Assert.All(filtered, h => Assert.True(h.Payload!.Value.GetProperty("odd").GetBoolean()));
+        }
+
+        // The two collections never see each other's rows, in reads and deletes too.
+        var (first, second) = (collections[0], collections[1]);
+        await using var firstStore = new PgvectorAdaptiveStore<Guid>(postgres.DataSource, new EmbeddingLayout(first.Dims, first.Prefix), Options(table, first.Id, first.Dims));
+        await using var keys = postgres.DataSource.CreateCommand($"SELECT uuid FROM \"{table}\" WHERE collection_id = $1 LIMIT 1");
+        keys.Parameters.Add(new NpgsqlParameter { Value = second.Id });
+        var secondKey = (Guid)(await keys.ExecuteScalarAsync())!;
+        Assert.Null(await firstStore.GetAsync(secondKey));
+        Assert.Equal(0, await firstStore.DeleteAsync([secondKey]));
+
+        var added = new VectorRecord<Guid>(Guid.NewGuid(), corpora[first.Id].AsMemory(0, first.Dims), JsonSerializer.SerializeToElement(new { n = -1 }));
+        await firstStore.UpsertAsync([added]);
+        await using var scope = postgres.DataSource.CreateCommand($"SELECT collection_id FROM \"{table}\" WHERE uuid = $1");
+        scope.Parameters.Add(new NpgsqlParameter { Value = added.Key });
+        Assert.Equal(first.Id, (Guid)(await scope.ExecuteScalarAsync())!);
+    }
+
+    private static PgvectorStoreOptions Options(string table, Guid collection, int dims) => new()
+    {
+        Table = table,
+        KeyColumn = "uuid",
+        PayloadColumn = "cmetadata",
+        PrefixColumn = "embedding_p" + dims.ToString(CultureInfo.InvariantCulture),
+        ScopeColumn = "collection_id",
+        ScopeValue = collection.ToString(),
+        CreateTableIfMissing = false,
+    };
+
+    private async Task<Guid[]> BruteForceAsync(string table, Guid collection, int dims, ReadOnlyMemory<float> query)
+    {
+        await using var command = postgres.DataSource.CreateCommand(
+            $"SELECT uuid FROM \"{table}\" WHERE collection_id = $1 AND vector_dims(embedding) = {dims} ORDER BY embedding <=> $2::vector LIMIT 10");
+        command.Parameters.Add(new NpgsqlParameter { Value = collection });
+        command.Parameters.Add(new NpgsqlParameter { Value = Literal(query.Span) });
+        var keys = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            keys.Add(reader.GetGuid(0));
+        }
+
+        return keys.ToArray();
+    }
+}
