@@ -99,6 +99,59 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
         Assert.Equal(first.Id, (Guid)(await scope.ExecuteScalarAsync())!);
     }
 
+    [SkippableTheory]
+    [InlineData("supabase-vecs")]
+    [InlineData("semantic-kernel")]
+    public async Task Supabase_vecs_and_semantic_kernel_tables_migrate_and_search_as_they_are(string layout)
+    {
+        postgres.RequireServer();
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        // Supabase vecs: schema vecs, text ids, a vec column, jsonb metadata. Semantic Kernel's Postgres connector: quoted
+        // mixed-case identifiers named after the record's properties, here in a schema of the application's own.
+        var (schema, table, key, vector, payload, keyType) = layout == "supabase-vecs"
+            ? ("vecs", "docs_" + suffix, "id", "vec", "metadata", "text")
+            : ("App_" + suffix, "Hotels", "HotelId", "DescriptionEmbedding", (string?)null, "bigint");
+        await ExecuteAsync($"CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+        await ExecuteAsync($"CREATE TABLE \"{schema}\".\"{table}\" (\"{key}\" {keyType} PRIMARY KEY, \"{vector}\" vector(64) NOT NULL" +
+                           (payload is null ? ", \"HotelName\" text, \"Rating\" double precision)" : $", \"{payload}\" jsonb)"));
+        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = 64, Clusters = 10 }).Generate(300);
+        var rows = Enumerable.Range(0, 300).Select(i => payload is null
+            ? $"({i}, '{Literal(data.AsSpan(i * 64, 64))}', 'hotel {i}', {i % 5})"
+            : $"('doc-{i}', '{Literal(data.AsSpan(i * 64, 64))}', '{{\"i\": {i}}}')");
+        await ExecuteAsync($"INSERT INTO \"{schema}\".\"{table}\" VALUES {string.Join(", ", rows)}");
+
+        var options = new PgvectorStoreOptions
+        {
+            Schema = schema, Table = table, KeyColumn = key, VectorColumn = vector, PayloadColumn = payload, CreateTableIfMissing = false,
+        };
+        if (payload is null)
+        {
+            options.PayloadColumns.Add("HotelName");
+            options.PayloadColumns.Add("Rating");
+        }
+
+        var embedding = new EmbeddingLayout(64, 16);
+        await new PgvectorMigrator(postgres.DataSource, embedding, options).UpAsync();
+        if (payload is null)
+        {
+            await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, embedding, options);
+            await store.EnsureSchemaAsync();
+            var hit = (await store.SearchAsync(data.AsMemory(42 * 64, 64), new SearchOptions { K = 3, Filter = Filter.Eq("Rating", 2) })).Hits[0];
+            Assert.Equal(42L, hit.Key);
+            Assert.Equal("hotel 42", hit.Payload!.Value.GetProperty("HotelName").GetString());
+        }
+        else
+        {
+            await using var store = new PgvectorAdaptiveStore<string>(postgres.DataSource, embedding, options);
+            await store.EnsureSchemaAsync();
+            var hit = (await store.SearchAsync(data.AsMemory(42 * 64, 64), new SearchOptions { K = 3 })).Hits[0];
+            Assert.Equal("doc-42", hit.Key);
+            Assert.Equal(42, hit.Payload!.Value.GetProperty("i").GetInt32());
+        }
+
+        await ExecuteAsync($"DROP SCHEMA \"{schema}\" CASCADE");
+    }
+
     private static PgvectorStoreOptions Options(string table, Guid collection, int dims) => new()
     {
         Table = table,
