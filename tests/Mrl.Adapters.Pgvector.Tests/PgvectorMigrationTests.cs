@@ -261,6 +261,25 @@ public sealed class PgvectorMigrationTests(PostgresFixture postgres, ITestOutput
     }
 
     [Fact]
+    public void The_index_expressions_in_the_scripts_are_the_ones_the_queries_repeat()
+    {
+        var layout = new EmbeddingLayout(3072, 256);
+        var options = new PgvectorStoreOptions { Table = "documents", PrefixStorage = PrefixStorage.Expression, CreateTableIfMissing = false };
+        using var dataSource = PgvectorDataSource.Create("Host=127.0.0.1");
+        var table = new PgvectorTable(options, layout, VectorType.Vector, new Version(0, 8, 0), "ext");
+
+        var expressionIndex = new PgvectorMigrator(dataSource, layout, options).PlanUp(vectorSchema: "ext").Single();
+        var fullIndex = SqlScript.Load("create_full_halfvec_index").Render(new ScriptVariables()
+            .Identifier("schema", "public").Identifier("table", "documents").Identifier("index_name", "i").Identifier("vector_column", "embedding")
+            .Identifier("vector_schema", "ext").Raw("full_dims", 3072).Raw("opclass", "halfvec_cosine_ops").Raw("m", 16).Raw("ef_construction", 64)
+            .Raw("concurrently", "CONCURRENTLY").Raw("only", "")).Single().Text;
+
+        Assert.Contains("USING hnsw (" + table.PrefixExpression + " ", expressionIndex, StringComparison.Ordinal);
+        Assert.Contains("USING hnsw (" + table.FullIndexExpression + " ", fullIndex, StringComparison.Ordinal);
+        Assert.StartsWith("(CAST(\"embedding\" AS \"ext\".halfvec(3072)))", table.FullIndexExpression, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Tables_and_columns_whose_names_join_alike_get_different_object_names()
     {
         var first = new PgvectorStoreOptions { Table = "products_image", VectorColumn = "embedding", PrefixColumn = "embedding" + "_prefix" };
