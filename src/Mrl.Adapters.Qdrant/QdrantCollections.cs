@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Qdrant.Client;
 using Proto = Qdrant.Client.Grpc;
@@ -217,6 +216,4 @@ internal static class QdrantCollections
             vector.HnswConfig is { HasM: true } hnsw ? (int)hnsw.M : null,
             onDisk);
     }
-
-    internal static string Describe(Version version) => version.ToString(3).ToString(CultureInfo.InvariantCulture);
 }
