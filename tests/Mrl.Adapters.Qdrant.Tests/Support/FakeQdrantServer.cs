@@ -108,18 +108,37 @@ internal sealed class FakeQdrantServer : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var name = request.RequestUri!.AbsolutePath.TrimStart('/');
-        if (!Methods.TryGetValue(name, out var method))
+        var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
+        var apiKey = request.Headers.TryGetValues("api-key", out var keys) ? keys.Single() : null;
+        var (status, detail, message) = await AnswerAsync(request.RequestUri!.AbsolutePath, body, apiKey, cancellationToken);
+        if (message is null)
         {
-            return Trailers(StatusCode.Unimplemented, $"No such method {name}");
+            return Trailers(status, detail);
         }
 
-        var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
+        var response = new HttpResponseMessage(HttpStatusCode.OK) { Version = HttpVersion.Version20, Content = new ByteArrayContent(message) };
+        response.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        response.TrailingHeaders.Add("grpc-status", "0");
+        return response;
+    }
+
+    /// <summary>
+    /// Answers one gRPC call: <paramref name="path"/> is <c>/qdrant.Points/Upsert</c> and the like, <paramref name="body"/>
+    /// the framed request. Returns the framed answer, or null with the error status.
+    /// </summary>
+    internal async Task<(StatusCode Status, string Detail, byte[]? Message)> AnswerAsync(string path, byte[] body, string? apiKey, CancellationToken cancellationToken)
+    {
+        var name = path.TrimStart('/');
+        if (!Methods.TryGetValue(name, out var method))
+        {
+            return (StatusCode.Unimplemented, $"No such method {name}", null);
+        }
+
         var length = BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(1, 4));
         var message = method.InputType.Parser.ParseFrom(body, 5, length);
         lock (_calls)
         {
-            _calls.Add(new RecordedCall(name, message, request.Headers.TryGetValues("api-key", out var keys) ? keys.Single() : null));
+            _calls.Add(new RecordedCall(name, message, apiKey));
         }
 
         if (Delay > TimeSpan.Zero)
@@ -138,17 +157,14 @@ internal sealed class FakeQdrantServer : HttpMessageHandler
         }
         catch (RpcException e)
         {
-            return Trailers(e.StatusCode, e.Status.Detail);
+            return (e.StatusCode, e.Status.Detail, null);
         }
 
         var payload = answer.ToByteArray();
         var framed = new byte[payload.Length + 5];
         BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1, 4), payload.Length);
         payload.CopyTo(framed, 5);
-        var response = new HttpResponseMessage(HttpStatusCode.OK) { Version = HttpVersion.Version20, Content = new ByteArrayContent(framed) };
-        response.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        response.TrailingHeaders.Add("grpc-status", "0");
-        return response;
+        return (StatusCode.OK, "", framed);
     }
 
     // A trailers-only answer: the status in the headers and no message, as a gRPC server sends an error.
