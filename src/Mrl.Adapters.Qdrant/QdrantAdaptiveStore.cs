@@ -1,39 +1,45 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Text.Json;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mrl.Adapters.Diagnostics;
+using Qdrant.Client;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant;
 
 /// <summary>
-/// An <see cref="IAdaptiveStore{TKey}"/> over Qdrant's REST API. Each record is one point with two named vectors:
-/// the prefix (<see cref="QdrantStoreOptions.PrefixVectorName"/>), indexed with HNSW under the layout's distance, and the
-/// full vector (<see cref="QdrantStoreOptions.FullVectorName"/>), with no HNSW graph (<c>m = 0</c>) and kept on disk.
-/// Pass 1 is a <c>POST /points/query</c> on the prefix that returns the candidates' full vectors; the core reranks them.
+/// An <see cref="IAdaptiveStore{TKey}"/> over Qdrant, through the official <see cref="QdrantClient"/> (gRPC). Each record is
+/// one point with two named vectors: the prefix (<see cref="QdrantStoreOptions.PrefixVectorName"/>), indexed with HNSW
+/// under the layout's distance, and the full vector (<see cref="QdrantStoreOptions.FullVectorName"/>), with no HNSW graph
+/// (<c>m = 0</c>) and kept cold on disk. Pass 1 is a Query API call on the prefix that returns the candidates' full
+/// vectors; the core reranks them.
 /// </summary>
 /// <remarks>
 /// <para>Keys: <see cref="long"/> (non-negative), <see cref="ulong"/>, <see cref="Guid"/> and <see cref="string"/>; see
 /// <see cref="QdrantKeyMapping"/> for how they become point ids.</para>
-/// <para>Writes use <c>wait=true</c> and are split so that no request exceeds <see cref="QdrantStoreOptions.MaxRequestBytes"/>.
-/// Every record is validated before the first request, so an invalid record writes nothing; a server failure part-way
+/// <para>Writes wait until applied and are split so that no message exceeds <see cref="QdrantStoreOptions.MaxRequestBytes"/>.
+/// Every record is validated before the first call, so an invalid record writes nothing; a server failure part-way
 /// through a large upsert leaves the batches sent before it written.</para>
 /// <para>With <see cref="DistanceMetric.Cosine"/>, Qdrant stores vectors normalized to unit length, so
 /// <see cref="GetAsync"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
 /// Euclidean distances are negated). A payload that is empty comes back as null.</para>
 /// <para><see cref="Rerank.InDatabase"/> runs a <c>prefetch</c> on the prefix and rescores on the full vector in Qdrant;
-/// <see cref="SearchOptions.FullDimensionBaseline"/> runs an exact scan (<c>params.exact</c>) of the full vectors, which
-/// have no HNSW graph.</para>
+/// <see cref="SearchOptions.FullDimensionBaseline"/> runs an exact scan of the full vectors, which have no HNSW graph.</para>
+/// <para>The store never disposes the client: whoever created it (the DI container, the caller) does.</para>
 /// </remarks>
 /// <typeparam name="TKey">The record key type.</typeparam>
 public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey> where TKey : notnull
 {
+    /// <summary>The most point ids one retrieve or delete call carries.</summary>
+    internal const int MaxIdsPerCall = 4096;
+
     // Qdrant searches with ef = ef_construct when a query names no hnsw_ef; 100 is its default ef_construct.
     private const int QdrantDefaultEf = 100;
 
-    private readonly QdrantTransport _transport;
+    private readonly QdrantClient _client;
+    private readonly QdrantCalls _calls;
     private readonly QdrantKeyCodec<TKey> _codec;
     private readonly ILogger _logger;
     private readonly string _collection;
@@ -41,25 +47,29 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     private readonly string _fullVectorName;
     private readonly int _maxRequestBytes;
     private readonly int _defaultEf;
+    private readonly Proto.ReadConsistency? _readConsistency;
     private readonly QdrantStoreOptions _creation;
     private readonly StoreTelemetry _telemetry;
 
-    /// <summary>Creates a store that sends its requests through <paramref name="httpClient"/>, which it does not dispose.</summary>
-    /// <param name="httpClient">The client to send with. Its <see cref="HttpClient.Timeout"/> should not be shorter than <see cref="QdrantStoreOptions.RequestTimeout"/>.</param>
-    /// <param name="options">Where Qdrant is and how the collection is laid out; copied, so later changes have no effect.</param>
-    /// <param name="logger">Where requests are logged (method, path, status, time; never the API key).</param>
+    /// <summary>Creates a store that works through <paramref name="client"/>, which it does not dispose.</summary>
+    /// <param name="client">The Qdrant client (gRPC): the application's own, with its endpoint, API key, TLS and deadline.</param>
+    /// <param name="options">How the collection is laid out and searched; copied, so later changes have no effect.
+    /// <see cref="QdrantStoreOptions.Endpoint"/> and <see cref="QdrantStoreOptions.ApiKey"/> are not used: the client has its own.</param>
+    /// <param name="logger">Where calls are logged (operation, collection, time; never the API key).</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="TKey"/> is not a supported key type.</exception>
-    public QdrantAdaptiveStore(HttpClient httpClient, QdrantStoreOptions options, ILogger<QdrantAdaptiveStore<TKey>>? logger = null)
-        : this(ClientSource(httpClient), options, logger)
+    public QdrantAdaptiveStore(QdrantClient client, QdrantStoreOptions options, ILogger<QdrantAdaptiveStore<TKey>>? logger = null)
+        : this(client, options, logger, apiKey: null)
     {
     }
 
-    /// <summary>Creates a store that asks <paramref name="httpClient"/> for a client for each request (an IHttpClientFactory).</summary>
-    internal QdrantAdaptiveStore(Func<HttpClient> httpClient, QdrantStoreOptions options, ILogger? logger)
+    /// <summary>Creates a store; <paramref name="apiKey"/> is the key this library configured the client with, kept out of every message.</summary>
+    internal QdrantAdaptiveStore(QdrantClient client, QdrantStoreOptions options, ILogger? logger, string? apiKey)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _client = client;
         _codec = QdrantKeyCodec.For<TKey>();
         Layout = options.Layout!;
         _collection = options.Collection;
@@ -67,9 +77,10 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         _fullVectorName = options.FullVectorName;
         _maxRequestBytes = options.MaxRequestBytes;
         _defaultEf = options.PrefixHnswEfConstruct ?? QdrantDefaultEf;
-        _creation = Copy(options);
+        _readConsistency = options.ReadConsistency?.Clone();
+        _creation = options.Clone();
         _logger = logger ?? NullLogger.Instance;
-        _transport = new QdrantTransport(httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, options.MaxResponseBytes, _logger);
+        _calls = new QdrantCalls(_collection, options.RequestTimeout, options.RetryAttempts, apiKey ?? options.ApiKey, _logger);
         _telemetry = new StoreTelemetry(SystemName, _collection, Layout, ActivityKind.Client);
     }
 
@@ -77,34 +88,35 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     public EmbeddingLayout Layout { get; }
 
     /// <summary>
-    /// Checks the server version (GET /), then creates the collection with both named vectors and the configured payload
-    /// indexes, or checks an existing collection's vectors and creates any payload index it lacks.
+    /// Checks the server version (the health check), then creates the collection with both named vectors, the cluster
+    /// settings and the configured payload indexes, or checks an existing collection's vectors and creates any payload
+    /// index it lacks.
     /// </summary>
     /// <exception cref="NotSupportedException">The server is older than Qdrant 1.10, which has no Query API.</exception>
     /// <exception cref="SchemaMismatchException">The collection exists with other vectors than the layout needs.</exception>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
-        var version = await QdrantReads.ServerVersionAsync(_transport, cancellationToken).ConfigureAwait(false);
+        var version = await QdrantCollections.ServerVersionAsync(_client, _calls, cancellationToken).ConfigureAwait(false);
         if (version < QdrantServerVersion.Minimum)
         {
             throw new NotSupportedException(
-                $"Qdrant {version} is too old: the store needs {QdrantServerVersion.Minimum} or later for /points/query with prefetch.");
+                $"Qdrant {version} is too old: the store needs {QdrantServerVersion.Minimum} or later for the Query API with prefetch.");
         }
 
-        var info = await QdrantReads.CollectionAsync(_transport, _collection, null, cancellationToken).ConfigureAwait(false);
+        var info = await QdrantCollections.ReadAsync(_client, _calls, _collection, null, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
-            var create = QdrantRequests.CreateCollection(_collection, QdrantCollectionSpec.From(_creation, version));
+            var create = QdrantCollections.Create(_collection, QdrantCollectionSpec.From(_creation, version));
             try
             {
-                await _transport.SendForResultAsync(create, cancellationToken).ConfigureAwait(false);
+                await _calls.RunAsync("CreateCollection", ct => _client.CreateCollectionAsync(create, ct), cancellationToken).ConfigureAwait(false);
                 LogCreatedCollection(_logger, _collection, Layout);
             }
-            catch (QdrantException e) when (e.StatusCode is HttpStatusCode.Conflict ||
-                                            (e.StatusCode is HttpStatusCode.BadRequest && e.ServerError?.Contains("already exists", StringComparison.OrdinalIgnoreCase) == true))
+            catch (QdrantException e) when (e.StatusCode is StatusCode.AlreadyExists ||
+                                            (e.StatusCode is StatusCode.InvalidArgument && e.ServerError?.Contains("already exists", StringComparison.OrdinalIgnoreCase) == true))
             {
                 // Another process created it between our look and our create: check theirs instead.
-                info = await QdrantReads.CollectionAsync(_transport, _collection, null, cancellationToken).ConfigureAwait(false);
+                info = await QdrantCollections.ReadAsync(_client, _calls, _collection, null, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -115,11 +127,11 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
         foreach (var index in _creation.PayloadIndexes)
         {
-            if (info is null || !info.HasPayloadIndex(QdrantFilterTranslator.KeyPath(index.Field)))
+            var keyPath = QdrantFilterTranslator.KeyPath(index.Field);
+            if (info is null || !info.HasPayloadIndex(keyPath))
             {
-                var request = QdrantRequests.CreatePayloadIndex(_collection, index.Field, index.Type);
-                var result = await _transport.SendForResultAsync(request, cancellationToken).ConfigureAwait(false);
-                QdrantResponses.EnsureApplied(result, request);
+                await QdrantCollections.CreatePayloadIndexAsync(_client, _calls, _collection, keyPath, QdrantCollections.SchemaType(index.Type), cancellationToken)
+                    .ConfigureAwait(false);
                 LogCreatedIndex(_logger, index.Field, index.Type, _collection);
             }
         }
@@ -134,8 +146,8 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         }
 
         var p = Layout.PrefixDimensions;
-        var prefixes = new float[records.Count * p];
-        var points = new QdrantPoint[records.Count];
+        var prefix = new float[p];
+        var points = new Proto.PointStruct[records.Count];
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
@@ -147,47 +159,121 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                     nameof(records));
             }
 
-            var prefix = prefixes.AsMemory(i * p, p);
-            Layout.WritePrefix(record.Vector.Span, prefix.Span);
-            points[i] = new QdrantPoint(id, prefix, record.Vector, record.Payload, _codec.PayloadKey(record.Key));
+            Layout.WritePrefix(record.Vector.Span, prefix);
+            var point = Point(id, prefix, record.Vector.Span, _prefixVectorName, _fullVectorName);
+            if (record.Payload is { } json)
+            {
+                QdrantProtos.AddPayload(point.Payload, json);
+            }
+
+            if (_codec.PayloadKey(record.Key) is { } key)
+            {
+                point.Payload[QdrantKeyMapping.KeyPayloadField] = new Proto.Value { StringValue = key };
+            }
+
+            points[i] = point;
         }
 
-        var requests = QdrantRequests.UpsertPoints(_collection, _prefixVectorName, _fullVectorName, points, _maxRequestBytes,
-            i => $"Record {records[i].Key} (position {i})");
-        foreach (var request in requests)
+        var envelope = new Proto.UpsertPoints { CollectionName = _collection, Wait = true };
+        foreach (var batch in Batches(points, _maxRequestBytes, envelope, i => $"Record {records[i].Key} (position {i})"))
         {
-            var result = await _transport.SendForResultAsync(request, cancellationToken).ConfigureAwait(false);
-            QdrantResponses.EnsureApplied(result, request);
+            await _calls.RunAsync("Upsert", async ct =>
+            {
+                var result = await _client.UpsertAsync(_collection, batch, wait: true, cancellationToken: ct).ConfigureAwait(false);
+                QdrantCollections.EnsureApplied(result, "Upsert", _collection);
+            }, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A point with the prefix and the full vector under their names; either may be empty (a migrated point without it).</summary>
+    internal static Proto.PointStruct Point(QdrantPointId id, ReadOnlySpan<float> prefix, ReadOnlySpan<float> full, string prefixVectorName, string fullVectorName)
+    {
+        var named = new Proto.NamedVectors();
+        if (!prefix.IsEmpty)
+        {
+            named.Vectors[prefixVectorName] = QdrantProtos.Vector(prefix);
+        }
+
+        if (!full.IsEmpty)
+        {
+            named.Vectors[fullVectorName] = QdrantProtos.Vector(full);
+        }
+
+        return new Proto.PointStruct { Id = QdrantProtos.PointId(id), Vectors = new Proto.Vectors { Vectors_ = named } };
+    }
+
+    /// <summary>
+    /// Splits points into batches such that <paramref name="envelope"/> (the message without its points) with one batch
+    /// in its repeated field 4 serializes to at most <paramref name="maxBytes"/>, keeping their order.
+    /// </summary>
+    /// <exception cref="ArgumentException">One point alone does not fit.</exception>
+    internal static List<List<T>> Batches<T>(IReadOnlyList<T> items, int maxBytes, Google.Protobuf.IMessage envelope, Func<int, string> describe)
+        where T : Google.Protobuf.IMessage
+    {
+        var budget = maxBytes - envelope.CalculateSize();
+        var batches = new List<List<T>>();
+        var current = new List<T>();
+        long size = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var itemSize = items[i].CalculateSize();
+            var framed = itemSize + Google.Protobuf.CodedOutputStream.ComputeLengthSize(itemSize) + 1;
+            if (framed > budget)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{describe(i)} takes {framed} bytes on the wire, more than QdrantStoreOptions.MaxRequestBytes ({maxBytes}) allows for one message with it."));
+            }
+
+            if (size + framed > budget && current.Count > 0)
+            {
+                batches.Add(current);
+                current = [];
+                size = 0;
+            }
+
+            current.Add(items[i]);
+            size += framed;
+        }
+
+        if (current.Count > 0)
+        {
+            batches.Add(current);
+        }
+
+        return batches;
     }
 
     private async Task<int> DeleteCoreAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var ids = new List<QdrantPointId>(keys.Count);
+        var ids = new List<Proto.PointId>(keys.Count);
         var seen = new HashSet<QdrantPointId>();
         foreach (var key in keys)
         {
             if (key is not null && TryGetPointId(key, out var id) && seen.Add(id))
             {
-                ids.Add(id);
+                ids.Add(QdrantProtos.PointId(id));
             }
         }
 
         var deleted = 0;
-        foreach (var chunk in ids.Chunk(QdrantRequests.MaxIdsPerRequest))
+        foreach (var chunk in ids.Chunk(MaxIdsPerCall))
         {
-            var existing = QdrantResponses.Ids(
-                await _transport.SendForResultAsync(QdrantRequests.Retrieve(_collection, chunk, null, withPayload: false), cancellationToken).ConfigureAwait(false));
-            if (existing.Count == 0)
+            var found = await _calls.RunAsync("Retrieve", ct => _client.RetrieveAsync(_collection, chunk,
+                new Proto.WithPayloadSelector { Enable = false }, new Proto.WithVectorsSelector { Enable = false }, _readConsistency, cancellationToken: ct),
+                cancellationToken).ConfigureAwait(false);
+            if (found.Count == 0)
             {
                 continue;
             }
 
-            var request = QdrantRequests.Delete(_collection, existing);
-            var result = await _transport.SendForResultAsync(request, cancellationToken).ConfigureAwait(false);
-            QdrantResponses.EnsureApplied(result, request);
-            deleted += existing.Count;
+            var existing = found.Select(point => point.Id).ToArray();
+            await _calls.RunAsync("Delete", async ct =>
+            {
+                var result = await _client.DeleteAsync(_collection, existing, wait: true, cancellationToken: ct).ConfigureAwait(false);
+                QdrantCollections.EnsureApplied(result, "Delete", _collection);
+            }, cancellationToken).ConfigureAwait(false);
+            deleted += existing.Length;
         }
 
         return deleted;
@@ -201,16 +287,25 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             return null;
         }
 
-        var result = await _transport.SendForResultAsync(QdrantRequests.Retrieve(_collection, [id], _fullVectorName, withPayload: true), cancellationToken)
-            .ConfigureAwait(false);
-        var records = QdrantResponses.Records(result, _codec, _fullVectorName, Layout.FullDimensions);
-        return records.Count == 0 ? null : records[0];
+        var found = await _calls.RunAsync("Retrieve", ct => _client.RetrieveAsync(_collection, [QdrantProtos.PointId(id)],
+            new Proto.WithPayloadSelector { Enable = true }, FullVectorSelector(), _readConsistency, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        if (found.Count == 0)
+        {
+            return null;
+        }
+
+        var point = found[0];
+        var full = QdrantProtos.ReadVector(point.Vectors, _fullVectorName, Layout.FullDimensions)
+                   ?? throw new QdrantException($"Point {id} in '{_collection}' has no '{_fullVectorName}' vector.");
+        return new VectorRecord<TKey>(_codec.FromPoint(id, point.Payload), full, QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload));
     }
 
     private async Task<long> CountCoreAsync(Filter? filter, CancellationToken cancellationToken)
     {
-        var result = await _transport.SendForResultAsync(QdrantRequests.Count(_collection, filter), cancellationToken).ConfigureAwait(false);
-        return QdrantResponses.Count(result);
+        var condition = QdrantFilterTranslator.TranslateOrNull(filter);
+        var count = await _calls.RunAsync("Count", ct => _client.CountAsync(_collection, condition, exact: true, _readConsistency, cancellationToken: ct),
+            cancellationToken).ConfigureAwait(false);
+        return (long)count;
     }
 
     private async Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
@@ -219,17 +314,35 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         if (options.FullDimensionBaseline)
         {
             Layout.Validate(query.Span, "the query");
-            var exact = QdrantRequests.QueryExact(_collection, _fullVectorName, query, options.K, options.Filter);
-            return await SearchInDatabaseAsync(exact, options.K, "full", cancellationToken).ConfigureAwait(false);
+            var filter = QdrantFilterTranslator.TranslateOrNull(options.Filter);
+            return await SearchInDatabaseAsync(ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(query.Span), usingVector: _fullVectorName,
+                    filter: filter, searchParams: new Proto.SearchParams { Exact = true }, limit: (ulong)options.K,
+                    payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: new Proto.WithVectorsSelector { Enable = false },
+                    readConsistency: _readConsistency, cancellationToken: ct),
+                options.K, "full", cancellationToken).ConfigureAwait(false);
         }
 
         if (options.Rerank == Rerank.InDatabase)
         {
             Layout.Validate(query.Span, "the query");
             var candidates = options.CandidateCount;
-            var rerank = QdrantRequests.QueryWithRerank(_collection, _prefixVectorName, _fullVectorName, Layout.ToPrefix(query.Span), query,
-                candidates, options.K, HnswEf(options.EfSearch, candidates), options.Filter);
-            return await SearchInDatabaseAsync(rerank, candidates, "two-pass-db", cancellationToken).ConfigureAwait(false);
+            var filter = QdrantFilterTranslator.TranslateOrNull(options.Filter);
+            var prefetch = new Proto.PrefetchQuery
+            {
+                Query = QdrantProtos.Nearest(Layout.ToPrefix(query.Span)),
+                Using = _prefixVectorName,
+                Limit = (ulong)candidates,
+                Params = new Proto.SearchParams { HnswEf = (ulong)HnswEf(options.EfSearch, candidates) },
+            };
+            if (filter is not null)
+            {
+                prefetch.Filter = filter;
+            }
+
+            return await SearchInDatabaseAsync(ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(query.Span), [prefetch], _fullVectorName,
+                    filter, limit: (ulong)options.K, payloadSelector: new Proto.WithPayloadSelector { Enable = true },
+                    vectorsSelector: new Proto.WithVectorsSelector { Enable = false }, readConsistency: _readConsistency, cancellationToken: ct),
+                candidates, "two-pass-db", cancellationToken).ConfigureAwait(false);
         }
 
         return await TwoPassRetriever.SearchAsync(Layout, this, query, options, cancellationToken).ConfigureAwait(false);
@@ -251,12 +364,31 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             throw new ArgumentException($"Invalid prefix query: {problem}", nameof(request));
         }
 
-        var fullVectorName = request.IncludeFullVectors ? _fullVectorName : null;
-        var query = QdrantRequests.QueryPrefix(_collection, _prefixVectorName, fullVectorName, request.PrefixQuery, request.Count,
-            HnswEf(request.EfSearch, request.Count), request.Filter);
-        using var document = await _transport.SendAsync(query, cancellationToken).ConfigureAwait(false);
-        var result = QdrantResponses.Result(document.RootElement, query);
-        var candidates = QdrantResponses.Candidates(result, _codec, Layout.Metric, fullVectorName, Layout.FullDimensions, out var bytes);
+        var filter = QdrantFilterTranslator.TranslateOrNull(request.Filter);
+        var vectors = request.IncludeFullVectors ? FullVectorSelector() : new Proto.WithVectorsSelector { Enable = false };
+        var points = await _calls.RunAsync("Query", ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(request.PrefixQuery.Span),
+                usingVector: _prefixVectorName, filter: filter, searchParams: new Proto.SearchParams { HnswEf = (ulong)HnswEf(request.EfSearch, request.Count) },
+                limit: (ulong)request.Count, payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: vectors,
+                readConsistency: _readConsistency, cancellationToken: ct),
+            cancellationToken).ConfigureAwait(false);
+
+        var candidates = new List<Candidate<TKey>>(points.Count);
+        long bytes = 0;
+        foreach (var point in points)
+        {
+            var id = QdrantProtos.PointId(point.Id);
+            var full = ReadOnlyMemory<float>.Empty;
+            if (request.IncludeFullVectors)
+            {
+                full = QdrantProtos.ReadVector(point.Vectors, _fullVectorName, Layout.FullDimensions)
+                       ?? throw new QdrantException($"Point {id} in '{_collection}' came without its '{_fullVectorName}' vector; it cannot be reranked.");
+                bytes += (long)full.Length * sizeof(float);
+            }
+
+            candidates.Add(new Candidate<TKey>(_codec.FromPoint(id, point.Payload), QdrantDistance.ToScore(Layout.Metric, point.Score), full,
+                QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+        }
+
         return new CandidateBatch<TKey>(candidates, bytes);
     }
 
@@ -311,11 +443,19 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         }
     }
 
-    private async Task<SearchResult<TKey>> SearchInDatabaseAsync(QdrantRequest request, int candidatesFetched, string strategy, CancellationToken cancellationToken)
+    private async Task<SearchResult<TKey>> SearchInDatabaseAsync(
+        Func<CancellationToken, Task<IReadOnlyList<Proto.ScoredPoint>>> query, int candidatesFetched, string strategy, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        using var document = await _transport.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var hits = QdrantResponses.Hits(QdrantResponses.Result(document.RootElement, request), _codec, Layout.Metric);
+        var points = await _calls.RunAsync("Query", query, cancellationToken).ConfigureAwait(false);
+        var hits = new SearchHit<TKey>[points.Count];
+        for (var i = 0; i < hits.Length; i++)
+        {
+            var point = points[i];
+            hits[i] = new SearchHit<TKey>(_codec.FromPoint(QdrantProtos.PointId(point.Id), point.Payload), QdrantDistance.ToScore(Layout.Metric, point.Score),
+                QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload));
+        }
+
         return new SearchResult<TKey>(hits, new SearchDiagnostics
         {
             CandidatesFetched = strategy == "full" ? hits.Length : candidatesFetched,
@@ -323,6 +463,9 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             Strategy = strategy,
         });
     }
+
+    private Proto.WithVectorsSelector FullVectorSelector() =>
+        new() { Include = new Proto.VectorsSelector { Names = { _fullVectorName } } };
 
     private int HnswEf(int? requested, int count) => Math.Max(requested ?? _defaultEf, count);
 
@@ -339,38 +482,6 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             id = default;
             return false;
         }
-    }
-
-    private static Func<HttpClient> ClientSource(HttpClient httpClient)
-    {
-        ArgumentNullException.ThrowIfNull(httpClient);
-        return () => httpClient;
-    }
-
-    private static QdrantStoreOptions Copy(QdrantStoreOptions options)
-    {
-        var copy = new QdrantStoreOptions
-        {
-            Endpoint = options.Endpoint,
-            Layout = options.Layout,
-            Collection = options.Collection,
-            PrefixVectorName = options.PrefixVectorName,
-            FullVectorName = options.FullVectorName,
-            RequestTimeout = options.RequestTimeout,
-            MaxRequestBytes = options.MaxRequestBytes,
-            MaxResponseBytes = options.MaxResponseBytes,
-            PrefixHnswM = options.PrefixHnswM,
-            PrefixHnswEfConstruct = options.PrefixHnswEfConstruct,
-            ShardNumber = options.ShardNumber,
-            ReplicationFactor = options.ReplicationFactor,
-            WriteConsistencyFactor = options.WriteConsistencyFactor,
-        };
-        foreach (var index in options.PayloadIndexes)
-        {
-            copy.PayloadIndexes.Add(index);
-        }
-
-        return copy;
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Created Qdrant collection {Collection} ({Layout})")]

@@ -1,6 +1,6 @@
 namespace Mrl.Adapters.Qdrant;
 
-/// <summary>How far Qdrant is with a collection, from <c>GET /collections/{c}</c>.</summary>
+/// <summary>How far Qdrant is with a collection, from <c>qdrant.Collections/Get</c>.</summary>
 /// <param name="Status"><c>green</c> (all done), <c>yellow</c> (optimizing, e.g. building HNSW), <c>grey</c> (optimizations pending, not triggered) or <c>red</c>.</param>
 /// <param name="OptimizerError">The optimizers' error, or null when they report <c>ok</c>.</param>
 /// <param name="PointsCount">Approximate number of points.</param>

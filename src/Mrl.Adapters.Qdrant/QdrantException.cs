@@ -1,10 +1,10 @@
-using System.Net;
+using Grpc.Core;
 
 namespace Mrl.Adapters.Qdrant;
 
 /// <summary>
-/// Qdrant answered a request with an error, or with a body that is not what its API documents. The message names the
-/// request (method and path) and, when the server sent one, its <c>status.error</c> text; it never contains the API key.
+/// Qdrant answered a call with an error, or with an answer that is not what its API documents. The message names the
+/// operation and the collection and, when the server sent one, its error text; it never contains the API key.
 /// </summary>
 public class QdrantException : Exception
 {
@@ -25,20 +25,21 @@ public class QdrantException : Exception
     {
     }
 
-    /// <summary>Creates an exception for a failed request.</summary>
-    /// <param name="message">What went wrong, naming the request.</param>
-    /// <param name="statusCode">The HTTP status the server answered with, if it answered.</param>
-    /// <param name="serverError">The server's <c>status.error</c> text, if it sent one.</param>
-    public QdrantException(string message, HttpStatusCode? statusCode, string? serverError)
-        : base(message)
+    /// <summary>Creates an exception for a failed call.</summary>
+    /// <param name="message">What went wrong, naming the operation and the collection.</param>
+    /// <param name="statusCode">The gRPC status the call ended with.</param>
+    /// <param name="serverError">The server's own description of the error (the gRPC status detail), if it sent one.</param>
+    /// <param name="innerException">The exception the gRPC client threw.</param>
+    public QdrantException(string message, StatusCode? statusCode, string? serverError, Exception? innerException = null)
+        : base(message, innerException)
     {
         StatusCode = statusCode;
         ServerError = serverError;
     }
 
-    /// <summary>The HTTP status the server answered with; null when the failure was not an HTTP error status.</summary>
-    public HttpStatusCode? StatusCode { get; }
+    /// <summary>The gRPC status the call ended with; null when the failure was not a failed call (an unexpected answer).</summary>
+    public StatusCode? StatusCode { get; }
 
-    /// <summary>The server's own description of the error (<c>status.error</c>), when it sent one.</summary>
+    /// <summary>The server's own description of the error (the gRPC status detail), when it sent one.</summary>
     public string? ServerError { get; }
 }

@@ -1,12 +1,13 @@
 using System.Buffers;
-using System.Globalization;
-using System.Text.Json;
+using Google.Protobuf.Collections;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Mrl.Adapters.Filtering;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant;
 
 /// <summary>
-/// Writes the core <see cref="Filter"/> model as a Qdrant <c>Filter</c>. The semantics agree with
+/// Translates the core <see cref="Filter"/> model into a Qdrant <c>Filter</c> message. The semantics agree with
 /// <see cref="PayloadFilterEvaluator"/>: a condition on a missing (or null) field does not match, and Qdrant's
 /// <c>must_not</c> is plain negation, so the negation of such a condition matches. Differences are listed in docs/qdrant.md.
 /// </summary>
@@ -15,33 +16,36 @@ internal static class QdrantFilterTranslator
     private static readonly SearchValues<char> PlainKeyCharacters =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
 
-    /// <summary>Writes <paramref name="filter"/> as a Qdrant <c>Filter</c> object.</summary>
+    /// <summary>Translates <paramref name="filter"/> into a Qdrant <c>Filter</c> message.</summary>
     /// <exception cref="ArgumentException">
     /// A field name Qdrant cannot address, a range whose bounds mix numbers and dates, or a filter nested deeper than <see cref="Filter.MaxDepth"/>.
     /// </exception>
-    public static void WriteFilter(Utf8JsonWriter writer, Filter filter) => WriteNested(writer, Filter.CheckDepth(filter, nameof(filter)));
+    public static Proto.Filter Translate(Filter filter) => TranslateNested(Filter.CheckDepth(filter, nameof(filter)));
 
-    private static void WriteNested(Utf8JsonWriter writer, Filter filter)
+    private static Proto.Filter TranslateNested(Filter filter)
     {
-        writer.WriteStartObject();
+        var result = new Proto.Filter();
         switch (filter)
         {
             case AndFilter and:
-                WriteClause(writer, "must", and.Operands);
+                AddConditions(result.Must, and.Operands);
                 break;
             case OrFilter or:
-                WriteClause(writer, "should", or.Operands);
+                AddConditions(result.Should, or.Operands);
                 break;
             case NotFilter not:
-                WriteClause(writer, "must_not", [not.Operand]);
+                AddConditions(result.MustNot, [not.Operand]);
                 break;
             default:
-                WriteClause(writer, "must", [filter]);
+                AddConditions(result.Must, [filter]);
                 break;
         }
 
-        writer.WriteEndObject();
+        return result;
     }
+
+    /// <summary>The filter as Qdrant receives it, or null when there is none.</summary>
+    public static Proto.Filter? TranslateOrNull(Filter? filter) => filter is null ? null : Translate(filter);
 
     /// <summary>The key path Qdrant reads as one top-level field: bare when it is plain, double-quoted otherwise.</summary>
     /// <exception cref="ArgumentException">The name contains a double quote or a backslash, which a Qdrant key path cannot express.</exception>
@@ -80,118 +84,85 @@ internal static class QdrantFilterTranslator
     internal static bool SameKeyPath(string a, string b) =>
         string.Equals(a, b, StringComparison.Ordinal) || (TopLevelField(a) is { } field && string.Equals(field, TopLevelField(b), StringComparison.Ordinal));
 
-    private static void WriteClause(Utf8JsonWriter writer, string clause, IReadOnlyList<Filter> operands)
+    private static void AddConditions(RepeatedField<Proto.Condition> clause, IReadOnlyList<Filter> operands)
     {
-        writer.WritePropertyName(clause);
-        writer.WriteStartArray();
         foreach (var operand in operands)
         {
-            WriteCondition(writer, operand);
-        }
-
-        writer.WriteEndArray();
-    }
-
-    private static void WriteCondition(Utf8JsonWriter writer, Filter filter)
-    {
-        switch (filter)
-        {
-            case EqualsFilter eq:
-                WriteEquals(writer, eq.Field, eq.Value);
-                break;
-            case InFilter @in:
-                WriteIn(writer, @in);
-                break;
-            case RangeFilter range:
-                WriteRange(writer, range);
-                break;
-            case ContainsFilter contains:
-                // Qdrant's match looks inside arrays: the condition holds when any element equals the value.
-                WriteEquals(writer, contains.Field, contains.Value);
-                break;
-            case AndFilter or OrFilter or NotFilter:
-                // A nested filter is itself a condition in Qdrant.
-                WriteNested(writer, filter);
-                break;
-            default:
-                throw new NotSupportedException($"The Qdrant store cannot translate a filter of type {filter.GetType().Name}.");
+            clause.Add(Condition(operand));
         }
     }
 
-    private static void WriteEquals(Utf8JsonWriter writer, string field, FilterValue value)
+    private static Proto.Condition Condition(Filter filter) => filter switch
     {
-        writer.WriteStartObject();
-        writer.WriteString("key", KeyPath(field));
+        EqualsFilter eq => Equal(eq.Field, eq.Value),
+        InFilter @in => In(@in),
+        RangeFilter range => Range(range),
+
+        // Qdrant's match looks inside arrays: the condition holds when any element equals the value.
+        ContainsFilter contains => Equal(contains.Field, contains.Value),
+
+        // A nested filter is itself a condition in Qdrant.
+        AndFilter or OrFilter or NotFilter => new Proto.Condition { Filter = TranslateNested(filter) },
+        _ => throw new NotSupportedException($"The Qdrant store cannot translate a filter of type {filter.GetType().Name}."),
+    };
+
+    private static Proto.Condition Equal(string field, FilterValue value)
+    {
+        var condition = new Proto.FieldCondition { Key = KeyPath(field) };
         switch (value.Kind)
         {
             case FilterValueKind.Text:
+                condition.Match = new Proto.Match { Keyword = value.Text };
+                break;
             case FilterValueKind.WholeNumber:
+                condition.Match = new Proto.Match { Integer = value.WholeNumber };
+                break;
             case FilterValueKind.Boolean:
-                writer.WritePropertyName("match");
-                writer.WriteStartObject();
-                writer.WritePropertyName("value");
-                WriteMatchValue(writer, value);
-                writer.WriteEndObject();
+                condition.Match = new Proto.Match { Boolean = value.Boolean };
                 break;
             case FilterValueKind.Number:
-                // Qdrant's match takes strings, integers and booleans only; a one-point range compares any JSON number.
-                writer.WritePropertyName("range");
-                writer.WriteStartObject();
-                writer.WriteNumber("gte", value.Number);
-                writer.WriteNumber("lte", value.Number);
-                writer.WriteEndObject();
+                // Qdrant's match takes strings, integers and booleans only; a one-point range compares any number.
+                condition.Range = new Proto.Range { Gte = value.Number, Lte = value.Number };
                 break;
             case FilterValueKind.Time:
-                writer.WritePropertyName("range");
-                writer.WriteStartObject();
-                writer.WriteString("gte", FormatTime(value.Time));
-                writer.WriteString("lte", FormatTime(value.Time));
-                writer.WriteEndObject();
+                condition.DatetimeRange = new Proto.DatetimeRange { Gte = Time(value.Time), Lte = Time(value.Time) };
                 break;
             default:
                 throw new NotSupportedException($"Unknown filter value kind {value.Kind}.");
         }
 
-        writer.WriteEndObject();
+        return new Proto.Condition { Field = condition };
     }
 
-    private static void WriteIn(Utf8JsonWriter writer, InFilter filter)
+    private static Proto.Condition In(InFilter filter)
     {
         // Qdrant's match-any lists must not repeat a value.
         var values = filter.Values.Distinct().ToArray();
-        if (values.All(v => v.Kind == FilterValueKind.Text) || values.All(v => v.Kind == FilterValueKind.WholeNumber))
+        if (values.All(v => v.Kind == FilterValueKind.Text))
         {
-            writer.WriteStartObject();
-            writer.WriteString("key", KeyPath(filter.Field));
-            writer.WritePropertyName("match");
-            writer.WriteStartObject();
-            writer.WritePropertyName("any");
-            writer.WriteStartArray();
-            foreach (var value in values)
-            {
-                WriteMatchValue(writer, value);
-            }
+            var keywords = new Proto.RepeatedStrings();
+            keywords.Strings.AddRange(values.Select(v => v.Text));
+            return new Proto.Condition { Field = new Proto.FieldCondition { Key = KeyPath(filter.Field), Match = new Proto.Match { Keywords = keywords } } };
+        }
 
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-            return;
+        if (values.All(v => v.Kind == FilterValueKind.WholeNumber))
+        {
+            var integers = new Proto.RepeatedIntegers();
+            integers.Integers.AddRange(values.Select(v => v.WholeNumber));
+            return new Proto.Condition { Field = new Proto.FieldCondition { Key = KeyPath(filter.Field), Match = new Proto.Match { Integers = integers } } };
         }
 
         // Mixed kinds, fractions, booleans or dates: one condition per value.
-        writer.WriteStartObject();
-        writer.WritePropertyName("should");
-        writer.WriteStartArray();
+        var any = new Proto.Filter();
         foreach (var value in values)
         {
-            WriteEquals(writer, filter.Field, value);
+            any.Should.Add(Equal(filter.Field, value));
         }
 
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        return new Proto.Condition { Filter = any };
     }
 
-    private static void WriteRange(Utf8JsonWriter writer, RangeFilter range)
+    private static Proto.Condition Range(RangeFilter range)
     {
         var bounds = range.Bounds().ToArray();
         var dates = bounds.All(b => b.Value.Kind == FilterValueKind.Time);
@@ -201,50 +172,48 @@ internal static class QdrantFilterTranslator
                 $"The range on field '{range.Field}' must have at least one bound, and its bounds must be all numbers or all dates.", nameof(range));
         }
 
-        writer.WriteStartObject();
-        writer.WriteString("key", KeyPath(range.Field));
-        writer.WritePropertyName("range");
-        writer.WriteStartObject();
-        foreach (var (op, value) in bounds)
+        var condition = new Proto.FieldCondition { Key = KeyPath(range.Field) };
+        if (dates)
         {
-            var name = op switch
+            var r = new Proto.DatetimeRange();
+            foreach (var (op, value) in bounds)
             {
-                ">" => "gt",
-                ">=" => "gte",
-                "<" => "lt",
-                _ => "lte",
-            };
-            if (dates)
-            {
-                writer.WriteString(name, FormatTime(value.Time));
+                var time = Time(value.Time);
+                switch (op)
+                {
+                    case ">": r.Gt = time; break;
+                    case ">=": r.Gte = time; break;
+                    case "<": r.Lt = time; break;
+                    default: r.Lte = time; break;
+                }
             }
-            else
+
+            condition.DatetimeRange = r;
+        }
+        else
+        {
+            var r = new Proto.Range();
+            foreach (var (op, value) in bounds)
             {
-                writer.WriteNumber(name, value.Number);
+                switch (op)
+                {
+                    case ">": r.Gt = value.Number; break;
+                    case ">=": r.Gte = value.Number; break;
+                    case "<": r.Lt = value.Number; break;
+                    default: r.Lte = value.Number; break;
+                }
             }
+
+            condition.Range = r;
         }
 
-        writer.WriteEndObject();
-        writer.WriteEndObject();
+        return new Proto.Condition { Field = condition };
     }
 
-    private static void WriteMatchValue(Utf8JsonWriter writer, FilterValue value)
+    // Qdrant keeps datetimes to the microsecond: bounds are truncated to it, so that equal instants compare equal.
+    internal static Timestamp Time(DateTimeOffset time)
     {
-        switch (value.Kind)
-        {
-            case FilterValueKind.Text:
-                writer.WriteStringValue(value.Text);
-                break;
-            case FilterValueKind.WholeNumber:
-                writer.WriteNumberValue(value.WholeNumber);
-                break;
-            default:
-                writer.WriteBooleanValue(value.Boolean);
-                break;
-        }
+        var utc = time.UtcDateTime;
+        return Timestamp.FromDateTime(new DateTime(utc.Ticks - utc.Ticks % 10, DateTimeKind.Utc));
     }
-
-    // RFC 3339 in UTC with microseconds, the precision Qdrant keeps for datetimes.
-    internal static string FormatTime(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
+using Google.Protobuf.Collections;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant;
 
@@ -13,7 +14,7 @@ internal abstract class QdrantKeyCodec<TKey> where TKey : notnull
     public abstract QdrantPointId ToPointId(TKey key);
 
     /// <exception cref="QdrantException">The point was not written with this key type.</exception>
-    public abstract TKey FromPoint(QdrantPointId id, JsonElement? payload);
+    public abstract TKey FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload);
 
     /// <summary>The key as the payload field holds it, for codecs that store it there.</summary>
     public virtual string? PayloadKey(TKey key) => null;
@@ -52,7 +53,7 @@ internal static class QdrantKeyCodec
             return QdrantPointId.FromNumber((ulong)key);
         }
 
-        public override long FromPoint(QdrantPointId id, JsonElement? payload)
+        public override long FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload)
         {
             if (id.IsUuid || id.Number > long.MaxValue)
             {
@@ -67,7 +68,7 @@ internal static class QdrantKeyCodec
     {
         public override QdrantPointId ToPointId(ulong key) => QdrantPointId.FromNumber(key);
 
-        public override ulong FromPoint(QdrantPointId id, JsonElement? payload) =>
+        public override ulong FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload) =>
             id.IsUuid ? throw new QdrantException($"Point {id} is a UUID, not an unsigned integer key.") : id.Number;
     }
 
@@ -75,7 +76,7 @@ internal static class QdrantKeyCodec
     {
         public override QdrantPointId ToPointId(Guid key) => QdrantPointId.FromUuid(key);
 
-        public override Guid FromPoint(QdrantPointId id, JsonElement? payload) =>
+        public override Guid FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload) =>
             id.IsUuid ? id.Uuid : throw new QdrantException($"Point {id} is a number, not a Guid key.");
     }
 
@@ -88,7 +89,7 @@ internal static class QdrantKeyCodec
             ArgumentNullException.ThrowIfNull(key);
             if (UnicodeText.IndexOfLoneSurrogate(key) is var lone and >= 0)
             {
-                // UTF-8 would replace it with U+FFFD, giving other keys the same point id, and Qdrant's JSON cannot hold it in _mrl_key.
+                // UTF-8 would replace it with U+FFFD, giving other keys the same point id, and protobuf strings (UTF-8) cannot hold it in _mrl_key.
                 throw new ArgumentException(
                     string.Create(CultureInfo.InvariantCulture,
                         $"Key '{key}' is not valid Unicode (a lone surrogate at index {lone}), so Qdrant cannot hold it: use valid UTF-16 string keys."),
@@ -98,13 +99,11 @@ internal static class QdrantKeyCodec
             return QdrantPointId.FromUuid(QdrantKeyMapping.StringKeyToUuid(key));
         }
 
-        public override string FromPoint(QdrantPointId id, JsonElement? payload)
+        public override string FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload)
         {
-            if (payload is { ValueKind: JsonValueKind.Object } p &&
-                p.TryGetProperty(QdrantKeyMapping.KeyPayloadField, out var key) &&
-                key.ValueKind == JsonValueKind.String)
+            if (QdrantProtos.StringField(payload, QdrantKeyMapping.KeyPayloadField) is { } key)
             {
-                return key.GetString()!;
+                return key;
             }
 
             throw new QdrantException(

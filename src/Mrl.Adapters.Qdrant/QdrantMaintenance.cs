@@ -1,6 +1,7 @@
-using System.Net;
-using System.Text.Json;
+using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
+using Qdrant.Client;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant;
 
@@ -10,51 +11,40 @@ namespace Mrl.Adapters.Qdrant;
 /// </summary>
 public sealed class QdrantMaintenance
 {
-    private readonly QdrantTransport _transport;
+    private readonly QdrantClient _client;
+    private readonly QdrantCalls _calls;
     private readonly string _collection;
 
-    /// <summary>Creates maintenance operations for the collection the options name, sent through <paramref name="httpClient"/> (not disposed).</summary>
+    /// <summary>Creates maintenance operations for the collection the options name, through <paramref name="client"/> (not disposed).</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public QdrantMaintenance(HttpClient httpClient, QdrantStoreOptions options)
+    public QdrantMaintenance(QdrantClient client, QdrantStoreOptions options)
     {
-        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _client = client;
         _collection = options.Collection;
-        _transport = new QdrantTransport(() => httpClient, options.Endpoint!, options.ApiKey, options.RequestTimeout, options.MaxResponseBytes, NullLogger.Instance);
+        _calls = new QdrantCalls(_collection, options.RequestTimeout, options.RetryAttempts, options.ApiKey, NullLogger.Instance);
     }
 
     /// <summary>The collection's status, or null when it does not exist.</summary>
-    /// <exception cref="QdrantException">The server answered with an error other than 404, or an answer of another shape.</exception>
+    /// <exception cref="QdrantException">The server answered with an error other than NotFound.</exception>
     public async Task<QdrantCollectionStatus?> ReadStatusAsync(CancellationToken cancellationToken = default)
     {
-        var request = QdrantRequests.GetCollection(_collection);
-        JsonElement result;
+        Proto.CollectionInfo info;
         try
         {
-            result = await _transport.SendForResultAsync(request, cancellationToken).ConfigureAwait(false);
+            info = await _calls.RunAsync("GetCollectionInfo", ct => _client.GetCollectionInfoAsync(_collection, ct), cancellationToken).ConfigureAwait(false);
         }
-        catch (QdrantException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (QdrantException e) when (e.StatusCode == StatusCode.NotFound)
         {
             return null;
         }
 
-        if (result.ValueKind != JsonValueKind.Object || !result.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
-        {
-            throw new QdrantException($"Qdrant {request} answered without a collection status.");
-        }
-
-        string? optimizerError = null;
-        if (result.TryGetProperty("optimizer_status", out var optimizer) && optimizer.ValueKind == JsonValueKind.Object)
-        {
-            optimizerError = optimizer.TryGetProperty("error", out var error) ? error.ToString() : optimizer.GetRawText();
-        }
-
-        return new QdrantCollectionStatus(status.GetString()!, optimizerError, Count(result, "points_count"), Count(result, "indexed_vectors_count"),
-            (int)Count(result, "segments_count"));
-
-        static long Count(JsonElement result, string name) =>
-            result.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+        var optimizer = info.OptimizerStatus;
+        var optimizerError = optimizer is null || optimizer.Ok ? null : (string.IsNullOrEmpty(optimizer.Error) ? "(not ok, no error text)" : optimizer.Error);
+        return new QdrantCollectionStatus(info.Status.ToString().ToLowerInvariant(), optimizerError, (long)info.PointsCount, (long)info.IndexedVectorsCount,
+            (int)info.SegmentsCount);
     }
 
     /// <summary>
@@ -91,10 +81,21 @@ public sealed class QdrantMaintenance
     {
         try
         {
-            var result = await _transport.SendForResultAsync(QdrantRequests.DeleteCollection(_collection), cancellationToken).ConfigureAwait(false);
-            return result.ValueKind == JsonValueKind.True;
+            return await _calls.RunAsync("DeleteCollection", async ct =>
+            {
+                try
+                {
+                    await _client.DeleteCollectionAsync(_collection, cancellationToken: ct).ConfigureAwait(false);
+                    return true;
+                }
+                catch (global::Qdrant.Client.QdrantException)
+                {
+                    // The client's way of saying the server answered false: there was no such collection.
+                    return false;
+                }
+            }, cancellationToken).ConfigureAwait(false);
         }
-        catch (QdrantException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (QdrantException e) when (e.StatusCode == StatusCode.NotFound)
         {
             return false;
         }

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Mrl.Adapters.Qdrant;
 
-/// <summary>Which collection names Qdrant accepts and a URL path carries to it unchanged.</summary>
+/// <summary>Which collection names Qdrant accepts.</summary>
 internal static class QdrantNames
 {
     /// <summary>The longest collection name Qdrant accepts, in characters (Unicode scalar values).</summary>
@@ -22,7 +22,7 @@ internal static class QdrantNames
 
         if (name is "." or "..")
         {
-            return "an HTTP client resolves '.' and '..' in a URL path away, so the requests would reach another endpoint";
+            return "Qdrant keeps each collection in a directory of its name, and '.' and '..' name the directories around it";
         }
 
         if (UnicodeText.IndexOfLoneSurrogate(name) is var lone and >= 0)

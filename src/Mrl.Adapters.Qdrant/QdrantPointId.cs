@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace Mrl.Adapters.Qdrant;
 
@@ -54,23 +53,4 @@ public readonly record struct QdrantPointId
     /// <summary>The id as digits or as a lower-case hyphenated UUID.</summary>
     public override string ToString() =>
         IsUuid ? _uuid.ToString("D", CultureInfo.InvariantCulture) : _number.ToString(CultureInfo.InvariantCulture);
-
-    internal void WriteTo(Utf8JsonWriter writer)
-    {
-        if (IsUuid)
-        {
-            writer.WriteStringValue(_uuid);
-        }
-        else
-        {
-            writer.WriteNumberValue(_number);
-        }
-    }
-
-    internal static QdrantPointId Read(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Number when element.TryGetUInt64(out var n) => FromNumber(n),
-        JsonValueKind.String when element.TryGetGuid(out var g) => FromUuid(g),
-        _ => throw new QdrantException($"Qdrant returned a point id that is neither an unsigned integer nor a UUID: {element.GetRawText()}."),
-    };
 }

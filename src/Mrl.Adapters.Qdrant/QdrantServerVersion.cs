@@ -5,16 +5,16 @@ namespace Mrl.Adapters.Qdrant;
 /// <summary>The Qdrant versions that change what the adapter may send.</summary>
 internal static class QdrantServerVersion
 {
-    /// <summary>The Query API (<c>/points/query</c> with <c>prefetch</c>) arrived in 1.10; the store needs it.</summary>
+    /// <summary>The Query API (<c>qdrant.Points/Query</c> with <c>prefetch</c>) arrived in 1.10; the store needs it.</summary>
     public static readonly Version Minimum = new(1, 10, 0);
 
-    /// <summary><c>PUT /collections/{c}/vectors/{name}</c> (a named vector added in place) arrived in 1.18.</summary>
+    /// <summary><c>qdrant.Points/CreateVectorName</c> (a named vector added in place) arrived in 1.18.</summary>
     public static readonly Version VectorCreation = new(1, 18, 0);
 
     /// <summary>Vector params gained <c>memory</c> in 1.19, which replaces the deprecated <c>on_disk</c>.</summary>
     public static readonly Version MemoryPlacement = new(1, 19, 0);
 
-    /// <summary>Parses the <c>version</c> that <c>GET /</c> reports, e.g. <c>1.19.0</c> or <c>1.19.0-dev</c>.</summary>
+    /// <summary>Parses the <c>version</c> that the health check (<c>qdrant.Qdrant/HealthCheck</c>) reports, e.g. <c>1.19.0</c> or <c>1.19.0-dev</c>.</summary>
     /// <exception cref="QdrantException">The text is not a version.</exception>
     public static Version Parse(string text)
     {

@@ -1,26 +1,32 @@
 using System.Globalization;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant;
 
 /// <summary>
-/// How a <see cref="QdrantAdaptiveStore{TKey}"/> reaches Qdrant and lays out its collection. Checked when the store is
-/// created (and at start-up when registered with <c>AddQdrantAdaptiveStore</c>).
+/// How a <see cref="QdrantAdaptiveStore{TKey}"/> lays out, writes and searches its collection, and where Qdrant is when
+/// the store has to create its own <c>QdrantClient</c>. Checked when the store is created (and at start-up when
+/// registered with <c>AddQdrantAdaptiveStore</c>).
 /// </summary>
 public sealed class QdrantStoreOptions
 {
-    /// <summary>The default of <see cref="MaxRequestBytes"/>: 8 MiB, well under the 32 MiB Qdrant accepts.</summary>
+    /// <summary>The default of <see cref="MaxRequestBytes"/>: 8 MiB, well under the 32 MiB a Qdrant server accepts by default.</summary>
     public const int DefaultMaxRequestBytes = 8 * 1024 * 1024;
 
-    /// <summary>The default of <see cref="MaxResponseBytes"/>: 256 MiB.</summary>
-    public const long DefaultMaxResponseBytes = 256L * 1024 * 1024;
-
-    /// <summary>The largest request body this store allows: Qdrant's own limit is 32 MiB, so stay under it.</summary>
+    /// <summary>The largest message this store allows: Qdrant's own limit (<c>service.max_request_size_mb</c>) is 32 MiB by default, so stay under it.</summary>
     public const int MaxRequestBytesLimit = 32 * 1024 * 1024 - 64 * 1024;
 
-    /// <summary>The Qdrant REST endpoint, e.g. <c>http://localhost:6333</c>; http or https. A path (behind a proxy) is kept.</summary>
+    /// <summary>
+    /// Qdrant's gRPC endpoint, e.g. <c>http://localhost:6334</c> (http or https), used only when no <c>QdrantClient</c> is
+    /// given: <c>AddQdrantAdaptiveStore</c> creates one from it when the container has none. A store constructed with a
+    /// client ignores it.
+    /// </summary>
     public Uri? Endpoint { get; set; }
 
-    /// <summary>The API key, sent in the <c>api-key</c> header of every request; never logged and never put in a message.</summary>
+    /// <summary>
+    /// The API key for a client created from <see cref="Endpoint"/> (sent by Qdrant.Client in the <c>api-key</c> header);
+    /// never logged and never put in a message. A store constructed with a client uses it only to keep it out of messages.
+    /// </summary>
     public string? ApiKey { get; set; }
 
     /// <summary>The shape of the embeddings: full and prefix dimensions and the metric.</summary>
@@ -38,25 +44,17 @@ public sealed class QdrantStoreOptions
     /// <summary>The named vector that holds the full embedding, without an HNSW graph and on disk. Default <c>full</c>.</summary>
     public string FullVectorName { get; set; } = "full";
 
-    /// <summary>How long one request may take, from sending to the end of the response. Default 30 s.</summary>
+    /// <summary>How long one call may take, from sending to the end of the answer; each retry gets this long again. Default 30 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The largest request body a write sends: upserts are split into batches below it. Default 8 MiB; at most
+    /// The largest message a write sends: upserts are split into batches below it. Default 8 MiB; at most
     /// <see cref="MaxRequestBytesLimit"/>, at least 1 KiB.
     /// </summary>
     public int MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
 
-    /// <summary>
-    /// The largest response body read from Qdrant: a larger answer fails with a <see cref="QdrantException"/> instead of
-    /// being parsed, so a misbehaving server or proxy cannot exhaust memory. Default 256 MiB (a search for 3,200 candidates
-    /// with 3,072-dimension full vectors is about 100 MB of JSON); at least 1 MiB. Error answers are read only to their
-    /// first 64 KiB.
-    /// </summary>
-    public long MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
-
     /// <summary>Payload indexes <see cref="IAdaptiveStore{TKey}.EnsureSchemaAsync"/> creates, for the fields filters use.</summary>
-    public IList<QdrantPayloadIndex> PayloadIndexes { get; } = [];
+    public IList<QdrantPayloadIndex> PayloadIndexes { get; private set; } = new List<QdrantPayloadIndex>();
 
     /// <summary>HNSW <c>m</c> of the prefix vector; null for the server's default (16).</summary>
     public int? PrefixHnswM { get; set; }
@@ -64,24 +62,32 @@ public sealed class QdrantStoreOptions
     /// <summary>HNSW <c>ef_construct</c> of the prefix vector; null for the server's default (100).</summary>
     public int? PrefixHnswEfConstruct { get; set; }
 
-    /// <summary><c>shard_number</c> at creation, for distributed Qdrant; null for the server's default.</summary>
+    /// <summary><c>shard_number</c> at creation, for distributed Qdrant: how many shards the points are spread over; null for the server's default (1 per node).</summary>
     public int? ShardNumber { get; set; }
 
-    /// <summary><c>replication_factor</c> at creation, for distributed Qdrant; null for the server's default.</summary>
+    /// <summary><c>replication_factor</c> at creation, for distributed Qdrant: copies of each shard; null for the server's default (1).</summary>
     public int? ReplicationFactor { get; set; }
 
-    /// <summary><c>write_consistency_factor</c> at creation, for distributed Qdrant; null for the server's default.</summary>
+    /// <summary><c>write_consistency_factor</c> at creation, for distributed Qdrant: replicas that must confirm a write; null for the server's default (1).</summary>
     public int? WriteConsistencyFactor { get; set; }
+
+    /// <summary>
+    /// The read <c>consistency</c> of searches, counts and retrieves in distributed Qdrant: a type (<c>All</c>,
+    /// <c>Majority</c>, <c>Quorum</c>) or a number of replicas; null for the server's default (one replica answers).
+    /// </summary>
+    public Proto.ReadConsistency? ReadConsistency { get; set; }
+
+    /// <summary>
+    /// How often a call that failed with a transient gRPC status (<c>Unavailable</c>) is tried again, with exponential
+    /// back-off from 200 ms and jitter. Default 3; 0 turns retries off (e.g. when the channel has its own retry policy).
+    /// </summary>
+    public int RetryAttempts { get; set; } = 3;
 
     /// <summary>Every problem with these options, as a sentence each; empty when they are valid.</summary>
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (Endpoint is null)
-        {
-            problems.Add("Endpoint is not set (e.g. http://localhost:6333).");
-        }
-        else if (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps))
+        if (Endpoint is not null && (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps)))
         {
             problems.Add("Endpoint must be an absolute http or https URL.");
         }
@@ -112,11 +118,6 @@ public sealed class QdrantStoreOptions
         {
             problems.Add("PrefixVectorName and FullVectorName must be valid Unicode (a lone surrogate has no UTF-8 form for Qdrant to read).");
         }
-        else if (PrefixVectorName is "." or ".." || FullVectorName is "." or "..")
-        {
-            // The migrator puts the prefix vector's name in a URL path, where an HTTP client resolves these away.
-            problems.Add("PrefixVectorName and FullVectorName cannot be '.' or '..'.");
-        }
 
         if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -129,11 +130,6 @@ public sealed class QdrantStoreOptions
                 $"MaxRequestBytes must be between 1024 and {MaxRequestBytesLimit} (Qdrant refuses bodies over 32 MiB), got {MaxRequestBytes}."));
         }
 
-        if (MaxResponseBytes < 1024 * 1024)
-        {
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"MaxResponseBytes must be at least 1 MiB (1048576), got {MaxResponseBytes}."));
-        }
-
         foreach (var (name, value, minimum) in new (string, int?, int)[]
                  {
                      (nameof(PrefixHnswM), PrefixHnswM, 2),
@@ -141,6 +137,7 @@ public sealed class QdrantStoreOptions
                      (nameof(ShardNumber), ShardNumber, 1),
                      (nameof(ReplicationFactor), ReplicationFactor, 1),
                      (nameof(WriteConsistencyFactor), WriteConsistencyFactor, 1),
+                     (nameof(RetryAttempts), RetryAttempts, 0),
                  })
         {
             if (value < minimum)
@@ -164,6 +161,16 @@ public sealed class QdrantStoreOptions
         }
 
         return problems;
+    }
+
+    /// <summary>A copy, so that a store is not changed by later changes to the options it was given.</summary>
+    internal QdrantStoreOptions Clone()
+    {
+        var copy = (QdrantStoreOptions)MemberwiseClone();
+        copy.ReadConsistency = ReadConsistency?.Clone();
+        var indexes = (List<QdrantPayloadIndex>)copy.PayloadIndexes;
+        copy.PayloadIndexes = [.. indexes];
+        return copy;
     }
 
     /// <summary>Throws when <see cref="Problems"/> finds any.</summary>

@@ -12,7 +12,8 @@ namespace Mrl.Adapters.Testing;
 /// <summary>
 /// A Qdrant server for integration tests, found in this order:
 /// <list type="number">
-/// <item>the URL in <c>MRL_TEST_QDRANT_URL</c> (with the API key in <c>MRL_TEST_QDRANT_API_KEY</c>, if it needs one);</item>
+/// <item>the REST URL in <c>MRL_TEST_QDRANT_URL</c> (with the API key in <c>MRL_TEST_QDRANT_API_KEY</c>, if it needs one),
+/// and its gRPC URL in <c>MRL_TEST_QDRANT_GRPC_URL</c> (default: the same host on port 6334);</item>
 /// <item>a Testcontainers container of <c>qdrant/qdrant:v1.19.0</c>, when a Docker engine answers;</item>
 /// <item>none: tests that call <see cref="RequireServer"/> are skipped with the reason.</item>
 /// </list>
@@ -24,6 +25,9 @@ public sealed class QdrantFixture : IAsyncLifetime, IDisposable
     /// <summary>The environment variable with the URL of a running Qdrant, e.g. <c>http://localhost:6333</c>.</summary>
     public const string UrlVariable = "MRL_TEST_QDRANT_URL";
 
+    /// <summary>The environment variable with that server's gRPC URL, e.g. <c>http://localhost:6334</c>; default: the REST URL's host on port 6334.</summary>
+    public const string GrpcUrlVariable = "MRL_TEST_QDRANT_GRPC_URL";
+
     /// <summary>The environment variable with that server's API key, when it needs one.</summary>
     public const string ApiKeyVariable = "MRL_TEST_QDRANT_API_KEY";
 
@@ -31,14 +35,18 @@ public sealed class QdrantFixture : IAsyncLifetime, IDisposable
     public const string Image = "qdrant/qdrant:v1.19.0";
 
     private const int QdrantHttpPort = 6333;
+    private const int QdrantGrpcPort = 6334;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentBag<string> _collections = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(2) };
     private IContainer? _container;
 
-    /// <summary>The server's REST endpoint, or null when there is none.</summary>
+    /// <summary>The server's REST endpoint, or null when there is none; tests use it to set up and inspect collections.</summary>
     public Uri? Endpoint { get; private set; }
+
+    /// <summary>The server's gRPC endpoint, for a <c>QdrantClient</c>, or null when there is none.</summary>
+    public Uri? GrpcEndpoint { get; private set; }
 
     /// <summary>The server's API key, or null.</summary>
     public string? ApiKey { get; private set; }
@@ -71,8 +79,21 @@ public sealed class QdrantFixture : IAsyncLifetime, IDisposable
                 endpoint = new Uri(endpoint.AbsoluteUri + "/");
             }
 
+            var grpcUrl = Environment.GetEnvironmentVariable(GrpcUrlVariable);
+            Uri? grpc;
+            if (string.IsNullOrWhiteSpace(grpcUrl))
+            {
+                grpc = new UriBuilder(endpoint.Scheme, endpoint.Host, QdrantGrpcPort).Uri;
+            }
+            else if (!Uri.TryCreate(grpcUrl, UriKind.Absolute, out grpc) || (grpc.Scheme != Uri.UriSchemeHttp && grpc.Scheme != Uri.UriSchemeHttps))
+            {
+                SkipReason = $"{GrpcUrlVariable}='{grpcUrl}' is not an http or https URL.";
+                return;
+            }
+
             SkipReason = await ProbeAsync(endpoint).ConfigureAwait(false);
             Endpoint = SkipReason is null ? endpoint : null;
+            GrpcEndpoint = SkipReason is null ? grpc : null;
             return;
         }
 
@@ -87,6 +108,7 @@ public sealed class QdrantFixture : IAsyncLifetime, IDisposable
         {
             _container = new ContainerBuilder(Image)
                 .WithPortBinding(QdrantHttpPort, true)
+                .WithPortBinding(QdrantGrpcPort, true)
                 .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(QdrantHttpPort).ForPath("/readyz")))
                 .Build();
             await _container.StartAsync().ConfigureAwait(false);
@@ -94,6 +116,7 @@ public sealed class QdrantFixture : IAsyncLifetime, IDisposable
             Source = "Testcontainers " + Image;
             SkipReason = await ProbeAsync(endpoint).ConfigureAwait(false);
             Endpoint = SkipReason is null ? endpoint : null;
+            GrpcEndpoint = SkipReason is null ? new UriBuilder(Uri.UriSchemeHttp, _container.Hostname, _container.GetMappedPublicPort(QdrantGrpcPort)).Uri : null;
         }
         catch (DockerUnavailableException e)
         {

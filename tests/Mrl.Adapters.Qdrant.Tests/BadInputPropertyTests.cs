@@ -1,32 +1,44 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using CsCheck;
+using Google.Protobuf;
 using Mrl.Adapters.InMemory;
 using Mrl.Adapters.Qdrant.Tests.Support;
 using Mrl.Adapters.Testing;
 using Mrl.Adapters.Tests.Shared;
+using Qdrant.Client;
 using Xunit.Abstractions;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests;
 
 /// <summary>
 /// Property-based checks over the public API of the Qdrant store, the same properties the in-memory and pgvector stores
-/// are held to in Mrl.Adapters.Reliability.Tests. There is no server: a fake handler records every request and answers
-/// from an in-memory collection. Bad input gets an <see cref="ArgumentException"/> naming the problem and sends nothing,
-/// good input is sent whole, every request that is sent validates against Qdrant 1.19's OpenAPI document, and hostile
-/// text reaches a JSON body only as a string value.
+/// are held to in Mrl.Adapters.Reliability.Tests. There is no server: a fake gRPC server under a real QdrantClient
+/// records every call and answers from an in-memory collection. Bad input gets an <see cref="ArgumentException"/> naming
+/// the problem and sends nothing, good input is sent whole, every call that is made uses only what Qdrant 1.19's gRPC
+/// API has, and hostile text reaches a message only as a string value.
 /// </summary>
-public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposable
+public sealed class BadInputPropertyTests : IDisposable
 {
     private const int Dimensions = 8;
     private const int Iterations = 60;
     private static readonly EmbeddingLayout Layout = new(Dimensions, 3);
 
-    private readonly FakeQdrantHandler _qdrant = new();
+    private readonly ITestOutputHelper _output;
+    private readonly FakeQdrantServer _qdrant = new();
+    private readonly QdrantClient _client;
 
-    public void Dispose() => _qdrant.Dispose();
+    public BadInputPropertyTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _client = _qdrant.CreateClient();
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _qdrant.Dispose();
+    }
 
     private static readonly Gen<float[]> Vectors = BadInputGenerators.Vectors(Dimensions, Layout.PrefixDimensions);
 
@@ -57,34 +69,27 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
         return vector;
     }
 
-    private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(v => v.GetSingle()).ToArray();
-
     private static Task<bool> Accepts(Func<Task> upsert) => BadInputGenerators.AcceptsAsync(upsert);
 
     private QdrantAdaptiveStore<TKey> Store<TKey>(int maxRequestBytes = QdrantStoreOptions.DefaultMaxRequestBytes, string collection = "docs") where TKey : notnull
     {
         var options = Samples.Options(Layout, collection);
         options.MaxRequestBytes = maxRequestBytes;
-        return new QdrantAdaptiveStore<TKey>(_qdrant.Client(), options);
+        return new QdrantAdaptiveStore<TKey>(_client, options);
     }
 
-    private static void AssertMatchesSpec(IEnumerable<RecordedRequest> requests)
-    {
-        var spec = QdrantSpecs.TryGet("1.19");
-        foreach (var request in requests)
-        {
-            var problems = spec?.ValidateRequest(request.Method, request.Path, request.Body) ?? [];
-            Assert.True(problems.Count == 0, $"{request}: {string.Join("\n", problems)}");
-        }
-    }
+    private static void AssertMatchesSpec(IEnumerable<RecordedCall> calls) => ProtoSurface.Of("1.19.0").AssertSupports(calls);
 
-    private RecordedRequest[] RequestsSince(int count) => _qdrant.Requests.Skip(count).ToArray();
+    private RecordedCall[] RequestsSince(int count) => _qdrant.Calls.Skip(count).ToArray();
+
+    private FakeQdrantCollection Collection(string name = "docs", bool exists = true) =>
+        new(_qdrant, name, exists ? FakeQdrantCollection.StoreVectors(Layout) : null);
 
     [Fact]
-    public async Task A_batch_with_any_bad_vector_a_repeated_or_negative_key_fails_whole_with_an_ArgumentException_before_any_request_and_good_batches_are_sent_whole()
+    public async Task A_batch_with_any_bad_vector_a_repeated_or_negative_key_fails_whole_with_an_ArgumentException_before_any_call_and_good_batches_are_sent_whole()
     {
-        var collection = new FakeQdrantCollection(_qdrant, Layout);
-        // Small requests, so that a good batch goes out in several: a check made only while sending would leave earlier requests behind.
+        var collection = Collection();
+        // Small messages, so that a good batch goes out in several: a check made only while sending would leave earlier requests behind.
         var store = Store<long>(maxRequestBytes: 1024);
         var accepted = 0;
         var anyBatch = Gen.Select(Gen.Frequency((8, Gen.Long[0, 15]), (1, Gen.Long[-2, -1])), Vectors).Array[1, 7];
@@ -108,7 +113,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
             using var reference = new InMemoryAdaptiveStore<long>(Layout);
             Assert.Equal(firstBad < 0, await Accepts(() => reference.UpsertAsync(records)));
 
-            var sent = _qdrant.Requests.Count;
+            var sent = _qdrant.Calls.Count;
             var points = collection.PointCount;
             try
             {
@@ -136,26 +141,26 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
             Assert.True(firstBad < 0 && firstNegative < 0, "a bad batch was sent");
             accepted++;
             var requests = RequestsSince(sent);
-            Assert.All(requests, r => Assert.Equal("PUT /collections/docs/points?wait=true", r.ToString()));
-            Assert.All(requests, r => Assert.True(Encoding.UTF8.GetByteCount(r.Body!) <= 1024, $"{Encoding.UTF8.GetByteCount(r.Body!)} bytes"));
+            Assert.All(requests, r => Assert.Equal("qdrant.Points/Upsert", r.Method));
+            Assert.All(requests, r => Assert.True(r.Request.CalculateSize() <= 1024, $"{r.Request.CalculateSize()} bytes"));
             AssertMatchesSpec(requests);
-            var written = requests.SelectMany(r => JsonDocument.Parse(r.Body!).RootElement.GetProperty("points").EnumerateArray()).ToArray();
-            Assert.Equal(records.Select(r => r.Key), written.Select(p => p.GetProperty("id").GetInt64()));
+            var written = requests.SelectMany(r => r.As<Proto.UpsertPoints>().Points).ToArray();
+            Assert.Equal(records.Select(r => r.Key), written.Select(p => (long)p.Id.Num));
             for (var i = 0; i < records.Length; i++)
             {
-                var vectors = written[i].GetProperty("vector");
-                Assert.Equal(records[i].Vector.ToArray(), Floats(vectors.GetProperty("full")));
-                Assert.Equal(Layout.ToPrefix(records[i].Vector.Span), Floats(vectors.GetProperty("prefix")));
+                var vectors = written[i].Vectors.Vectors_.Vectors;
+                Assert.Equal(records[i].Vector.ToArray(), vectors["full"].Dense.Data);
+                Assert.Equal(Layout.ToPrefix(records[i].Vector.Span), vectors["prefix"].Dense.Data);
             }
         }, iter: Iterations, threads: 1);
-        output.WriteLine($"{accepted} of {Iterations} batches sent");
+        _output.WriteLine($"{accepted} of {Iterations} batches sent");
         Assert.True(accepted > 0, "no batch was good");
     }
 
     [Fact]
-    public async Task Searches_refuse_bad_queries_k_and_oversampling_with_an_ArgumentException_before_any_request_and_otherwise_return_min_k_count_hits()
+    public async Task Searches_refuse_bad_queries_k_and_oversampling_with_an_ArgumentException_before_any_call_and_otherwise_return_min_k_count_hits()
     {
-        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var collection = Collection();
         var store = Store<long>();
         await store.UpsertAsync(Enumerable.Range(0, 30).Select(i => new VectorRecord<long>(i, Vector(i))).ToArray());
         var searched = 0;
@@ -176,7 +181,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
 
             Assert.False(k < 1 || k > SearchOptions.MaxCandidates || oversampling < 1, "SearchOptions took a bad value");
             var candidates = rerank == Rerank.None || baseline ? k : (long)k * oversampling;
-            var sent = _qdrant.Requests.Count;
+            var sent = _qdrant.Calls.Count;
             try
             {
                 var hits = (await store.SearchAsync(query, options)).Hits;
@@ -184,11 +189,11 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
                 Assert.False(candidates > SearchOptions.MaxCandidates, "more candidates than MaxCandidates were asked for");
                 Assert.Equal(Math.Min(k, 30), hits.Count);
                 var request = Assert.Single(RequestsSince(sent));
-                Assert.Equal("POST /collections/docs/points/query", request.ToString());
+                Assert.Equal("qdrant.Points/Query", request.Method);
                 AssertMatchesSpec([request]);
-                using var body = JsonDocument.Parse(request.Body!);
-                var limit = rerank == Rerank.InDatabase && !baseline ? body.RootElement.GetProperty("prefetch").GetProperty("limit") : body.RootElement.GetProperty("limit");
-                Assert.Equal(candidates, limit.GetInt64());
+                var sentQuery = request.As<Proto.QueryPoints>();
+                var limit = rerank == Rerank.InDatabase && !baseline ? sentQuery.Prefetch[0].Limit : sentQuery.Limit;
+                Assert.Equal(candidates, (long)limit);
                 searched++;
             }
             catch (ArgumentException e)
@@ -198,15 +203,15 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
                 Assert.Empty(RequestsSince(sent));
             }
         }, iter: Iterations, threads: 1);
-        output.WriteLine($"{searched} of {Iterations} searches sent");
+        _output.WriteLine($"{searched} of {Iterations} searches sent");
         Assert.True(searched > 0);
         Assert.Equal(30, collection.PointCount);
     }
 
     [Fact]
-    public async Task Hostile_payload_fields_and_filter_values_are_sent_verbatim_as_json_strings_and_count_like_the_in_memory_store_or_are_refused_before_any_request()
+    public async Task Hostile_payload_fields_and_filter_values_are_sent_verbatim_as_protobuf_strings_and_count_like_the_in_memory_store_or_are_refused_before_any_call()
     {
-        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var collection = Collection();
         var store = Store<long>();
         using var reference = new InMemoryAdaptiveStore<long>(Layout);
         long key = 0;
@@ -214,7 +219,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
         {
             var record = new VectorRecord<long>(++key, Vector(key), HostileText.Payload(field, value));
             var holdable = !HostileText.HasLoneSurrogate(field) && !HostileText.HasLoneSurrogate(value);
-            var sent = _qdrant.Requests.Count;
+            var sent = _qdrant.Calls.Count;
             try
             {
                 await store.UpsertAsync([record]);
@@ -232,22 +237,18 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
             await reference.UpsertAsync([record]);
             var upsert = Assert.Single(RequestsSince(sent));
             AssertMatchesSpec([upsert]);
-            using (var body = JsonDocument.Parse(upsert.Body!))
-            {
-                var point = Assert.Single(body.RootElement.GetProperty("points").EnumerateArray());
-                Assert.Equal(["id", "vector", "payload"], point.EnumerateObject().Select(p => p.Name));
-                var payload = point.GetProperty("payload").EnumerateObject().ToArray();
-                Assert.Equal(field, Assert.Single(payload).Name);
-                Assert.Equal(JsonValueKind.String, payload[0].Value.ValueKind);
-                Assert.Equal(value, payload[0].Value.GetString());
-            }
+            var point = Assert.Single(upsert.As<Proto.UpsertPoints>().Points);
+            var (sentField, sentValue) = Assert.Single(point.Payload);
+            Assert.Equal(field, sentField);
+            Assert.Equal(Proto.Value.KindOneofCase.StringValue, sentValue.KindCase);
+            Assert.Equal(value, sentValue.StringValue);
 
-            (Func<Filter> Make, string[] Texts, Func<JsonNode> Expected)[] filters =
+            (Func<Filter> Make, string[] Texts, Func<Proto.Filter> Expected)[] filters =
             [
-                (() => Filter.Eq(field, value), [field, value], () => Clause("must", Match(field, value))),
-                (() => Filter.In(field, [value, other]), [field, value, other], () => Clause("must", MatchAny(field, value == other ? [value] : [value, other]))),
-                (() => !Filter.Eq(field, other), [field, other], () => Clause("must_not", Match(field, other))),
-                (() => Filter.Eq(other, value), [other, value], () => Clause("must", Match(other, value))),
+                (() => Filter.Eq(field, value), [field, value], () => new Proto.Filter { Must = { Match(field, value) } }),
+                (() => Filter.In(field, [value, other]), [field, value, other], () => new Proto.Filter { Must = { MatchAny(field, value == other ? [value] : [value, other]) } }),
+                (() => !Filter.Eq(field, other), [field, other], () => new Proto.Filter { MustNot = { Match(field, other) } }),
+                (() => Filter.Eq(other, value), [other, value], () => new Proto.Filter { Must = { Match(other, value) } }),
             ];
             foreach (var (make, texts, expected) in filters)
             {
@@ -263,7 +264,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
                     continue;
                 }
 
-                sent = _qdrant.Requests.Count;
+                sent = _qdrant.Calls.Count;
                 if (texts[0].AsSpan().IndexOfAny('"', '\\') >= 0)
                 {
                     // A Qdrant key path has no escape for these: refused before anything is sent, for counts and searches alike.
@@ -279,13 +280,12 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
                 Assert.True(expectedCount >= 1 || make != filters[0].Make);
                 await store.SearchAsync(Vector(key), new SearchOptions { K = 3, Filter = filter, Rerank = Rerank.InDatabase });
                 var requests = RequestsSince(sent);
-                Assert.Equal(["POST /collections/docs/points/count", "POST /collections/docs/points/query"], requests.Select(r => r.ToString()));
+                Assert.Equal(["qdrant.Points/Count", "qdrant.Points/Query"], requests.Select(r => r.Method));
                 AssertMatchesSpec(requests);
-                var count = JsonNode.Parse(requests[0].Body!)!;
-                var query = JsonNode.Parse(requests[1].Body!)!;
-                foreach (var sentFilter in new[] { count["filter"], query["filter"], query["prefetch"]!["filter"] })
+                var query = requests[1].As<Proto.QueryPoints>();
+                foreach (var sentFilter in new[] { requests[0].As<Proto.CountPoints>().Filter, query.Filter, query.Prefetch[0].Filter })
                 {
-                    Assert.True(JsonNode.DeepEquals(expected(), sentFilter), $"expected {expected().ToJsonString()}, sent {sentFilter?.ToJsonString()}");
+                    Assert.Equal(expected(), sentFilter);
                 }
             }
         }, iter: Iterations, threads: 1);
@@ -295,16 +295,14 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
     // The key path Qdrant reads as one top-level field: bare for ASCII letters, digits, '_' and '-', double-quoted otherwise.
     private static string KeyPath(string field) => field.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? field : "\"" + field + "\"";
 
-    private static JsonObject Match(string field, string value) =>
-        new() { ["key"] = KeyPath(field), ["match"] = new JsonObject { ["value"] = value } };
+    private static Proto.Condition Match(string field, string value) =>
+        new() { Field = new Proto.FieldCondition { Key = KeyPath(field), Match = new Proto.Match { Keyword = value } } };
 
-    private static JsonObject MatchAny(string field, string[] values) =>
-        new() { ["key"] = KeyPath(field), ["match"] = new JsonObject { ["any"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()) } };
-
-    private static JsonObject Clause(string name, JsonObject condition) => new() { [name] = new JsonArray(condition) };
+    private static Proto.Condition MatchAny(string field, string[] values) =>
+        new() { Field = new Proto.FieldCondition { Key = KeyPath(field), Match = new Proto.Match { Keywords = new Proto.RepeatedStrings { Strings = { values } } } } };
 
     [Fact]
-    public async Task Hostile_collection_names_are_escaped_into_one_path_segment_or_refused_before_any_request()
+    public async Task Hostile_collection_names_are_sent_verbatim_or_refused_before_any_call()
     {
         var names = Gen.Frequency(
             (5, HostileCollectionName),
@@ -314,17 +312,14 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
         var created = 0;
         await names.SampleAsync(async name =>
         {
-            using var qdrant = new FakeQdrantHandler();
+            using var qdrant = new FakeQdrantServer();
+            using var client = qdrant.CreateClient();
             var options = Samples.Options(Layout, name);
-            var factory = new QdrantAdaptiveStoreFactory(qdrant.Client(), (_, o) =>
-            {
-                o.Endpoint = options.Endpoint;
-                o.ApiKey = options.ApiKey;
-            });
+            var factory = new QdrantAdaptiveStoreFactory(client, (_, o) => o.ApiKey = options.ApiKey);
             QdrantAdaptiveStore<long> store;
             try
             {
-                store = new QdrantAdaptiveStore<long>(qdrant.Client(), options);
+                store = new QdrantAdaptiveStore<long>(client, options);
             }
             catch (ArgumentException e)
             {
@@ -333,12 +328,12 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
                 Assert.Throws<ArgumentException>(() => factory.GetStore<long>(name, Layout));
                 await Assert.ThrowsAsync<ArgumentException>(() => factory.CollectionExistsAsync(name));
                 await Assert.ThrowsAsync<ArgumentException>(() => factory.DeleteCollectionAsync(name));
-                Assert.Empty(qdrant.Requests);
+                Assert.Empty(qdrant.Calls);
                 return;
             }
 
-            Assert.False(QdrantRefuses(name), "a name Qdrant cannot hold, or a path cannot carry, was taken");
-            var collection = new FakeQdrantCollection(qdrant, Layout, name, exists: false);
+            Assert.False(QdrantRefuses(name), "a name Qdrant cannot hold was taken");
+            var collection = new FakeQdrantCollection(qdrant, name);
             await store.EnsureSchemaAsync();
             await store.UpsertAsync([new VectorRecord<long>(1, Vector(1)), new VectorRecord<long>(2, Vector(2))]);
             Assert.Equal(2, await store.CountAsync());
@@ -347,20 +342,20 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
             Assert.Equal(1, await store.DeleteAsync([1]));
             Assert.Equal(1, collection.PointCount);
 
-            var requests = qdrant.Requests;
-            var c = collection.Path;
+            var calls = qdrant.Calls;
             Assert.Equal(
-                ["GET /", $"GET {c}", $"PUT {c}", $"PUT {c}/points?wait=true", $"POST {c}/points/count", $"POST {c}/points/query", $"POST {c}/points", $"POST {c}/points", $"POST {c}/points/delete?wait=true"],
-                requests.Select(r => r.ToString()));
-            Assert.All(requests.Skip(1), r => Assert.Equal(name, Uri.UnescapeDataString(r.Path.Split('/', '?')[1])));
-            AssertMatchesSpec(requests);
+                ["qdrant.Qdrant/HealthCheck", "qdrant.Collections/Get", "qdrant.Collections/Create", "qdrant.Points/Upsert", "qdrant.Points/Count", "qdrant.Points/Query",
+                 "qdrant.Points/Get", "qdrant.Points/Get", "qdrant.Points/Delete"],
+                calls.Select(c => c.Method));
+            Assert.All(calls.Skip(1), c => Assert.Equal(name, (string)c.Request.Descriptor.FindFieldByName("collection_name").Accessor.GetValue(c.Request)));
+            AssertMatchesSpec(calls);
             created++;
         }, iter: 30, threads: 1);
-        output.WriteLine($"{created} of 30 collections created");
+        _output.WriteLine($"{created} of 30 collections created");
         Assert.True(created > 0);
     }
 
-    // What Qdrant refuses in a collection name, and what an HTTP client resolves away in a path.
+    // What Qdrant refuses in a collection name, and '.' and '..', which name directories around Qdrant's collection folders.
     private static bool QdrantRefuses(string name) =>
         string.IsNullOrWhiteSpace(name) || name is "." or ".." || HostileText.HasLoneSurrogate(name) ||
         name.IndexOfAny(['<', '>', ':', '"', '/', '\\', '|', '?', '*', '\0', '\u001f']) >= 0 ||
@@ -369,12 +364,12 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
     [Fact]
     public async Task Empty_batches_send_nothing_and_a_huge_batch_is_sent_whole_or_not_at_all()
     {
-        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var collection = Collection();
         var store = Store<long>(maxRequestBytes: 64 * 1024);
 
         await store.UpsertAsync([]);
         Assert.Equal(0, await store.DeleteAsync([]));
-        Assert.Empty(_qdrant.Requests);
+        Assert.Empty(_qdrant.Calls);
 
         var huge = Enumerable.Range(0, 20_000).Select(i => new VectorRecord<long>(i, Vector(i))).ToArray();
         huge[^1] = huge[^1] with { Vector = new float[] { 1, 2, float.NaN, 4, 5, 6, 7, 8 } };
@@ -386,15 +381,14 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
         huge[^1] = new VectorRecord<long>(-1, Vector(0));
         var negative = await Assert.ThrowsAnyAsync<ArgumentException>(() => store.UpsertAsync(huge));
         Assert.Contains("Key -1 is negative", negative.Message, StringComparison.Ordinal);
-        Assert.Empty(_qdrant.Requests);
+        Assert.Empty(_qdrant.Calls);
 
         huge[^1] = new VectorRecord<long>(19_999, Vector(19_999));
         await store.UpsertAsync(huge);
-        var requests = _qdrant.Requests;
-        Assert.True(requests.Count > 10, $"{requests.Count} requests");
-        Assert.All(requests, r => Assert.True(Encoding.UTF8.GetByteCount(r.Body!) <= 64 * 1024));
-        // Every body has the same shape; the smallest keeps the schema check cheap (checking the full-size ones is slow).
-        AssertMatchesSpec([requests.MinBy(r => r.Body!.Length)!]);
+        var requests = _qdrant.Calls;
+        Assert.True(requests.Count > 10, $"{requests.Count} calls");
+        Assert.All(requests, r => Assert.True(r.Request.CalculateSize() <= 64 * 1024));
+        AssertMatchesSpec(requests);
         Assert.Equal(20_000, collection.PointCount);
 
         Assert.Equal(3, await store.DeleteAsync([1, 2, 3, 1_000_000]));
@@ -403,22 +397,19 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public async Task String_keys_Qdrant_cannot_hold_are_refused_by_every_call_before_any_request_and_nul_is_kept_verbatim()
+    public async Task String_keys_Qdrant_cannot_hold_are_refused_by_every_call_before_any_call_and_nul_is_kept_verbatim()
     {
-        var collection = new FakeQdrantCollection(_qdrant, Layout);
+        var collection = Collection();
         var store = Store<string>();
         var vector = Vector(1);
 
         await store.UpsertAsync([new VectorRecord<string>("nul\0key", vector), new VectorRecord<string>("ok'; DROP TABLE x; --", vector)]);
-        using (var body = JsonDocument.Parse(Assert.Single(_qdrant.Requests).Body!))
-        {
-            Assert.Equal(
-                ["nul\0key", "ok'; DROP TABLE x; --"],
-                body.RootElement.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("payload").GetProperty(QdrantKeyMapping.KeyPayloadField).GetString()));
-        }
+        Assert.Equal(
+            ["nul\0key", "ok'; DROP TABLE x; --"],
+            Assert.Single(_qdrant.Calls).As<Proto.UpsertPoints>().Points.Select(p => p.Payload[QdrantKeyMapping.KeyPayloadField].StringValue));
 
         Assert.Equal("nul\0key", (await store.GetAsync("nul\0key"))!.Key);
-        var sent = _qdrant.Requests.Count;
+        var sent = _qdrant.Calls.Count;
 
         foreach (var key in new[] { "lone\ud800", "\udc00x" })
         {
@@ -433,9 +424,9 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public async Task Payload_index_fields_are_sent_as_the_key_paths_filters_use_and_unaddressable_ones_are_refused_before_any_request()
+    public async Task Payload_index_fields_are_sent_as_the_key_paths_filters_use_and_unaddressable_ones_are_refused_before_any_call()
     {
-        var collection = new FakeQdrantCollection(_qdrant, Layout, exists: false);
+        var collection = Collection(exists: false);
         string[] fields = ["plain_field-1", "with.dot", "nested.path", "with space", "a[0]", "é", "x'); DROP TABLE t; --"];
         var options = Samples.Options(Layout);
         foreach (var field in fields)
@@ -443,30 +434,31 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
             options.PayloadIndexes.Add(new QdrantPayloadIndex(field, QdrantPayloadSchemaType.Keyword));
         }
 
-        await new QdrantAdaptiveStore<long>(_qdrant.Client(), options).EnsureSchemaAsync();
+        await new QdrantAdaptiveStore<long>(_client, options).EnsureSchemaAsync();
 
-        var indexes = _qdrant.Requests.Where(r => r.Path.StartsWith("collections/docs/index", StringComparison.Ordinal)).ToArray();
-        Assert.Equal(fields.Select(KeyPath), indexes.Select(r => JsonNode.Parse(r.Body!)!["field_name"]!.GetValue<string>()));
-        AssertMatchesSpec(_qdrant.Requests);
+        var indexes = _qdrant.Calls.Where(r => r.Method == "qdrant.Points/CreateFieldIndex").ToArray();
+        Assert.Equal(fields.Select(KeyPath), indexes.Select(r => r.As<Proto.CreateFieldIndexCollection>().FieldName));
+        AssertMatchesSpec(_qdrant.Calls);
 
         // Qdrant reports a key bare when its own rule allows (any Unicode letter), quoted otherwise: neither is created again.
-        var sent = _qdrant.Requests.Count;
+        var sent = _qdrant.Calls.Count;
         // A bare "nested.path" is an index on field "path" inside "nested", which is not the field "nested.path".
-        using var again = new FakeQdrantHandler();
-        var existing = new FakeQdrantCollection(again, Layout);
-        existing.AddPayloadIndex("é", "keyword");
-        existing.AddPayloadIndex("\"with.dot\"", "keyword");
-        existing.AddPayloadIndex("nested.path", "keyword");
-        await new QdrantAdaptiveStore<long>(again.Client(), options).EnsureSchemaAsync();
+        using var again = new FakeQdrantServer();
+        using var againClient = again.CreateClient();
+        var existing = new FakeQdrantCollection(again, vectors: FakeQdrantCollection.StoreVectors(Layout));
+        existing.AddPayloadIndex("é", Proto.PayloadSchemaType.Keyword);
+        existing.AddPayloadIndex("\"with.dot\"", Proto.PayloadSchemaType.Keyword);
+        existing.AddPayloadIndex("nested.path", Proto.PayloadSchemaType.Keyword);
+        await new QdrantAdaptiveStore<long>(againClient, options).EnsureSchemaAsync();
         Assert.Equal(
             ["plain_field-1", "\"nested.path\"", "\"with space\"", "\"a[0]\"", "\"x'); DROP TABLE t; --\""],
-            again.Requests.Where(r => r.Method == "PUT").Select(r => JsonNode.Parse(r.Body!)!["field_name"]!.GetValue<string>()));
+            again.Calls.Where(r => r.Method == "qdrant.Points/CreateFieldIndex").Select(r => r.As<Proto.CreateFieldIndexCollection>().FieldName));
 
         foreach (var bad in new[] { "quote\"d", "back\\slash", "lone\ud800" })
         {
             var refused = Samples.Options(Layout);
             refused.PayloadIndexes.Add(new QdrantPayloadIndex(bad, QdrantPayloadSchemaType.Keyword));
-            var error = Assert.Throws<ArgumentException>(() => new QdrantAdaptiveStore<long>(_qdrant.Client(), refused));
+            var error = Assert.Throws<ArgumentException>(() => new QdrantAdaptiveStore<long>(_client, refused));
             Assert.Contains($"payload index field '{bad}'", error.Message, StringComparison.Ordinal);
         }
 
@@ -475,7 +467,7 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public async Task Candidate_requests_with_a_bad_count_or_prefix_are_refused_before_any_request()
+    public async Task Candidate_requests_with_a_bad_count_or_prefix_are_refused_before_any_call()
     {
         var store = Store<long>();
         var prefix = Layout.ToPrefix(Vector(1));
@@ -494,6 +486,6 @@ public sealed class BadInputPropertyTests(ITestOutputHelper output) : IDisposabl
             Assert.Contains(message, error.Message, StringComparison.Ordinal);
         }
 
-        Assert.Empty(_qdrant.Requests);
+        Assert.Empty(_qdrant.Calls);
     }
 }

@@ -1,4 +1,7 @@
+using Google.Protobuf.Collections;
 using System.Text.Json;
+
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests;
 
@@ -55,15 +58,15 @@ public sealed class KeyMappingTests
         var id = codec.ToPointId(key);
         Assert.False(id.IsUuid);
         Assert.Equal((ulong)key, id.Number);
-        Assert.Equal(key, codec.FromPoint(id, null));
+        Assert.Equal(key, codec.FromPoint(id, NoPayload));
     }
 
     [Fact]
     public void Point_id_above_long_range_is_not_read_as_a_long_key()
     {
         var codec = QdrantKeyCodec.For<long>();
-        Assert.Throws<QdrantException>(() => codec.FromPoint(QdrantPointId.FromNumber(ulong.MaxValue), null));
-        Assert.Equal(ulong.MaxValue, QdrantKeyCodec.For<ulong>().FromPoint(QdrantPointId.FromNumber(ulong.MaxValue), null));
+        Assert.Throws<QdrantException>(() => codec.FromPoint(QdrantPointId.FromNumber(ulong.MaxValue), NoPayload));
+        Assert.Equal(ulong.MaxValue, QdrantKeyCodec.For<ulong>().FromPoint(QdrantPointId.FromNumber(ulong.MaxValue), NoPayload));
     }
 
     [Fact]
@@ -73,8 +76,8 @@ public sealed class KeyMappingTests
         var key = Guid.NewGuid();
         var id = codec.ToPointId(key);
         Assert.True(id.IsUuid);
-        Assert.Equal(key, codec.FromPoint(id, null));
-        Assert.Throws<QdrantException>(() => codec.FromPoint(QdrantPointId.FromNumber(3), null));
+        Assert.Equal(key, codec.FromPoint(id, NoPayload));
+        Assert.Throws<QdrantException>(() => codec.FromPoint(QdrantPointId.FromNumber(3), NoPayload));
     }
 
     [Fact]
@@ -86,8 +89,8 @@ public sealed class KeyMappingTests
 
         Assert.True(codec.StoresKeyInPayload);
         Assert.Equal("doc-7", codec.PayloadKey("doc-7"));
-        Assert.Equal("doc-7", codec.FromPoint(id, payload));
-        var error = Assert.Throws<QdrantException>(() => codec.FromPoint(id, JsonSerializer.SerializeToElement(new { rank = 7 })));
+        Assert.Equal("doc-7", codec.FromPoint(id, FilterTranslationTests.Map(payload)));
+        var error = Assert.Throws<QdrantException>(() => codec.FromPoint(id, FilterTranslationTests.Map(JsonSerializer.SerializeToElement(new { rank = 7 }))));
         Assert.Contains(QdrantKeyMapping.KeyPayloadField, error.Message, StringComparison.Ordinal);
     }
 
@@ -114,4 +117,6 @@ public sealed class KeyMappingTests
         Assert.Throws<FormatException>(() => QdrantPointId.Parse("-1"));
         Assert.Throws<FormatException>(() => QdrantPointId.Parse("doc-1"));
     }
+
+    private static MapField<string, Proto.Value> NoPayload => [];
 }

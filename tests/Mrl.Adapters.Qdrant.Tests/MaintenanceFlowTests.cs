@@ -1,49 +1,45 @@
-using System.Net;
-using System.Text.Json.Nodes;
+using Grpc.Core;
 using Mrl.Adapters.Qdrant.Tests.Support;
+using Qdrant.Client;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests;
 
 /// <summary>
-/// <see cref="QdrantMaintenance"/>'s requests and how it reads the answers, against the in-process fake handler (not a
-/// server). Every request it sends is checked against the 1.19 spec.
+/// <see cref="QdrantMaintenance"/>'s calls and how it reads the answers, against the in-process fake gRPC server (not a
+/// server). Every call it makes is checked against Qdrant 1.17's gRPC surface.
 /// </summary>
 public sealed class MaintenanceFlowTests : IDisposable
 {
-    private readonly FakeQdrantHandler _qdrant = new();
+    private readonly FakeQdrantServer _qdrant = new();
+    private readonly QdrantClient _client;
 
-    public void Dispose() => _qdrant.Dispose();
+    public MaintenanceFlowTests() => _client = _qdrant.CreateClient();
 
-    private QdrantMaintenance Maintenance() => new(_qdrant.Client(), Samples.Options());
-
-    private static string Status(string status, JsonNode? optimizer = null, long indexed = 1000) =>
-        QdrantAnswers.Ok(new JsonObject
-        {
-            ["status"] = status,
-            ["optimizer_status"] = optimizer ?? "ok",
-            ["indexed_vectors_count"] = indexed,
-            ["points_count"] = 1000,
-            ["segments_count"] = 3,
-            ["config"] = new JsonObject(),
-            ["payload_schema"] = new JsonObject(),
-        });
+    public void Dispose()
+    {
+        _client.Dispose();
+        _qdrant.Dispose();
+    }
 
     [Fact]
     public async Task Status_is_read_from_the_collection_info()
     {
-        _qdrant.On("GET", "/collections/docs", Status("yellow", indexed: 400));
+        _qdrant.On("qdrant.Collections/Get", _ => Status(Proto.CollectionStatus.Yellow, indexed: 400));
 
         var status = await Maintenance().ReadStatusAsync();
 
         Assert.Equal(new QdrantCollectionStatus("yellow", null, 1000, 400, 3), status);
         Assert.False(status!.IsGreen);
-        Assert.Equal("GET /collections/docs", Assert.Single(_qdrant.Requests).ToString());
-        AssertMatchesSpec();
+        Assert.Equal("docs", Assert.Single(_qdrant.Calls).As<Proto.GetCollectionInfoRequest>().CollectionName);
+        ProtoSurface.Of("1.17.0").AssertSupports(_qdrant.Calls);
     }
 
     [Fact]
     public async Task A_missing_collection_has_no_status_and_deleting_it_says_false()
     {
+        _qdrant.Fail("qdrant.Collections/Get", StatusCode.NotFound, "Collection `docs` doesn't exist!")
+            .On("qdrant.Collections/Delete", _ => new Proto.CollectionOperationResponse { Result = false });
         var maintenance = Maintenance();
 
         Assert.Null(await maintenance.ReadStatusAsync());
@@ -51,20 +47,24 @@ public sealed class MaintenanceFlowTests : IDisposable
     }
 
     [Fact]
-    public async Task Delete_sends_delete_on_the_collection_and_reads_the_result()
+    public async Task Delete_deletes_the_collection_and_reads_the_result()
     {
-        _qdrant.On("DELETE", "/collections/docs", QdrantAnswers.True());
+        _qdrant.On("qdrant.Collections/Delete", _ => new Proto.CollectionOperationResponse { Result = true });
 
         Assert.True(await Maintenance().DeleteCollectionAsync());
-        Assert.Equal("DELETE /collections/docs", Assert.Single(_qdrant.Requests).ToString());
-        AssertMatchesSpec();
+
+        Assert.Equal("docs", Assert.Single(_qdrant.Calls).As<Proto.DeleteCollection>().CollectionName);
+        ProtoSurface.Of("1.17.0").AssertSupports(_qdrant.Calls);
     }
 
     [Fact]
     public async Task Waiting_ends_after_two_green_answers_in_a_row()
     {
-        var answers = new Queue<string>([Status("green"), Status("yellow", indexed: 10), Status("green"), Status("green"), Status("yellow")]);
-        _qdrant.On("GET", "/collections/docs", _ => (HttpStatusCode.OK, answers.Dequeue()));
+        var answers = new Queue<Proto.GetCollectionInfoResponse>([
+            Status(Proto.CollectionStatus.Green), Status(Proto.CollectionStatus.Yellow, indexed: 10), Status(Proto.CollectionStatus.Green),
+            Status(Proto.CollectionStatus.Green), Status(Proto.CollectionStatus.Yellow),
+        ]);
+        _qdrant.On("qdrant.Collections/Get", _ => answers.Dequeue());
         var seen = new List<string>();
 
         var status = await Maintenance().WaitUntilOptimizedAsync(TimeSpan.FromMilliseconds(1), new SynchronousProgress(s => seen.Add(s.Status)));
@@ -76,21 +76,27 @@ public sealed class MaintenanceFlowTests : IDisposable
     [Fact]
     public async Task Waiting_fails_with_the_optimizers_error()
     {
-        _qdrant.On("GET", "/collections/docs", Status("red", new JsonObject { ["error"] = "disk full" }));
+        _qdrant.On("qdrant.Collections/Get", _ => Status(Proto.CollectionStatus.Red, new Proto.OptimizerStatus { Ok = false, Error = "disk full" }));
 
         var error = await Assert.ThrowsAsync<QdrantException>(() => Maintenance().WaitUntilOptimizedAsync(TimeSpan.FromMilliseconds(1)));
 
         Assert.Contains("is red; its optimizers report: disk full", error.Message, StringComparison.Ordinal);
     }
 
-    private void AssertMatchesSpec()
+    private QdrantMaintenance Maintenance() => new(_client, Samples.Options());
+
+    private static Proto.GetCollectionInfoResponse Status(Proto.CollectionStatus status, Proto.OptimizerStatus? optimizer = null, ulong indexed = 1000) => new()
     {
-        foreach (var request in _qdrant.Requests)
+        Result = new Proto.CollectionInfo
         {
-            var problems = QdrantSpecs.TryGet("1.19")?.ValidateRequest(request.Method, request.Path, request.Body) ?? [];
-            Assert.True(problems.Count == 0, $"{request}: {string.Join("\n", problems)}");
-        }
-    }
+            Status = status,
+            OptimizerStatus = optimizer ?? new Proto.OptimizerStatus { Ok = true },
+            IndexedVectorsCount = indexed,
+            PointsCount = 1000,
+            SegmentsCount = 3,
+            Config = new Proto.CollectionConfig { Params = new Proto.CollectionParams() },
+        },
+    };
 
     private sealed class SynchronousProgress(Action<QdrantCollectionStatus> report) : IProgress<QdrantCollectionStatus>
     {

@@ -1,55 +1,69 @@
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Grpc.Core;
 using Mrl.Adapters.Qdrant.Migration;
 using Mrl.Adapters.Qdrant.Tests.Support;
+using Qdrant.Client;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests;
 
 /// <summary>
-/// The migrator's request flow against an in-process fake HTTP handler with scripted answers: contract tests of what
-/// it sends and in which order, not a substitute for running a migration on a server.
+/// The migrator's calls through a real <see cref="QdrantClient"/> to the in-process fake gRPC server: contract tests of
+/// what it sends and in which order, not a substitute for running a migration on a server. Every call is checked
+/// against the gRPC surface of the server version the fake reports.
 /// </summary>
 public sealed class MigratorFlowTests : IDisposable
 {
-    private readonly FakeQdrantHandler _qdrant = new();
+    private readonly FakeQdrantServer _qdrant = new();
+    private readonly QdrantClient _client;
     private readonly float[] _vectors = Samples.Vectors(3);
 
-    public void Dispose() => _qdrant.Dispose();
+    public MigratorFlowTests() => _client = _qdrant.CreateClient();
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _qdrant.Dispose();
+    }
 
     [Fact]
     public async Task Planning_only_reads()
     {
-        InPlaceServer();
+        await InPlaceServerAsync();
+
         var plan = await Migrator().PlanAsync(new QdrantMigrationOptions());
 
         Assert.Equal(QdrantMigrationPath.InPlace, plan.Path);
-        Assert.All(_qdrant.Requests, r => Assert.Equal("GET", r.Method));
-        Assert.Equal(["GET /", "GET /aliases", "GET /collections/docs", "GET /collections/docs-mrl"], _qdrant.Requests.Select(r => r.ToString()));
+        Assert.Equal(["qdrant.Qdrant/HealthCheck", "qdrant.Collections/ListAliases", "qdrant.Collections/Get", "qdrant.Collections/Get"], _qdrant.MethodNames);
     }
 
     [Fact]
     public async Task In_place_migration_adds_the_vector_then_backfills_page_by_page_with_progress()
     {
-        InPlaceServer();
+        var collection = await InPlaceServerAsync();
         var progress = new List<QdrantMigrationProgress>();
         var migrator = Migrator();
 
         var result = await migrator.ExecuteAsync(await migrator.PlanAsync(new QdrantMigrationOptions { BatchSize = 2 }), new SyncProgress(progress));
 
-        var writes = _qdrant.Requests.Where(r => r.Method != "GET").Select(r => r.ToString()).ToArray();
         Assert.Equal(
         [
-            "PUT /collections/docs/vectors/prefix?wait=true",
-            "POST /collections/docs/points/scroll",
-            "PUT /collections/docs/points/vectors?wait=true",
-            "POST /collections/docs/points/scroll",
-        ], writes);
-        using var update = JsonDocument.Parse(_qdrant.Requests.Single(r => r.Path.Contains("points/vectors", StringComparison.Ordinal)).Body!);
-        var first = update.RootElement.GetProperty("points")[0];
-        Assert.Equal(1, first.GetProperty("id").GetInt64());
-        Assert.Equal(Samples.Layout().ToPrefix(_vectors.AsSpan(0, 32)), first.GetProperty("vector").GetProperty("prefix").EnumerateArray().Select(v => v.GetSingle()).ToArray());
-        Assert.False(first.GetProperty("vector").TryGetProperty("full", out _));
+            "qdrant.Points/CreateVectorName",
+            "qdrant.Points/Scroll",
+            "qdrant.Points/UpdateVectors",
+            "qdrant.Points/Scroll",
+        ], _qdrant.MethodNames.Skip(4));
+        var create = _qdrant.Calls[4].As<Proto.CreateVectorNameRequest>();
+        Assert.Equal(("docs", "prefix", 8ul, Proto.Distance.Cosine, true), (create.CollectionName, create.VectorName, create.DenseConfig.Size, create.DenseConfig.Distance, create.Wait));
+        var scroll = _qdrant.Calls[5].As<Proto.ScrollPoints>();
+        Assert.Equal(2u, scroll.Limit);
+        Assert.Equal(["full"], scroll.WithVectors.Include.Names);
+        Assert.False(scroll.WithPayload.Enable);
+        var update = _qdrant.Calls[6].As<Proto.UpdatePointVectors>();
+        Assert.True(update.Wait);
+        var first = update.Points[0];
+        Assert.Equal(1ul, first.Id.Num);
+        Assert.Equal(Samples.Layout().ToPrefix(_vectors.AsSpan(0, 32)), first.Vectors.Vectors_.Vectors["prefix"].Dense.Data);
+        Assert.False(first.Vectors.Vectors_.Vectors.ContainsKey("full"));
 
         Assert.Equal(2, progress.Count);
         Assert.Equal(new QdrantMigrationProgress("backfill", 2, 3, 0, QdrantPointId.FromNumber(3)), progress[0]);
@@ -59,104 +73,121 @@ public sealed class MigratorFlowTests : IDisposable
         Assert.Equal(3, result.PointsProcessed);
         Assert.Equal(1, result.PointsWithoutPrefix);
         Assert.Equal([QdrantPointId.FromNumber(3)], result.SomePointsWithoutPrefix);
-        AssertMatchesSpec("1.19");
+        Assert.Equal(2, collection.Points.Count(p => p.Vectors.Vectors_.Vectors.ContainsKey("prefix")));
+        ProtoSurface.Of("1.18.0").AssertSupports(_qdrant.Calls);
     }
 
     [Fact]
     public async Task Backfill_resumes_from_the_checkpoint()
     {
-        InPlaceServer(prefixExists: true);
-        var migrator = Migrator();
+        await InPlaceServerAsync(prefixExists: true);
 
-        await migrator.MigrateAsync(new QdrantMigrationOptions { BatchSize = 2, ResumeFrom = QdrantPointId.FromNumber(3) });
+        await Migrator().MigrateAsync(new QdrantMigrationOptions { BatchSize = 2, ResumeFrom = QdrantPointId.FromNumber(3) });
 
-        var scrolls = _qdrant.Requests.Where(r => r.Path.EndsWith("scroll", StringComparison.Ordinal)).ToArray();
-        using var body = JsonDocument.Parse(Assert.Single(scrolls).Body!);
-        Assert.Equal(3, body.RootElement.GetProperty("offset").GetInt64());
-        Assert.DoesNotContain(_qdrant.Requests, r => r.Path.Contains("/vectors/prefix", StringComparison.Ordinal));
+        var scroll = Assert.Single(_qdrant.Calls, c => c.Method == "qdrant.Points/Scroll").As<Proto.ScrollPoints>();
+        Assert.Equal(3ul, scroll.Offset.Num);
+        Assert.DoesNotContain("qdrant.Points/CreateVectorName", _qdrant.MethodNames);
     }
 
     [Fact]
     public async Task Copy_path_creates_the_collection_copies_points_with_both_vectors_and_switches_the_alias()
     {
-        _qdrant.On("GET", "/", QdrantAnswers.Version("1.17.0"))
-            .On("GET", "/aliases", QdrantAnswers.Aliases(("docs", "docs-v1")))
-            .On("GET", "/collections/docs", QdrantAnswers.Collection(QdrantAnswers.Vector(32, "Cosine"), points: 2,
-                payloadSchema: new JsonObject { ["category"] = QdrantAnswers.PayloadIndex("keyword") }))
-            .On("GET", "/collections/docs-v1-mrl", QdrantAnswers.Error("Not found"), HttpStatusCode.NotFound)
-            .On("PUT", "/collections/docs-v1-mrl", QdrantAnswers.True())
-            .On("PUT", "/collections/docs-v1-mrl/index", QdrantAnswers.Completed())
-            .On("POST", "/collections/docs/points/scroll", QdrantAnswers.Scroll(null,
-                QdrantAnswers.Record(QdrantAnswers.Id(10), new JsonObject { ["category"] = "c1" }, QdrantAnswers.Floats(_vectors.AsSpan(0, 32))),
-                QdrantAnswers.Record(QdrantAnswers.Id(11), new JsonObject(), null)))
-            .On("PUT", "/collections/docs-v1-mrl/points", QdrantAnswers.Completed())
-            .On("POST", "/collections/aliases", QdrantAnswers.True());
+        _qdrant.Version = "1.17.0";
+        var source = new Proto.CollectionInfo
+        {
+            PointsCount = 2,
+            Config = new Proto.CollectionConfig
+            {
+                Params = new Proto.CollectionParams
+                {
+                    ShardNumber = 3, ReplicationFactor = 2,
+                    VectorsConfig = new Proto.VectorsConfig { Params = new Proto.VectorParams { Size = 32, Distance = Proto.Distance.Cosine } },
+                },
+            },
+            PayloadSchema = { ["category"] = new Proto.PayloadSchemaInfo { DataType = Proto.PayloadSchemaType.Keyword } },
+        };
+        var page = new Proto.ScrollResponse
+        {
+            Result =
+            {
+                new Proto.RetrievedPoint
+                {
+                    Id = new Proto.PointId { Num = 10 },
+                    Payload = { ["category"] = new Proto.Value { StringValue = "c1" } },
+                    Vectors = new Proto.VectorsOutput { Vector = new Proto.VectorOutput { Dense = new Proto.DenseVector { Data = { _vectors.AsSpan(0, 32).ToArray() } } } },
+                },
+                new Proto.RetrievedPoint { Id = new Proto.PointId { Num = 11 } },
+            },
+        };
+        _qdrant.On("qdrant.Collections/ListAliases", _ => new Proto.ListAliasesResponse { Aliases = { new Proto.AliasDescription { AliasName = "docs", CollectionName = "docs-v1" } } })
+            .On<Proto.GetCollectionInfoRequest>("qdrant.Collections/Get", r => r.CollectionName == "docs"
+                ? new Proto.GetCollectionInfoResponse { Result = source }
+                : throw new RpcException(new Status(StatusCode.NotFound, $"Collection `{r.CollectionName}` doesn't exist!")))
+            .On("qdrant.Collections/Create", _ => new Proto.CollectionOperationResponse { Result = true })
+            .On("qdrant.Points/CreateFieldIndex", _ => FakeQdrantCollection.Completed())
+            .On("qdrant.Points/Scroll", _ => page)
+            .On("qdrant.Points/Upsert", _ => FakeQdrantCollection.Completed())
+            .On("qdrant.Collections/UpdateAliases", _ => new Proto.CollectionOperationResponse { Result = true });
 
         var result = await Migrator().MigrateAsync(new QdrantMigrationOptions());
 
         Assert.Equal(
         [
-            "PUT /collections/docs-v1-mrl",
-            "PUT /collections/docs-v1-mrl/index?wait=true",
-            "POST /collections/docs/points/scroll",
-            "PUT /collections/docs-v1-mrl/points?wait=true",
-            "POST /collections/aliases",
-        ], _qdrant.Requests.Where(r => r.Method != "GET").Select(r => r.ToString()));
-        using var copy = JsonDocument.Parse(_qdrant.Requests.Single(r => r.Path.StartsWith("collections/docs-v1-mrl/points", StringComparison.Ordinal)).Body!);
-        var points = copy.RootElement.GetProperty("points");
-        Assert.Equal(8, points[0].GetProperty("vector").GetProperty("prefix").GetArrayLength());
-        Assert.Equal(32, points[0].GetProperty("vector").GetProperty("full").GetArrayLength());
-        Assert.Equal("c1", points[0].GetProperty("payload").GetProperty("category").GetString());
-        Assert.Empty(points[1].GetProperty("vector").EnumerateObject());
+            "qdrant.Collections/Create",
+            "qdrant.Points/CreateFieldIndex",
+            "qdrant.Points/Scroll",
+            "qdrant.Points/Upsert",
+            "qdrant.Collections/UpdateAliases",
+        ], _qdrant.MethodNames.Skip(4));
+        var create = _qdrant.Calls[4].As<Proto.CreateCollection>();
+        Assert.Equal(("docs-v1-mrl", 3u, 2u), (create.CollectionName, create.ShardNumber, create.ReplicationFactor));
+        Assert.Equal(Proto.FieldType.Keyword, _qdrant.Calls[5].As<Proto.CreateFieldIndexCollection>().FieldType);
+        Assert.True(_qdrant.Calls[6].As<Proto.ScrollPoints>().WithVectors.Enable);
+        var points = _qdrant.Calls[7].As<Proto.UpsertPoints>().Points;
+        Assert.Equal(8, points[0].Vectors.Vectors_.Vectors["prefix"].Dense.Data.Count);
+        Assert.Equal(32, points[0].Vectors.Vectors_.Vectors["full"].Dense.Data.Count);
+        Assert.Equal("c1", points[0].Payload["category"].StringValue);
+        Assert.Empty(points[1].Vectors.Vectors_.Vectors);
+        var aliases = _qdrant.Calls[8].As<Proto.ChangeAliases>().Actions;
+        Assert.Equal("docs", aliases[0].DeleteAlias.AliasName);
+        Assert.Equal(("docs", "docs-v1-mrl"), (aliases[1].CreateAlias.AliasName, aliases[1].CreateAlias.CollectionName));
         Assert.Equal("docs", result.Collection);
         Assert.Equal(1, result.PointsWithoutPrefix);
         Assert.Equal(QdrantMigrationPath.NewCollection, result.Path);
-        AssertMatchesSpec("1.17");
+        ProtoSurface.Of("1.17.0").AssertSupports(_qdrant.Calls);
     }
 
     [Fact]
     public async Task Missing_collection_is_refused_by_name()
     {
-        _qdrant.On("GET", "/", QdrantAnswers.Version("1.19.0"))
-            .On("GET", "/aliases", QdrantAnswers.Aliases())
-            .On("GET", "/collections/docs", QdrantAnswers.Error("Not found"), HttpStatusCode.NotFound);
+        _qdrant.On("qdrant.Collections/ListAliases", _ => new Proto.ListAliasesResponse())
+            .Fail("qdrant.Collections/Get", StatusCode.NotFound, "Collection `docs` doesn't exist!");
 
         var error = await Assert.ThrowsAsync<QdrantMigrationException>(() => Migrator().PlanAsync(new QdrantMigrationOptions()));
+
         Assert.Contains("'docs'", error.Message, StringComparison.Ordinal);
     }
 
-    private void InPlaceServer(bool prefixExists = false)
+    private async Task<FakeQdrantCollection> InPlaceServerAsync(bool prefixExists = false)
     {
-        var vectors = prefixExists
-            ? QdrantAnswers.Named(("full", QdrantAnswers.Vector(32, "Cosine")), ("prefix", QdrantAnswers.Vector(8, "Cosine")))
-            : QdrantAnswers.Named(("full", QdrantAnswers.Vector(32, "Cosine")));
-        _qdrant.On("GET", "/", QdrantAnswers.Version("1.19.0"))
-            .On("GET", "/aliases", QdrantAnswers.Aliases())
-            .On("GET", "/collections/docs", QdrantAnswers.Collection(vectors, points: 3))
-            .On("GET", "/collections/docs-mrl", QdrantAnswers.Error("Not found"), HttpStatusCode.NotFound)
-            .On("PUT", "/collections/docs/vectors/prefix", QdrantAnswers.Completed())
-            .On("PUT", "/collections/docs/points/vectors", QdrantAnswers.Completed())
-            .On("POST", "/collections/docs/points/scroll", request =>
-            {
-                var offset = JsonDocument.Parse(request.Body!).RootElement.TryGetProperty("offset", out var o) ? o.GetInt64() : 0;
-                return (HttpStatusCode.OK, offset < 3
-                    ? QdrantAnswers.Scroll(QdrantAnswers.Id(3),
-                        QdrantAnswers.Record(QdrantAnswers.Id(1), null, new JsonObject { ["full"] = QdrantAnswers.Floats(_vectors.AsSpan(0, 32)) }),
-                        QdrantAnswers.Record(QdrantAnswers.Id(2), null, new JsonObject { ["full"] = QdrantAnswers.Floats(_vectors.AsSpan(32, 32)) }))
-                    : QdrantAnswers.Scroll(null, QdrantAnswers.Record(QdrantAnswers.Id(3), null, new JsonObject { ["full"] = QdrantAnswers.Floats(new float[32]) })));
-            });
-    }
-
-    private QdrantMigrator Migrator() => new(_qdrant.Client(), Samples.Options());
-
-    private void AssertMatchesSpec(string version)
-    {
-        foreach (var request in _qdrant.Requests)
+        var vectors = FakeQdrantCollection.StoreVectors(Samples.Layout());
+        if (!prefixExists)
         {
-            var problems = QdrantSpecs.TryGet(version)?.ValidateRequest(request.Method, request.Path, request.Body) ?? [];
-            Assert.True(problems.Count == 0, $"{request}: {string.Join("\n", problems)}");
+            vectors.ParamsMap.Map.Remove("prefix");
         }
+
+        var collection = new FakeQdrantCollection(_qdrant, vectors: vectors);
+        _qdrant.On("qdrant.Collections/ListAliases", _ => new Proto.ListAliasesResponse());
+        await _client.UpsertAsync("docs", [
+            QdrantAdaptiveStore<long>.Point(QdrantPointId.FromNumber(1), [], _vectors.AsSpan(0, 32), "prefix", "full"),
+            QdrantAdaptiveStore<long>.Point(QdrantPointId.FromNumber(2), [], _vectors.AsSpan(32, 32), "prefix", "full"),
+            QdrantAdaptiveStore<long>.Point(QdrantPointId.FromNumber(3), [], new float[32], "prefix", "full"),
+        ]);
+        _qdrant.Clear();
+        return collection;
     }
+
+    private QdrantMigrator Migrator() => new(_client, Samples.Options());
 
     private sealed class SyncProgress(List<QdrantMigrationProgress> reports) : IProgress<QdrantMigrationProgress>
     {

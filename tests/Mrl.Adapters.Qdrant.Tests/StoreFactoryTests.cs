@@ -1,50 +1,40 @@
-using System.Net;
-using System.Text.Json.Nodes;
+using Grpc.Core;
 using Mrl.Adapters.Qdrant.Tests.Support;
+using Qdrant.Client;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests;
 
 public sealed class StoreFactoryTests : IDisposable
 {
-    private readonly FakeQdrantHandler _qdrant = new();
-    private readonly HttpClient _http;
+    private readonly FakeQdrantServer _qdrant = new();
+    private readonly QdrantClient _client;
     private readonly QdrantAdaptiveStoreFactory _factory;
 
     public StoreFactoryTests()
     {
-        _http = new HttpClient(_qdrant);
-        _factory = new QdrantAdaptiveStoreFactory(_http, (_, o) =>
-        {
-            o.Endpoint = new Uri("http://qdrant.test:6333");
-            o.ApiKey = Samples.ApiKey;
-        });
+        _client = _qdrant.CreateClient();
+        _factory = new QdrantAdaptiveStoreFactory(_client, (_, o) => o.ApiKey = Samples.ApiKey);
     }
 
     public void Dispose()
     {
-        _http.Dispose();
+        _client.Dispose();
         _qdrant.Dispose();
     }
 
-    public static TheoryData<string> Versions => new("1.17", "1.18", "1.19");
-
-    [SkippableTheory]
-    [MemberData(nameof(Versions))]
-    public void Collection_management_requests_match_the_spec(string version)
-    {
-        RequestContractTests.AssertValid(version, QdrantRequests.ListCollections());
-        RequestContractTests.AssertValid(version, QdrantRequests.CollectionExists("docs"));
-        RequestContractTests.AssertValid(version, QdrantRequests.DeleteCollection("docs"));
-    }
-
     [Fact]
-    public async Task Lists_checks_and_deletes_collections_with_the_api_key()
+    public async Task Lists_checks_and_deletes_collections()
     {
-        _qdrant.On("GET", "/collections", QdrantAnswers.Ok(new JsonObject { ["collections"] = new JsonArray(new JsonObject { ["name"] = "a" }, new JsonObject { ["name"] = "b" }) }))
-            .On("GET", "/collections/a/exists", QdrantAnswers.Ok(new JsonObject { ["exists"] = true }))
-            .On("GET", "/collections/c/exists", QdrantAnswers.Ok(new JsonObject { ["exists"] = false }))
-            .On("DELETE", "/collections/a", QdrantAnswers.True())
-            .On("DELETE", "/collections/gone", QdrantAnswers.Error("Collection `gone` doesn't exist!"), HttpStatusCode.NotFound);
+        _qdrant.On("qdrant.Collections/List", _ => new Proto.ListCollectionsResponse
+            {
+                Collections = { new Proto.CollectionDescription { Name = "a" }, new Proto.CollectionDescription { Name = "b" } },
+            })
+            .On<Proto.CollectionExistsRequest>("qdrant.Collections/CollectionExists", r =>
+                new Proto.CollectionExistsResponse { Result = new Proto.CollectionExists { Exists = r.CollectionName == "a" } })
+            .On<Proto.DeleteCollection>("qdrant.Collections/Delete", r => r.CollectionName == "a"
+                ? new Proto.CollectionOperationResponse { Result = true }
+                : throw new RpcException(new Status(StatusCode.NotFound, "Collection `gone` doesn't exist!")));
 
         Assert.Equal(["a", "b"], await _factory.ListCollectionNamesAsync().ToListAsync());
         Assert.True(await _factory.CollectionExistsAsync("a"));
@@ -52,19 +42,29 @@ public sealed class StoreFactoryTests : IDisposable
         await _factory.DeleteCollectionAsync("a");
         await _factory.DeleteCollectionAsync("gone");
 
-        Assert.All(_qdrant.Requests, r => Assert.Equal(Samples.ApiKey, r.ApiKey));
+        Assert.All(_qdrant.Calls, c => Assert.Equal(Samples.ApiKey, c.ApiKey));
         Assert.Equal("qdrant", _factory.SystemName);
+        ProtoSurface.Of("1.17.0").AssertSupports(_qdrant.Calls);
+    }
+
+    [Fact]
+    public async Task Names_qdrant_refuses_are_refused_before_any_call()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => _factory.CollectionExistsAsync("a/b"));
+        await Assert.ThrowsAsync<ArgumentException>(() => _factory.DeleteCollectionAsync(".."));
+
+        Assert.Empty(_qdrant.Calls);
     }
 
     [Fact]
     public async Task A_store_addresses_the_collection_of_its_name_with_the_given_layout()
     {
-        _qdrant.On("POST", "/collections/hotels/points/count", QdrantAnswers.Count(4));
+        _qdrant.On("qdrant.Points/Count", _ => new Proto.CountResponse { Result = new Proto.CountResult { Count = 4 } });
 
         var store = _factory.GetStore<Guid>("hotels", Samples.Layout());
 
         Assert.Equal(Samples.Layout(), store.Layout);
         Assert.Equal(4, await store.CountAsync());
-        Assert.Equal("/collections/hotels/points/count", Assert.Single(_qdrant.Requests).PathAndQuery.Split('?')[0]);
+        Assert.Equal("hotels", Assert.Single(_qdrant.Calls).As<Proto.CountPoints>().CollectionName);
     }
 }

@@ -1,5 +1,6 @@
 using Mrl.Adapters.Qdrant;
 using Mrl.Adapters.Testing;
+using Qdrant.Client;
 
 namespace Mrl.Adapters.VectorData.Tests;
 
@@ -11,16 +12,20 @@ public sealed class QdrantGroup : ICollectionFixture<QdrantFixture>
 
 // Needs a Qdrant server (MRL_TEST_QDRANT_URL or a Docker engine); skips with the fixture's reason otherwise.
 [Collection(QdrantGroup.Name)]
-public sealed class QdrantVectorDataTests(QdrantFixture qdrant) : VectorDataConformanceTests
+public sealed class QdrantVectorDataTests(QdrantFixture qdrant) : VectorDataConformanceTests, IDisposable
 {
+    private QdrantClient? _client;
+
     protected override IAdaptiveStoreFactory CreateFactory()
     {
         qdrant.RequireServer();
-        return new QdrantAdaptiveStoreFactory(qdrant.HttpClient, (_, options) =>
+        _client ??= new QdrantClient(qdrant.GrpcEndpoint!, qdrant.ApiKey);
+        return new QdrantAdaptiveStoreFactory(_client, (_, options) =>
         {
-            options.Endpoint = qdrant.Endpoint;
             options.ApiKey = qdrant.ApiKey;
             options.RequestTimeout = TimeSpan.FromMinutes(1);
         });
     }
+
+    public void Dispose() => _client?.Dispose();
 }

@@ -209,7 +209,7 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFi
         _qdrant.RequireServer();
         var collection = "mrl_bench_" + Guid.NewGuid().ToString("N")[..8];
         var output = Folder("qdrant");
-        string[] arguments = ["bench", "--backend", "qdrant", "--url", _qdrant.Endpoint!.ToString(), "--collection", collection, "--count", "1500",
+        string[] arguments = ["bench", "--backend", "qdrant", "--url", _qdrant.GrpcEndpoint!.ToString(), "--collection", collection, "--count", "1500",
             "--dims", "64", "--queries", "20", "--prefix-dims", "16", "--oversampling", "2,4", "--ef-search", "40", "--clients", "2",
             "--truth-cache", Folder("truth"), "--out", output];
         var (exitCode, text) = await CliRunner.RunAsync(_qdrant.ApiKey is { } key ? [.. arguments, "--api-key", key] : arguments);
@@ -222,7 +222,7 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFi
         Assert.Contains("qdrant: no two-pass-cached-warm", text, StringComparison.Ordinal);
 
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_qdrant.Endpoint, "collections/" + collection + "_p16"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_qdrant.Endpoint!, "collections/" + collection + "_p16"));
         if (_qdrant.ApiKey is { } apiKey)
         {
             request.Headers.Add("api-key", apiKey);

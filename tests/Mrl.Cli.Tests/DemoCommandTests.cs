@@ -70,7 +70,7 @@ public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
             "migrate", "qdrant", "--url", "http://127.0.0.1:1", "--api-key", "secret-key-123", "--collection", "docs", "--dims", "768", "--prefix", "128", "--dry-run");
 
         Assert.Equal(1, exitCode);
-        Assert.StartsWith("error: Qdrant GET / could not be sent", output, StringComparison.Ordinal);
+        Assert.StartsWith("error: Qdrant HealthCheck on 'docs' failed with Unavailable", output, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-key-123", output, StringComparison.Ordinal);
     }
 

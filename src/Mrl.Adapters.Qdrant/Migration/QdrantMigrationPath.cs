@@ -7,7 +7,7 @@ public enum QdrantMigrationPath
     Auto,
 
     /// <summary>
-    /// Add the prefix named vector to the existing collection (<c>PUT /collections/{c}/vectors/{name}</c>, Qdrant 1.18+)
+    /// Add the prefix named vector to the existing collection (<c>qdrant.Points/CreateVectorName</c>, Qdrant 1.18+)
     /// and fill it by scrolling the points. Needs the full vector to be a named vector already.
     /// </summary>
     InPlace,

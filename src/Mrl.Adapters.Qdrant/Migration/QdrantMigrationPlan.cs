@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Migration;
 
 /// <summary>
 /// What a migration will do, worked out from the server's state and the options alone (no I/O): the path, the
-/// collections and alias involved, and every request in order. <see cref="ToString"/> is the dry-run output.
+/// collections and alias involved, and every call in order. <see cref="ToString"/> is the dry-run output.
 /// </summary>
 public sealed class QdrantMigrationPlan
 {
@@ -55,7 +56,7 @@ public sealed class QdrantMigrationPlan
     /// <summary>Things to know before running it: what the plan does not do, and what writers should do meanwhile.</summary>
     public IReadOnlyList<string> Notes { get; }
 
-    /// <summary>Every request in order; a request repeated per page appears once, with a note.</summary>
+    /// <summary>Every call in order; a call repeated per page appears once, with a note.</summary>
     public IReadOnlyList<QdrantRequestPreview> Requests { get; }
 
     internal IReadOnlyList<QdrantMigrationStep> Steps { get; }
@@ -86,7 +87,7 @@ public sealed class QdrantMigrationPlan
         if (state.Version < QdrantServerVersion.Minimum)
         {
             throw new QdrantMigrationException(
-                $"Qdrant {state.Version} is too old: the store needs {QdrantServerVersion.Minimum} or later (/points/query with prefetch). Upgrade Qdrant first.");
+                $"Qdrant {state.Version} is too old: the store needs {QdrantServerVersion.Minimum} or later (the Query API with prefetch). Upgrade Qdrant first.");
         }
 
         var layout = store.Layout!;
@@ -117,7 +118,7 @@ public sealed class QdrantMigrationPlan
             : NewCollection(state, store, options, sourceVector);
     }
 
-    /// <summary>The dry-run output: the path, the collections, the notes and every request with its body.</summary>
+    /// <summary>The dry-run output: the path, the collections, the notes and every call with its message.</summary>
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -134,7 +135,7 @@ public sealed class QdrantMigrationPlan
             text.AppendLine("Note: " + Shown(note));
         }
 
-        text.AppendLine("Requests:");
+        text.AppendLine("Calls:");
         foreach (var request in Requests)
         {
             text.AppendLine(request.ToString());
@@ -163,7 +164,7 @@ public sealed class QdrantMigrationPlan
         if (!prefixReady && state.Version < QdrantServerVersion.VectorCreation)
         {
             throw new QdrantMigrationException(
-                $"Qdrant {state.Version} cannot add a named vector to an existing collection: PUT /collections/{{collection_name}}/vectors/{{vector_name}} " +
+                $"Qdrant {state.Version} cannot add a named vector to an existing collection: qdrant.Points/CreateVectorName " +
                 $"arrived in {QdrantServerVersion.VectorCreation}. Upgrade Qdrant, or use QdrantMigrationPath.NewCollection (a new collection and an alias switch).");
         }
 
@@ -171,12 +172,12 @@ public sealed class QdrantMigrationPlan
         var steps = new List<QdrantMigrationStep>();
         if (!prefixReady)
         {
-            steps.Add(new SendStep(QdrantRequests.CreateVector(source.Name, store.PrefixVectorName, layout.PrefixDimensions, layout.Metric)));
+            steps.Add(CreateVectorStep(QdrantCollections.CreateVector(source.Name, store.PrefixVectorName, layout.PrefixDimensions, layout.Metric)));
         }
 
         foreach (var index in store.PayloadIndexes.Where(i => !source.HasPayloadIndex(QdrantFilterTranslator.KeyPath(i.Field))))
         {
-            steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(source.Name, index.Field, index.Type)));
+            steps.Add(PayloadIndexStep(source.Name, QdrantFilterTranslator.KeyPath(index.Field), QdrantCollections.SchemaType(index.Type)));
         }
 
         steps.Add(new BackfillStep(source.Name, sourceVector));
@@ -241,7 +242,7 @@ public sealed class QdrantMigrationPlan
         var existing = state.Target;
         if (existing is null)
         {
-            steps.Add(new SendStep(QdrantRequests.CreateCollection(target, spec)));
+            steps.Add(CreateCollectionStep(QdrantCollections.Create(target, spec)));
         }
         else if (!(existing.UnnamedVector is null &&
                    existing.NamedVectors.TryGetValue(store.PrefixVectorName, out var prefix) && Matches(prefix, layout.PrefixDimensions, layout.Metric) &&
@@ -257,19 +258,20 @@ public sealed class QdrantMigrationPlan
         foreach (var index in store.PayloadIndexes)
         {
             var keyPath = QdrantFilterTranslator.KeyPath(index.Field);
-            indexes[indexes.Keys.FirstOrDefault(k => QdrantFilterTranslator.SameKeyPath(k, keyPath)) ?? keyPath] = QdrantRequests.SchemaTypeName(index.Type);
+            indexes[indexes.Keys.FirstOrDefault(k => QdrantFilterTranslator.SameKeyPath(k, keyPath)) ?? keyPath] =
+                QdrantCollections.SchemaTypeName(QdrantCollections.SchemaType(index.Type));
         }
 
         foreach (var (keyPath, type) in indexes.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
             if (existing is null || !existing.HasPayloadIndex(keyPath))
             {
-                steps.Add(new SendStep(QdrantRequests.CreatePayloadIndex(target, keyPath, type)));
+                steps.Add(PayloadIndexStep(target, keyPath, QdrantCollections.ParseSchemaType(type)));
             }
         }
 
         steps.Add(new CopyStep(source.Name, sourceVector, target));
-        steps.Add(new SendStep(QdrantRequests.SwitchAlias(alias, target, state.Aliases.ContainsKey(alias))));
+        steps.Add(SwitchAliasStep(alias, target, state.Aliases.ContainsKey(alias)));
 
         List<string> notes =
         [
@@ -327,6 +329,70 @@ public sealed class QdrantMigrationPlan
     private static bool Matches(QdrantVectorInfo vector, int dimensions, DistanceMetric metric) =>
         vector.Size == dimensions && string.Equals(vector.Distance, QdrantDistance.For(metric), StringComparison.Ordinal);
 
+    /// <summary>The scroll message that reads one page of <paramref name="collection"/> with one vector (or the unnamed one when <paramref name="vectorName"/> is null).</summary>
+    internal static Proto.ScrollPoints Scroll(string collection, QdrantPointId? offset, int limit, string? vectorName, bool withPayload)
+    {
+        var scroll = new Proto.ScrollPoints
+        {
+            CollectionName = collection,
+            Limit = (uint)limit,
+            WithPayload = new Proto.WithPayloadSelector { Enable = withPayload },
+            WithVectors = vectorName is null
+                ? new Proto.WithVectorsSelector { Enable = true }
+                : new Proto.WithVectorsSelector { Include = new Proto.VectorsSelector { Names = { vectorName } } },
+        };
+        if (offset is { } start)
+        {
+            scroll.Offset = QdrantProtos.PointId(start);
+        }
+
+        return scroll;
+    }
+
+    private static SendStep CreateVectorStep(Proto.CreateVectorNameRequest request) =>
+        new("qdrant.Points/CreateVectorName", request, async (client, calls, cancellationToken) =>
+            await calls.RunAsync("CreateVectorName", async ct =>
+            {
+                var result = await client.CreateVectorNameAsync(request, ct).ConfigureAwait(false);
+                QdrantCollections.EnsureApplied(result, "CreateVectorName", request.CollectionName);
+            }, cancellationToken).ConfigureAwait(false));
+
+    private static SendStep CreateCollectionStep(Proto.CreateCollection request) =>
+        new("qdrant.Collections/Create", request, (client, calls, cancellationToken) =>
+            calls.RunAsync("CreateCollection", ct => client.CreateCollectionAsync(request, ct), cancellationToken));
+
+    private static SendStep PayloadIndexStep(string collection, string keyPath, Proto.PayloadSchemaType type) =>
+        new("qdrant.Points/CreateFieldIndex",
+            new Proto.CreateFieldIndexCollection { CollectionName = collection, FieldName = keyPath, FieldType = FieldType(type), Wait = true },
+            (client, calls, cancellationToken) => QdrantCollections.CreatePayloadIndexAsync(client, calls, collection, keyPath, type, cancellationToken));
+
+    private static SendStep SwitchAliasStep(string alias, string collection, bool aliasExists)
+    {
+        var change = new Proto.ChangeAliases();
+        if (aliasExists)
+        {
+            change.Actions.Add(new Proto.AliasOperations { DeleteAlias = new Proto.DeleteAlias { AliasName = alias } });
+        }
+
+        change.Actions.Add(new Proto.AliasOperations { CreateAlias = new Proto.CreateAlias { AliasName = alias, CollectionName = collection } });
+        return new SendStep("qdrant.Collections/UpdateAliases", change, (client, calls, cancellationToken) =>
+            calls.RunAsync("UpdateAliases", ct => client.UpdateAliasesAsync(change.Actions, cancellationToken: ct), cancellationToken));
+    }
+
+    // The field type a CreateFieldIndexCollection message carries for a payload schema type (what the client sends).
+    private static Proto.FieldType FieldType(Proto.PayloadSchemaType type) => type switch
+    {
+        Proto.PayloadSchemaType.Keyword => Proto.FieldType.Keyword,
+        Proto.PayloadSchemaType.Integer => Proto.FieldType.Integer,
+        Proto.PayloadSchemaType.Float => Proto.FieldType.Float,
+        Proto.PayloadSchemaType.Geo => Proto.FieldType.Geo,
+        Proto.PayloadSchemaType.Text => Proto.FieldType.Text,
+        Proto.PayloadSchemaType.Bool => Proto.FieldType.Bool,
+        Proto.PayloadSchemaType.Datetime => Proto.FieldType.Datetime,
+        Proto.PayloadSchemaType.Uuid => Proto.FieldType.Uuid,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown payload schema type."),
+    };
+
     private IEnumerable<QdrantRequestPreview> Preview(QdrantMigrationStep step)
     {
         var pages = PointsTotal is { } n
@@ -336,24 +402,24 @@ public sealed class QdrantMigrationPlan
         switch (step)
         {
             case SendStep send:
-                yield return QdrantRequestPreview.From(send.Request);
+                yield return QdrantRequestPreview.From(send.Call, send.Request);
                 break;
             case BackfillStep backfill:
-                yield return QdrantRequestPreview.From(
-                    QdrantRequests.Scroll(backfill.Collection, ResumeFrom, BatchSize, backfill.FullVectorName, withPayload: false),
+                yield return QdrantRequestPreview.From("qdrant.Points/Scroll",
+                    Scroll(backfill.Collection, ResumeFrom, BatchSize, backfill.FullVectorName, withPayload: false),
                     $"repeated with offset = next_page_offset until the scroll ends ({pages})");
-                yield return new QdrantRequestPreview("PUT", $"/collections/{Uri.EscapeDataString(backfill.Collection)}/points/vectors?wait=true", null,
+                yield return new QdrantRequestPreview("qdrant.Points/UpdateVectors", null,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"for each page: UpdateVectors setting '{Store.PrefixVectorName}' to the first {layout.PrefixDimensions} values of " +
-                        $"'{backfill.FullVectorName}'{(layout.NormalizesPrefix ? ", renormalized" : "")}; split to stay under {Store.MaxRequestBytes} bytes"));
+                        $"for each page, with wait: '{Store.PrefixVectorName}' set to the first {layout.PrefixDimensions} values of " +
+                        $"'{backfill.FullVectorName}'{(layout.NormalizesPrefix ? ", renormalized" : "")} on '{backfill.Collection}'; split to stay under {Store.MaxRequestBytes} bytes"));
                 break;
             case CopyStep copy:
-                yield return QdrantRequestPreview.From(
-                    QdrantRequests.Scroll(copy.Source, ResumeFrom, BatchSize, copy.SourceVectorName, withPayload: true),
+                yield return QdrantRequestPreview.From("qdrant.Points/Scroll",
+                    Scroll(copy.Source, ResumeFrom, BatchSize, copy.SourceVectorName, withPayload: true),
                     $"repeated with offset = next_page_offset until the scroll ends ({pages})");
-                yield return new QdrantRequestPreview("PUT", $"/collections/{Uri.EscapeDataString(copy.Target)}/points?wait=true", null,
+                yield return new QdrantRequestPreview("qdrant.Points/Upsert", null,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"for each page: the same ids and payloads with '{Store.FullVectorName}' and '{Store.PrefixVectorName}' (its first " +
+                        $"for each page, with wait, into '{copy.Target}': the same ids and payloads with '{Store.FullVectorName}' and '{Store.PrefixVectorName}' (its first " +
                         $"{layout.PrefixDimensions} values{(layout.NormalizesPrefix ? ", renormalized" : "")}); split to stay under {Store.MaxRequestBytes} bytes"));
                 break;
         }

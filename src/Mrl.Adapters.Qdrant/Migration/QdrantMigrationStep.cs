@@ -1,10 +1,16 @@
+using Google.Protobuf;
+using Qdrant.Client;
+
 namespace Mrl.Adapters.Qdrant.Migration;
 
 /// <summary>One step of a migration plan.</summary>
 internal abstract record QdrantMigrationStep;
 
-/// <summary>Send one request: create a vector, a collection or a payload index, or switch an alias.</summary>
-internal sealed record SendStep(QdrantRequest Request) : QdrantMigrationStep;
+/// <summary>
+/// Make one call: create a vector, a collection or a payload index, or switch an alias. <paramref name="Request"/> is the
+/// message the call sends, as the dry run shows it; <paramref name="Send"/> sends it through the client.
+/// </summary>
+internal sealed record SendStep(string Call, IMessage Request, Func<QdrantClient, QdrantCalls, CancellationToken, Task> Send) : QdrantMigrationStep;
 
 /// <summary>Scroll <paramref name="Collection"/> and set each point's prefix vector from its full vector.</summary>
 internal sealed record BackfillStep(string Collection, string FullVectorName) : QdrantMigrationStep;

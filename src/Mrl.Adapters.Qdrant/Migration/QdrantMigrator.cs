@@ -1,38 +1,43 @@
-using System.Globalization;
+using Google.Protobuf.Collections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mrl.Adapters.Diagnostics;
+using Qdrant.Client;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Migration;
 
 /// <summary>
 /// Gives an existing Qdrant collection the layout <see cref="QdrantAdaptiveStore{TKey}"/> needs: a prefix named vector
-/// beside the full vector. In place on Qdrant 1.18+ (<c>PUT /collections/{c}/vectors/{name}</c>, then a backfill by
-/// scrolling), or through a new collection, a copy by scrolling, and an atomic alias switch. Plan first
-/// (<see cref="PlanAsync"/>, only reads; the plan's text is the dry run), then run the plan (<see cref="ExecuteAsync"/>).
+/// beside the full vector, through the official <see cref="QdrantClient"/>. In place on Qdrant 1.18+
+/// (<c>qdrant.Points/CreateVectorName</c>, then a backfill by scrolling), or through a new collection, a copy by
+/// scrolling, and an atomic alias switch. Plan first (<see cref="PlanAsync"/>, only reads; the plan's text is the dry
+/// run), then run the plan (<see cref="ExecuteAsync"/>).
 /// Both the backfill and the copy can be resumed from the last <see cref="QdrantMigrationProgress.Checkpoint"/>.
 /// </summary>
 public sealed partial class QdrantMigrator
 {
     private const int SampleLimit = 100;
 
-    private readonly QdrantTransport _transport;
+    private readonly QdrantClient _client;
+    private readonly QdrantCalls _calls;
     private readonly QdrantStoreOptions _store;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a migrator that reaches Qdrant through <paramref name="httpClient"/>, which it does not dispose.</summary>
-    /// <param name="httpClient">The client to send with.</param>
-    /// <param name="store">The options of the store that will use the collection afterwards: connection, collection, layout, vector names, payload indexes.</param>
-    /// <param name="logger">Where progress and requests are logged (never the API key).</param>
+    /// <summary>Creates a migrator that works through <paramref name="client"/>, which it does not dispose.</summary>
+    /// <param name="client">The Qdrant client.</param>
+    /// <param name="store">The options of the store that will use the collection afterwards: collection, layout, vector names, payload indexes, cluster settings.</param>
+    /// <param name="logger">Where progress and calls are logged (never the API key).</param>
     /// <exception cref="ArgumentException">The store options are invalid.</exception>
-    public QdrantMigrator(HttpClient httpClient, QdrantStoreOptions store, ILogger<QdrantMigrator>? logger = null)
+    public QdrantMigrator(QdrantClient client, QdrantStoreOptions store, ILogger<QdrantMigrator>? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(store);
         store.Validate();
-        _store = store;
+        _client = client;
+        _store = store.Clone();
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _transport = new QdrantTransport(() => httpClient, store.Endpoint!, store.ApiKey, store.RequestTimeout, store.MaxResponseBytes, _logger);
+        _calls = new QdrantCalls(store.Collection, store.RequestTimeout, store.RetryAttempts, store.ApiKey, _logger);
     }
 
     /// <summary>Reads the server's version, the collection, the aliases and any earlier target, and works out the plan. Sends no write.</summary>
@@ -61,18 +66,17 @@ public sealed partial class QdrantMigrator
                 switch (step)
                 {
                     case SendStep send:
-                        var result = await _transport.SendForResultAsync(send.Request, cancellationToken).ConfigureAwait(false);
-                        QdrantResponses.EnsureApplied(result, send.Request);
-                        LogStep(_logger, send.Request);
+                        await send.Send(_client, _calls, cancellationToken).ConfigureAwait(false);
+                        LogStep(_logger, send.Call);
                         break;
                     case BackfillStep backfill:
                         await ScrollAsync(run, "backfill", backfill.Collection, backfill.FullVectorName, withPayload: false,
-                            page => QdrantRequests.UpdatePrefixVectors(backfill.Collection, plan.Store.PrefixVectorName, page, plan.Store.MaxRequestBytes, Describe(page)),
+                            page => UpdatePrefixesAsync(backfill.Collection, plan.Store, page, cancellationToken),
                             skipWithoutPrefix: true, cancellationToken).ConfigureAwait(false);
                         break;
                     case CopyStep copy:
                         await ScrollAsync(run, "copy", copy.Source, copy.SourceVectorName, withPayload: true,
-                            page => QdrantRequests.UpsertPoints(copy.Target, plan.Store.PrefixVectorName, plan.Store.FullVectorName, page, plan.Store.MaxRequestBytes, Describe(page)),
+                            page => UpsertAsync(copy.Target, plan.Store, page, cancellationToken),
                             skipWithoutPrefix: false, cancellationToken).ConfigureAwait(false);
                         break;
                 }
@@ -87,10 +91,10 @@ public sealed partial class QdrantMigrator
         return new QdrantMigrationResult(plan.Path, plan.StoreCollection, run.Done, run.WithoutPrefix, run.Samples);
     }
 
-    // A span name without the query string: "PUT /collections/docs/vectors/prefix", "backfill", "copy".
+    // A span name: the gRPC method ("qdrant.Points/CreateVectorName"), "backfill" or "copy".
     private static string StepName(QdrantMigrationStep step) => step switch
     {
-        SendStep send => send.Request.Method.Method + " /" + send.Request.Path.Split('?')[0],
+        SendStep send => send.Call,
         BackfillStep => "backfill",
         _ => "copy",
     };
@@ -105,62 +109,101 @@ public sealed partial class QdrantMigrator
 
     private async Task<QdrantServerState> ReadStateAsync(QdrantMigrationOptions options, CancellationToken cancellationToken)
     {
-        var version = await QdrantReads.ServerVersionAsync(_transport, cancellationToken).ConfigureAwait(false);
-        var aliases = QdrantResponses.Aliases(await _transport.SendForResultAsync(QdrantRequests.ListAliases(), cancellationToken).ConfigureAwait(false));
+        var version = await QdrantCollections.ServerVersionAsync(_client, _calls, cancellationToken).ConfigureAwait(false);
+        var aliasList = await _calls.RunAsync("ListAliases", ct => _client.ListAliasesAsync(ct), cancellationToken).ConfigureAwait(false);
+        var aliases = aliasList.ToDictionary(a => a.AliasName, a => a.CollectionName, StringComparer.Ordinal);
         var name = _store.Collection;
         var collectionName = aliases.TryGetValue(name, out var aliased) ? aliased : name;
-        var source = await QdrantReads.CollectionAsync(_transport, name, collectionName, cancellationToken).ConfigureAwait(false)
+        var source = await QdrantCollections.ReadAsync(_client, _calls, name, collectionName, cancellationToken).ConfigureAwait(false)
                      ?? throw new QdrantMigrationException($"Qdrant has no collection or alias '{name}' to migrate.");
         var targetName = options.TargetCollection ?? QdrantMigrationPlan.DefaultTarget(collectionName);
         var target = options.Path == QdrantMigrationPath.InPlace
             ? null
-            : await QdrantReads.CollectionAsync(_transport, targetName, null, cancellationToken).ConfigureAwait(false);
+            : await QdrantCollections.ReadAsync(_client, _calls, targetName, null, cancellationToken).ConfigureAwait(false);
         return new QdrantServerState(version, source, target, aliases);
     }
 
     private async Task ScrollAsync(
-        Run run, string phase, string collection, string? vectorName, bool withPayload, Func<List<QdrantPoint>, List<QdrantRequest>> writes,
+        Run run, string phase, string collection, string? vectorName, bool withPayload, Func<List<ScrolledPoint>, Task> write,
         bool skipWithoutPrefix, CancellationToken cancellationToken)
     {
         var layout = run.Plan.Store.Layout!;
         var offset = run.Plan.ResumeFrom;
         do
         {
-            var scroll = QdrantRequests.Scroll(collection, offset, run.Plan.BatchSize, vectorName, withPayload);
-            using var document = await _transport.SendAsync(scroll, cancellationToken).ConfigureAwait(false);
-            var (page, next) = QdrantResponses.ScrollPage(QdrantResponses.Result(document.RootElement, scroll), vectorName, layout.FullDimensions);
+            var scroll = QdrantMigrationPlan.Scroll(collection, offset, run.Plan.BatchSize, vectorName, withPayload);
+            var response = await _calls.RunAsync("Scroll", ct => _client.ScrollAsync(collection, limit: scroll.Limit, offset: scroll.Offset,
+                payloadSelector: scroll.WithPayload, vectorsSelector: scroll.WithVectors, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
 
-            var points = new List<QdrantPoint>(page.Count);
-            foreach (var point in page)
+            var points = new List<ScrolledPoint>(response.Result.Count);
+            foreach (var point in response.Result)
             {
-                var prefix = Prefix(layout, point.Vector);
+                var id = QdrantProtos.PointId(point.Id);
+                var full = QdrantProtos.ReadVector(point.Vectors, vectorName, layout.FullDimensions);
+                var prefix = Prefix(layout, full);
                 if (prefix is null)
                 {
-                    run.NoPrefix(point.Id);
+                    run.NoPrefix(id);
                     if (skipWithoutPrefix)
                     {
                         continue;
                     }
                 }
 
-                points.Add(new QdrantPoint(point.Id, prefix ?? ReadOnlyMemory<float>.Empty, point.Vector ?? ReadOnlyMemory<float>.Empty, point.Payload, null));
+                points.Add(new ScrolledPoint(id, prefix, full, point.Payload));
             }
 
             if (points.Count > 0)
             {
-                foreach (var write in writes(points))
-                {
-                    var result = await _transport.SendForResultAsync(write, cancellationToken).ConfigureAwait(false);
-                    QdrantResponses.EnsureApplied(result, write);
-                }
+                await write(points).ConfigureAwait(false);
             }
 
-            run.Done += page.Count;
-            offset = next;
+            run.Done += response.Result.Count;
+            offset = response.NextPageOffset is { } next ? QdrantProtos.PointId(next) : null;
             run.Progress?.Report(new QdrantMigrationProgress(phase, run.Done, run.Plan.PointsTotal, run.WithoutPrefix, offset));
             LogPage(_logger, phase, run.Done, offset);
         }
         while (offset is not null);
+    }
+
+    // The backfill sets only the prefix vector, leaving each point's other vectors and payload as they are.
+    private async Task UpdatePrefixesAsync(string collection, QdrantStoreOptions store, List<ScrolledPoint> page, CancellationToken cancellationToken)
+    {
+        var updates = page.Select(point =>
+        {
+            var named = new Proto.NamedVectors();
+            named.Vectors[store.PrefixVectorName] = QdrantProtos.Vector(point.Prefix);
+            return new Proto.PointVectors { Id = QdrantProtos.PointId(point.Id), Vectors = new Proto.Vectors { Vectors_ = named } };
+        }).ToArray();
+        foreach (var batch in QdrantAdaptiveStore<long>.Batches(updates, store.MaxRequestBytes,
+                     new Proto.UpdatePointVectors { CollectionName = collection, Wait = true }, i => $"Point {page[i].Id}"))
+        {
+            await _calls.RunAsync("UpdateVectors", async ct =>
+            {
+                var result = await _client.UpdateVectorsAsync(collection, batch, wait: true, cancellationToken: ct).ConfigureAwait(false);
+                QdrantCollections.EnsureApplied(result, "UpdateVectors", collection);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The copy writes each point whole: its id and payload, the full vector and the prefix computed from it.
+    private async Task UpsertAsync(string collection, QdrantStoreOptions store, List<ScrolledPoint> page, CancellationToken cancellationToken)
+    {
+        var points = page.Select(point =>
+        {
+            var written = QdrantAdaptiveStore<long>.Point(point.Id, point.Prefix, point.Full, store.PrefixVectorName, store.FullVectorName);
+            written.Payload.Add(point.Payload);
+            return written;
+        }).ToArray();
+        foreach (var batch in QdrantAdaptiveStore<long>.Batches(points, store.MaxRequestBytes,
+                     new Proto.UpsertPoints { CollectionName = collection, Wait = true }, i => $"Point {page[i].Id}"))
+        {
+            await _calls.RunAsync("Upsert", async ct =>
+            {
+                var result = await _client.UpsertAsync(collection, batch, wait: true, cancellationToken: ct).ConfigureAwait(false);
+                QdrantCollections.EnsureApplied(result, "Upsert", collection);
+            }, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     // A stored vector that is zero, non-finite or has an all-zero prefix has no prefix to index.
@@ -182,13 +225,23 @@ public sealed partial class QdrantMigrator
         }
     }
 
-    private static Func<int, string> Describe(List<QdrantPoint> page) => i => $"Point {page[i].Id}";
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Migration step done: {Request}")]
-    private static partial void LogStep(ILogger logger, QdrantRequest request);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Migration step done: {Call}")]
+    private static partial void LogStep(ILogger logger, string call);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Migration {Phase}: {Points} points done, next offset {Checkpoint} (none when finished)")]
     private static partial void LogPage(ILogger logger, string phase, long points, QdrantPointId? checkpoint);
+
+    /// <summary>A point read by a scroll: its id, its prefix and full vector (empty when it has none) and its payload.</summary>
+    private sealed class ScrolledPoint(QdrantPointId id, float[]? prefix, float[]? full, MapField<string, Proto.Value> payload)
+    {
+        public QdrantPointId Id { get; } = id;
+
+        public float[] Prefix { get; } = prefix ?? [];
+
+        public float[] Full { get; } = full ?? [];
+
+        public MapField<string, Proto.Value> Payload { get; } = payload;
+    }
 
     private sealed class Run(QdrantMigrationPlan plan, IProgress<QdrantMigrationProgress>? progress)
     {

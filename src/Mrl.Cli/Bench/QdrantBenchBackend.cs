@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.Qdrant;
+using Qdrant.Client;
 using Spectre.Console;
 
 namespace Mrl.Cli.Bench;
 
 /// <summary>How the Qdrant benchmark collections are made.</summary>
-/// <param name="Endpoint">The REST endpoint.</param>
+/// <param name="Endpoint">The gRPC endpoint.</param>
 /// <param name="ApiKey">The API key, or null.</param>
 /// <param name="Collection">The collections' common name; each prefix size gets <c>{Collection}_p{p}</c>, deleted and re-created.</param>
 /// <param name="HnswM">HNSW m of the prefix vectors.</param>
@@ -26,7 +27,7 @@ internal sealed class QdrantBenchBackend : IBenchBackend
     private const int LoadBatch = 1_000;
     private readonly BenchDataset _data;
     private readonly QdrantBenchOptions _options;
-    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly QdrantClient _client;
     private readonly Dictionary<int, QdrantAdaptiveStore<long>> _stores = [];
     private readonly List<IndexBuildRecord> _builds = [];
     private IReadOnlyList<int> _prefixDims = [];
@@ -35,10 +36,11 @@ internal sealed class QdrantBenchBackend : IBenchBackend
     {
         _data = data;
         _options = options;
+        _client = new QdrantClient(options.Endpoint, string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey);
         Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 100_000, new Dictionary<string, string>
         {
-            [BenchStrategy.TwoPassCachedCold] = "the Qdrant store has no full-vector cache: pass 1's answer carries the full vectors",
-            [BenchStrategy.TwoPassCachedWarm] = "the Qdrant store has no full-vector cache: pass 1's answer carries the full vectors",
+            [BenchStrategy.TwoPassCachedCold] = "the Qdrant store has no full-vector cache yet: pass 1's answer carries the full vectors",
+            [BenchStrategy.TwoPassCachedWarm] = "the Qdrant store has no full-vector cache yet: pass 1's answer carries the full vectors",
         });
     }
 
@@ -57,7 +59,7 @@ internal sealed class QdrantBenchBackend : IBenchBackend
         foreach (var p in prefixDims)
         {
             var options = StoreOptions(p);
-            var maintenance = new QdrantMaintenance(_http, options);
+            var maintenance = new QdrantMaintenance(_client, options);
 
             // Each collection is deleted and re-created: never one that this command did not name itself.
             if (!options.Collection.StartsWith("mrl_bench", StringComparison.Ordinal) && await maintenance.ReadStatusAsync(cancellationToken) is not null)
@@ -67,7 +69,7 @@ internal sealed class QdrantBenchBackend : IBenchBackend
             }
 
             await maintenance.DeleteCollectionAsync(cancellationToken);
-            var store = new QdrantAdaptiveStore<long>(_http, options);
+            var store = new QdrantAdaptiveStore<long>(_client, options);
             await store.EnsureSchemaAsync(cancellationToken);
 
             var started = Stopwatch.GetTimestamp();
@@ -104,19 +106,18 @@ internal sealed class QdrantBenchBackend : IBenchBackend
             {
                 foreach (var p in _stores.Keys)
                 {
-                    await new QdrantMaintenance(_http, StoreOptions(p)).DeleteCollectionAsync();
+                    await new QdrantMaintenance(_client, StoreOptions(p)).DeleteCollectionAsync();
                 }
             }
         }
         finally
         {
-            _http.Dispose();
+            _client.Dispose();
         }
     }
 
     private QdrantStoreOptions StoreOptions(int p) => new()
     {
-        Endpoint = _options.Endpoint,
         ApiKey = _options.ApiKey,
         Layout = new EmbeddingLayout(_data.Dimensions, p, _data.Metric),
         Collection = string.Create(CultureInfo.InvariantCulture, $"{_options.Collection}_p{p}"),

@@ -43,7 +43,7 @@ internal sealed class BenchOptions
 
     public Option<string?> Connection { get; } = new("--connection", "-c") { Description = "Npgsql connection string, for --backend postgres." };
 
-    public Option<string?> Url { get; } = new("--url") { Description = "Qdrant REST endpoint, e.g. http://localhost:6333, for --backend qdrant." };
+    public Option<string?> Url { get; } = new("--url") { Description = "Qdrant gRPC endpoint, e.g. http://localhost:6334, for --backend qdrant." };
 
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Qdrant API key (default: the MRL_QDRANT_API_KEY environment variable). Never printed." };
 
@@ -112,7 +112,7 @@ internal sealed class BenchOptions
                 case "qdrant":
                     if (!Uri.TryCreate(parse.GetValue(Url), UriKind.Absolute, out _))
                     {
-                        throw new ArgumentException("--backend qdrant needs --url http://host:6333.");
+                        throw new ArgumentException("--backend qdrant needs --url http://host:6334 (Qdrant's gRPC port).");
                     }
 
                     break;

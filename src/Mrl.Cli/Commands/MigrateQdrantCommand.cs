@@ -3,6 +3,7 @@ using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.Qdrant;
 using Mrl.Adapters.Qdrant.Migration;
+using Qdrant.Client;
 using Spectre.Console;
 
 namespace Mrl.Cli.Commands;
@@ -12,7 +13,7 @@ internal static class MigrateQdrantCommand
 {
     public static Command Create()
     {
-        var url = new Option<string>("--url") { Description = "Qdrant REST endpoint, e.g. http://localhost:6333.", Required = true };
+        var url = new Option<string>("--url") { Description = "Qdrant gRPC endpoint, e.g. http://localhost:6334.", Required = true };
         var apiKey = new Option<string?>("--api-key") { Description = "API key (default: the MRL_QDRANT_API_KEY environment variable). Never printed." };
         var collection = new Option<string>("--collection") { Description = "The collection or alias to migrate.", Required = true };
         var dims = new Option<int>("--dims") { Description = "Full dimensions of the existing vectors.", Required = true };
@@ -25,7 +26,7 @@ internal static class MigrateQdrantCommand
         var target = new Option<string?>("--target-collection") { Description = "The new collection's name, for NewCollection." };
         var alias = new Option<string?>("--alias") { Description = "The alias readers use, switched atomically to the new collection." };
         var batch = new Option<int>("--batch-size") { Description = "Points per scroll page.", DefaultValueFactory = _ => 256 };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Read the server's state and print the requests, send no write." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Read the server's state and print the calls, make no write." };
 
         var command = new Command("qdrant", "Add a prefix named vector to an existing Qdrant collection: in place on 1.18+, or through a new collection and an alias.")
         {
@@ -33,12 +34,13 @@ internal static class MigrateQdrantCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var endpoint = Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"
+                ? parsed
+                : throw new ArgumentException($"--url must be an absolute http or https URL, got '{parse.GetValue(url)}'.");
+            var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("MRL_QDRANT_API_KEY");
             var store = new QdrantStoreOptions
             {
-                Endpoint = Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var endpoint)
-                    ? endpoint
-                    : throw new ArgumentException($"--url must be an absolute http or https URL, got '{parse.GetValue(url)}'."),
-                ApiKey = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("MRL_QDRANT_API_KEY"),
+                ApiKey = key,
                 Layout = new EmbeddingLayout(parse.GetValue(dims), parse.GetValue(prefix), parse.GetValue(metric)),
                 Collection = parse.GetValue(collection)!,
                 PrefixVectorName = parse.GetValue(prefixName)!,
@@ -54,8 +56,8 @@ internal static class MigrateQdrantCommand
                 BatchSize = parse.GetValue(batch),
             };
 
-            using var http = new HttpClient();
-            var migrator = new QdrantMigrator(http, store);
+            using var client = new QdrantClient(endpoint, string.IsNullOrEmpty(key) ? null : key);
+            var migrator = new QdrantMigrator(client, store);
             var plan = await migrator.PlanAsync(options, cancellationToken);
             if (parse.GetValue(dryRun))
             {

@@ -19,7 +19,7 @@ public sealed class QdrantMigrationServerTests(QdrantFixture qdrant)
     {
         qdrant.RequireServer();
         var version = await ServerVersionAsync();
-        Skip.If(version < new Version(1, 18, 0), $"Qdrant {version} has no PUT /collections/{{c}}/vectors/{{name}}: in-place migration needs 1.18.");
+        Skip.If(version < new Version(1, 18, 0), $"Qdrant {version} has no qdrant.Points/CreateVectorName: in-place migration needs 1.18.");
         var collection = qdrant.NewCollectionName("inplace");
         await qdrant.SendJsonAsync(HttpMethod.Put, $"collections/{collection}", """{"vectors":{"full":{"size":32,"distance":"Cosine"}}}""");
         var data = Samples.Vectors(Count);
@@ -27,7 +27,7 @@ public sealed class QdrantMigrationServerTests(QdrantFixture qdrant)
         var options = QdrantServer.Options(qdrant, Layout, collection);
         var reports = new List<QdrantMigrationProgress>();
 
-        var migrator = new QdrantMigrator(qdrant.HttpClient, options);
+        var migrator = new QdrantMigrator(QdrantServer.Client(qdrant), options);
         var plan = await migrator.PlanAsync(new QdrantMigrationOptions { Path = QdrantMigrationPath.InPlace, BatchSize = 64 });
         var result = await migrator.ExecuteAsync(plan, new Reports(reports));
 
@@ -52,7 +52,7 @@ public sealed class QdrantMigrationServerTests(QdrantFixture qdrant)
         await UpsertAsync(old, data, named: false);
         var options = QdrantServer.Options(qdrant, Layout, alias);
 
-        var result = await new QdrantMigrator(qdrant.HttpClient, options)
+        var result = await new QdrantMigrator(QdrantServer.Client(qdrant), options)
             .MigrateAsync(new QdrantMigrationOptions { Path = QdrantMigrationPath.NewCollection, TargetCollection = target, BatchSize = 100 });
 
         Assert.Equal(alias, result.Collection);
@@ -66,7 +66,7 @@ public sealed class QdrantMigrationServerTests(QdrantFixture qdrant)
 
     private async Task AssertSearchableAsync(QdrantStoreOptions options, float[] data)
     {
-        var store = new QdrantAdaptiveStore<long>(qdrant.HttpClient, options);
+        var store = new QdrantAdaptiveStore<long>(QdrantServer.Client(qdrant), options);
         await store.EnsureSchemaAsync();
         Assert.Equal(Count, await store.CountAsync());
         Assert.Equal(Count / 2, await store.CountAsync(Filter.Eq("even", true)));

@@ -1,19 +1,32 @@
 using Mrl.Adapters.Testing;
+using Qdrant.Client;
 
 namespace Mrl.Adapters.Qdrant.Tests.Server;
 
-/// <summary>The tests that need a Qdrant server share one <see cref="QdrantFixture"/>.</summary>
+/// <summary>The tests that need a Qdrant server share one <see cref="QdrantFixture"/> and one client of it.</summary>
 [CollectionDefinition(Name)]
 public sealed class QdrantServer : ICollectionFixture<QdrantFixture>
 {
     public const string Name = "Qdrant server";
 
+    private static readonly Lock ClientLock = new();
+    private static QdrantClient? _client;
+
+    /// <summary>A client of the fixture's server (gRPC); skips when there is no server.</summary>
+    internal static QdrantClient Client(QdrantFixture qdrant)
+    {
+        qdrant.RequireServer();
+        lock (ClientLock)
+        {
+            return _client ??= new QdrantClient(qdrant.GrpcEndpoint!, qdrant.ApiKey);
+        }
+    }
+
     /// <summary>A store on a fresh collection of the fixture's server, its schema ensured; skips when there is no server.</summary>
     internal static async Task<QdrantAdaptiveStore<TKey>> CreateStoreAsync<TKey>(QdrantFixture qdrant, EmbeddingLayout layout, string? collection = null)
         where TKey : notnull
     {
-        qdrant.RequireServer();
-        var store = new QdrantAdaptiveStore<TKey>(qdrant.HttpClient, Options(qdrant, layout, collection ?? qdrant.NewCollectionName("conformance")));
+        var store = new QdrantAdaptiveStore<TKey>(Client(qdrant), Options(qdrant, layout, collection ?? qdrant.NewCollectionName("conformance")));
         await store.EnsureSchemaAsync();
         return store;
     }
@@ -22,7 +35,6 @@ public sealed class QdrantServer : ICollectionFixture<QdrantFixture>
     {
         var options = new QdrantStoreOptions
         {
-            Endpoint = qdrant.Endpoint,
             ApiKey = qdrant.ApiKey,
             Layout = layout,
             Collection = collection,

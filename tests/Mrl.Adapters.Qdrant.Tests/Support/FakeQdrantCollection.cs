@@ -1,51 +1,147 @@
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using Grpc.Core;
+using Qdrant.Client.Grpc;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests.Support;
 
 /// <summary>
-/// One collection kept in memory behind a <see cref="FakeQdrantHandler"/>, answering in the shapes of Qdrant's OpenAPI
-/// document: create, upsert, retrieve, count, query and delete. Count and query evaluate filters with
-/// <see cref="QdrantFilterModel"/>; query ranks by insertion order, not by similarity. It lets a flow run and a count
-/// be compared with the in-memory store; it is not Qdrant and proves nothing about a server.
+/// One collection kept in memory behind a <see cref="FakeQdrantServer"/>, answering the calls the store and the
+/// migrator make: collection info and create, payload indexes, upsert, retrieve, count, query (with prefetch), delete,
+/// scroll, update vectors and create vector. Count and query evaluate filters with <see cref="QdrantFilterModel"/>;
+/// query ranks by dot product on the named vector. It lets a flow run end to end and be compared with the in-memory
+/// store; it is not Qdrant and proves nothing about a server.
 /// </summary>
 internal sealed class FakeQdrantCollection
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, (JsonObject? Payload, JsonObject Vectors)> _points = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _payloadSchema = new(StringComparer.Ordinal);
-    private readonly EmbeddingLayout _layout;
-    private bool _exists;
+    private readonly SortedDictionary<string, PointStruct> _points = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PayloadSchemaType> _payloadSchema = new(StringComparer.Ordinal);
+    private readonly string _name;
+    private VectorsConfig? _vectors;
 
-    /// <param name="handler">Where the routes go.</param>
-    /// <param name="layout">The layout the collection reports when asked (vectors <c>prefix</c> and <c>full</c>).</param>
-    /// <param name="name">The collection name; its routes use the name as the store escapes it into the path.</param>
-    /// <param name="exists">Whether it exists before the first create.</param>
-    public FakeQdrantCollection(FakeQdrantHandler handler, EmbeddingLayout layout, string name = "docs", bool exists = true)
+    /// <param name="server">Where the answers go.</param>
+    /// <param name="name">The collection name.</param>
+    /// <param name="vectors">The collection's vectors when it exists before the first create; null when it does not exist.</param>
+    public FakeQdrantCollection(FakeQdrantServer server, string name = "docs", VectorsConfig? vectors = null)
     {
-        _layout = layout;
-        _exists = exists;
-        Path = "/collections/" + Uri.EscapeDataString(name);
-        handler.On("GET", "/", QdrantAnswers.Version("1.19.0"))
-            .On("GET", Path, _ => Locked(Describe))
-            .On("PUT", Path, _ => Locked(() =>
+        _name = name;
+        _vectors = vectors;
+        server.On<GetCollectionInfoRequest>("qdrant.Collections/Get", r => Locked(() => Info(r.CollectionName)))
+            .On<CreateCollection>("qdrant.Collections/Create", r => Locked(() =>
             {
-                _exists = true;
-                return (HttpStatusCode.OK, QdrantAnswers.True());
+                Check(r.CollectionName, exists: false);
+                _vectors = r.VectorsConfig;
+                return new CollectionOperationResponse { Result = true };
             }))
-            .On("PUT", Path + "/index", r => Locked(() => CreateIndex(r)))
-            .On("PUT", Path + "/points", r => Locked(() => Upsert(r)))
-            .On("POST", Path + "/points", r => Locked(() => Retrieve(r)))
-            .On("POST", Path + "/points/count", r => Locked(() => Count(r)))
-            .On("POST", Path + "/points/query", r => Locked(() => Query(r)))
-            .On("POST", Path + "/points/delete", r => Locked(() => Delete(r)));
+            .On<CreateFieldIndexCollection>("qdrant.Points/CreateFieldIndex", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                _payloadSchema[r.FieldName] = (PayloadSchemaType)(int)r.FieldType + 1;
+                return Completed();
+            }))
+            .On<UpsertPoints>("qdrant.Points/Upsert", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                foreach (var point in r.Points)
+                {
+                    _points[point.Id.ToString()] = point.Clone();
+                }
+
+                return Completed();
+            }))
+            .On<GetPoints>("qdrant.Points/Get", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                var response = new GetResponse();
+                foreach (var id in r.Ids)
+                {
+                    if (_points.TryGetValue(id.ToString(), out var point))
+                    {
+                        response.Result.Add(Retrieved(point, r.WithPayload, r.WithVectors));
+                    }
+                }
+
+                return response;
+            }))
+            .On<CountPoints>("qdrant.Points/Count", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                return new CountResponse { Result = new CountResult { Count = (ulong)_points.Values.Count(p => QdrantFilterModel.Matches(r.Filter, p.Payload)) } };
+            }))
+            .On<QueryPoints>("qdrant.Points/Query", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                var candidates = _points.Values.AsEnumerable();
+                foreach (var prefetch in r.Prefetch)
+                {
+                    var found = Rank(_points.Values, prefetch.Query, prefetch.Using, prefetch.Filter, prefetch.Limit).Select(s => s.Point).ToHashSet();
+                    candidates = candidates.Where(found.Contains);
+                }
+
+                var response = new QueryResponse();
+                foreach (var (point, score) in Rank(candidates, r.Query, r.Using, r.Filter, r.Limit))
+                {
+                    var retrieved = Retrieved(point, r.WithPayload, r.WithVectors);
+                    var scored = new ScoredPoint { Id = retrieved.Id, Score = score, Vectors = retrieved.Vectors };
+                    scored.Payload.Add(retrieved.Payload);
+                    response.Result.Add(scored);
+                }
+
+                return response;
+            }))
+            .On<DeletePoints>("qdrant.Points/Delete", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                foreach (var id in r.Points.Points.Ids)
+                {
+                    _points.Remove(id.ToString());
+                }
+
+                return Completed();
+            }))
+            .On<ScrollPoints>("qdrant.Points/Scroll", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                var ordered = _points.Values.OrderBy(p => p.Id.Num).ThenBy(p => p.Id.Uuid, StringComparer.Ordinal).ToList();
+                var start = r.Offset is null ? 0 : ordered.FindIndex(p => p.Id.Equals(r.Offset));
+                var page = ordered.Skip(Math.Max(0, start)).Take((int)r.Limit + 1).ToList();
+                var response = new ScrollResponse();
+                foreach (var point in page.Take((int)r.Limit))
+                {
+                    response.Result.Add(Retrieved(point, r.WithPayload, r.WithVectors));
+                }
+
+                if (page.Count > r.Limit)
+                {
+                    response.NextPageOffset = page[^1].Id;
+                }
+
+                return response;
+            }))
+            .On<UpdatePointVectors>("qdrant.Points/UpdateVectors", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                foreach (var update in r.Points)
+                {
+                    var point = _points[update.Id.ToString()];
+                    foreach (var (name, vector) in update.Vectors.Vectors_.Vectors)
+                    {
+                        point.Vectors.Vectors_.Vectors[name] = vector;
+                    }
+                }
+
+                return Completed();
+            }))
+            .On<CreateVectorNameRequest>("qdrant.Points/CreateVectorName", r => Locked(() =>
+            {
+                Check(r.CollectionName);
+                _vectors!.ParamsMap.Map[r.VectorName] = new VectorParams { Size = r.DenseConfig.Size, Distance = r.DenseConfig.Distance };
+                return Completed();
+            }));
     }
 
-    /// <summary>The collection's path as the requests carry it, e.g. <c>/collections/docs</c>.</summary>
-    public string Path { get; }
-
-    /// <summary>How many points it holds.</summary>
     public int PointCount
     {
         get
@@ -57,8 +153,30 @@ internal sealed class FakeQdrantCollection
         }
     }
 
-    /// <summary>Payload indexes it reports as existing, keyed as Qdrant writes key paths.</summary>
-    public void AddPayloadIndex(string keyPath, string type)
+    public IReadOnlyCollection<PointStruct> Points
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _points.Values.Select(p => p.Clone()).ToArray();
+            }
+        }
+    }
+
+    public bool Exists
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _vectors is not null;
+            }
+        }
+    }
+
+    /// <summary>Reports a payload index as existing, keyed as Qdrant writes key paths.</summary>
+    public void AddPayloadIndex(string keyPath, PayloadSchemaType type)
     {
         lock (_lock)
         {
@@ -66,125 +184,114 @@ internal sealed class FakeQdrantCollection
         }
     }
 
-    private (HttpStatusCode, string) Locked(Func<(HttpStatusCode, string)> answer)
+    /// <summary>Named dense vectors <c>prefix</c> and <c>full</c> of the layout, the full one without a graph.</summary>
+    public static VectorsConfig StoreVectors(EmbeddingLayout layout, Distance distance = Distance.Cosine)
+    {
+        var map = new VectorParamsMap();
+        map.Map["prefix"] = new VectorParams { Size = (ulong)layout.PrefixDimensions, Distance = distance };
+        map.Map["full"] = new VectorParams { Size = (ulong)layout.FullDimensions, Distance = distance, HnswConfig = new HnswConfigDiff { M = 0 } };
+        return new VectorsConfig { ParamsMap = map };
+    }
+
+    public static PointsOperationResponse Completed() => new() { Result = new UpdateResult { Status = UpdateStatus.Completed } };
+
+    private GetCollectionInfoResponse Info(string name)
+    {
+        Check(name);
+        var info = new CollectionInfo
+        {
+            Status = CollectionStatus.Green,
+            OptimizerStatus = new OptimizerStatus { Ok = true },
+            PointsCount = (ulong)_points.Count,
+            Config = new CollectionConfig { Params = new CollectionParams { ShardNumber = 1, VectorsConfig = _vectors } },
+        };
+        foreach (var (keyPath, type) in _payloadSchema)
+        {
+            info.PayloadSchema[keyPath] = new PayloadSchemaInfo { DataType = type };
+        }
+
+        return new GetCollectionInfoResponse { Result = info };
+    }
+
+    private void Check(string name, bool exists = true)
+    {
+        if (name != _name || (_vectors is not null) != exists)
+        {
+            throw new RpcException(exists
+                ? new Status(StatusCode.NotFound, $"Collection `{name}` doesn't exist!")
+                : new Status(StatusCode.InvalidArgument, $"Wrong input: Collection `{name}` already exists!"));
+        }
+    }
+
+    private static IEnumerable<(PointStruct Point, float Score)> Rank(IEnumerable<PointStruct> points, Query query, string name, Proto.Filter? filter, ulong limit) =>
+        points.Where(p => QdrantFilterModel.Matches(filter, p.Payload))
+            .Select(p => (p, Dot(query.Nearest.Dense.Data, p.Vectors.Vectors_.Vectors.TryGetValue(name, out var v) ? v.Dense.Data : null)))
+            .Where(s => !float.IsNaN(s.Item2))
+            .OrderByDescending(s => s.Item2)
+            .Take((int)limit);
+
+    private static float Dot(RepeatedField<float> query, RepeatedField<float>? vector)
+    {
+        if (vector is null)
+        {
+            return float.NaN;
+        }
+
+        var sum = 0f;
+        for (var i = 0; i < Math.Min(query.Count, vector.Count); i++)
+        {
+            sum += query[i] * vector[i];
+        }
+
+        return sum;
+    }
+
+    private static RetrievedPoint Retrieved(PointStruct point, WithPayloadSelector? withPayload, WithVectorsSelector? withVectors)
+    {
+        var retrieved = new RetrievedPoint { Id = point.Id };
+        if (withPayload is { Enable: true })
+        {
+            retrieved.Payload.Add(point.Payload);
+        }
+
+        if (point.Vectors.VectorsOptionsCase == Vectors.VectorsOptionsOneofCase.Vector)
+        {
+            if (withVectors is { Enable: true })
+            {
+                retrieved.Vectors = new VectorsOutput { Vector = new VectorOutput { Dense = new DenseVector { Data = { point.Vectors.Vector.Dense.Data } } } };
+            }
+
+            return retrieved;
+        }
+
+        var names = withVectors switch
+        {
+            { Enable: true } => point.Vectors.Vectors_.Vectors.Keys.ToArray(),
+            { Include: { } include } => include.Names.ToArray(),
+            _ => [],
+        };
+        if (names.Length > 0)
+        {
+            var output = new NamedVectorsOutput();
+            foreach (var name in names)
+            {
+                if (point.Vectors.Vectors_.Vectors.TryGetValue(name, out var vector))
+                {
+                    output.Vectors[name] = new VectorOutput { Dense = new DenseVector { Data = { vector.Dense.Data } } };
+                }
+            }
+
+            retrieved.Vectors = new VectorsOutput { Vectors = output };
+        }
+
+        return retrieved;
+    }
+
+    private T Locked<T>(Func<T> answer) where T : IMessage
     {
         lock (_lock)
         {
             return answer();
         }
-    }
-
-    private (HttpStatusCode, string) Describe()
-    {
-        if (!_exists)
-        {
-            return (HttpStatusCode.NotFound, QdrantAnswers.Error("Not found: Collection doesn't exist!"));
-        }
-
-        var distance = QdrantDistance.For(_layout.Metric);
-        var schema = new JsonObject();
-        foreach (var (keyPath, type) in _payloadSchema)
-        {
-            schema[keyPath] = QdrantAnswers.PayloadIndex(type, _points.Count);
-        }
-
-        return (HttpStatusCode.OK, QdrantAnswers.Collection(
-            QdrantAnswers.Named(("prefix", QdrantAnswers.Vector(_layout.PrefixDimensions, distance)), ("full", QdrantAnswers.Vector(_layout.FullDimensions, distance, m: 0))),
-            _points.Count, schema));
-    }
-
-    private (HttpStatusCode, string) CreateIndex(RecordedRequest request)
-    {
-        var body = JsonNode.Parse(request.Body!)!;
-        _payloadSchema[(string)body["field_name"]!] = (string)body["field_schema"]!;
-        return (HttpStatusCode.OK, QdrantAnswers.Completed());
-    }
-
-    private (HttpStatusCode, string) Upsert(RecordedRequest request)
-    {
-        foreach (var point in JsonNode.Parse(request.Body!)!["points"]!.AsArray())
-        {
-            _points[point!["id"]!.ToJsonString()] = (point["payload"]?.DeepClone().AsObject(), point["vector"]!.DeepClone().AsObject());
-        }
-
-        return (HttpStatusCode.OK, QdrantAnswers.Completed());
-    }
-
-    private (HttpStatusCode, string) Retrieve(RecordedRequest request)
-    {
-        var body = JsonNode.Parse(request.Body!)!;
-        var records = new List<JsonObject>();
-        foreach (var id in body["ids"]!.AsArray())
-        {
-            if (_points.TryGetValue(id!.ToJsonString(), out var point))
-            {
-                var payload = body["with_payload"]?.GetValue<bool>() == true ? point.Payload?.DeepClone().AsObject() : null;
-                records.Add(QdrantAnswers.Record(id.DeepClone(), payload, Vectors(body["with_vector"], point.Vectors)));
-            }
-        }
-
-        return (HttpStatusCode.OK, QdrantAnswers.Records([.. records]));
-    }
-
-    private (HttpStatusCode, string) Count(RecordedRequest request)
-    {
-        using var body = JsonDocument.Parse(request.Body!);
-        return (HttpStatusCode.OK, QdrantAnswers.Count(Matching(body.RootElement).Length));
-    }
-
-    private (HttpStatusCode, string) Query(RecordedRequest request)
-    {
-        using var body = JsonDocument.Parse(request.Body!);
-        var limit = body.RootElement.GetProperty("limit").GetInt32();
-        var withVector = JsonNode.Parse(body.RootElement.GetProperty("with_vector").GetRawText());
-        var points = Matching(body.RootElement)
-            .Take(limit)
-            .Select((p, i) => QdrantAnswers.ScoredPoint(JsonNode.Parse(p.Key)!, 1.0 - i * 0.001, p.Value.Payload?.DeepClone().AsObject(), Vectors(withVector, p.Value.Vectors)))
-            .ToArray();
-        return (HttpStatusCode.OK, QdrantAnswers.Query(points));
-    }
-
-    private (HttpStatusCode, string) Delete(RecordedRequest request)
-    {
-        foreach (var id in JsonNode.Parse(request.Body!)!["points"]!.AsArray())
-        {
-            _points.Remove(id!.ToJsonString());
-        }
-
-        return (HttpStatusCode.OK, QdrantAnswers.Completed());
-    }
-
-    private KeyValuePair<string, (JsonObject? Payload, JsonObject Vectors)>[] Matching(JsonElement body)
-    {
-        if (!body.TryGetProperty("filter", out var filter))
-        {
-            return _points.ToArray();
-        }
-
-        return _points.Where(p =>
-        {
-            using var payload = JsonDocument.Parse(p.Value.Payload?.ToJsonString() ?? "{}");
-            return QdrantFilterModel.Matches(filter, payload.RootElement);
-        }).ToArray();
-    }
-
-    // with_vector is false or a list of vector names.
-    private static JsonObject? Vectors(JsonNode? withVector, JsonObject stored)
-    {
-        if (withVector is not JsonArray names)
-        {
-            return null;
-        }
-
-        var vectors = new JsonObject();
-        foreach (var name in names)
-        {
-            if (stored[(string)name!] is { } vector)
-            {
-                vectors[(string)name!] = vector.DeepClone();
-            }
-        }
-
-        return vectors;
     }
 }

@@ -1,121 +1,95 @@
-using System.Globalization;
-using System.Text.Json;
+using Google.Protobuf.Collections;
+using Qdrant.Client.Grpc;
+using Proto = Qdrant.Client.Grpc;
 
 namespace Mrl.Adapters.Qdrant.Tests.Support;
 
 /// <summary>
-/// A small model of how Qdrant evaluates a filter on one payload, written from Qdrant 1.19's
-/// <c>lib/segment/src/payload_storage/query_checker.rs</c> and <c>condition_checker.rs</c>: <c>must</c> = all,
-/// <c>should</c> = any, <c>must_not</c> = none; a missing field fails every match and range condition; an array field
-/// matches when any element does; <c>match.value</c> compares strings, booleans and integers (a JSON number with a
-/// fraction or exponent is not an integer); <c>range</c> compares any JSON number, or a date string for date bounds.
-/// It is a model, not Qdrant: only a real server can confirm it.
+/// A small model of how Qdrant evaluates a filter on a point's payload, written from Qdrant 1.19's
+/// <c>query_checker.rs</c> and <c>condition_checker.rs</c>: <c>must</c> needs every condition, <c>should</c> at least one,
+/// <c>must_not</c> none; a condition on a missing or null field is false; a match or range on an array field holds when
+/// any element satisfies it; an integer match needs an integer value; a range compares any number.
 /// </summary>
 internal static class QdrantFilterModel
 {
-    public static bool Matches(JsonElement filter, JsonElement? payload)
+    public static bool Matches(Proto.Filter? filter, MapField<string, Value> payload)
     {
-        var ok = true;
-        if (filter.TryGetProperty("must", out var must))
+        if (filter is null)
         {
-            ok &= must.EnumerateArray().All(c => Condition(c, payload));
+            return true;
         }
 
-        if (filter.TryGetProperty("should", out var should))
+        var ok = filter.Must.All(c => Condition(c, payload));
+        if (filter.Should.Count > 0)
         {
-            ok &= should.EnumerateArray().Any(c => Condition(c, payload));
+            ok &= filter.Should.Any(c => Condition(c, payload));
         }
 
-        if (filter.TryGetProperty("must_not", out var mustNot))
-        {
-            ok &= mustNot.EnumerateArray().All(c => !Condition(c, payload));
-        }
-
-        return ok;
+        return ok && filter.MustNot.All(c => !Condition(c, payload));
     }
 
-    private static bool Condition(JsonElement condition, JsonElement? payload)
+    private static bool Condition(Proto.Condition condition, MapField<string, Value> payload)
     {
-        if (!condition.TryGetProperty("key", out var key))
+        if (condition.ConditionOneOfCase == Proto.Condition.ConditionOneOfOneofCase.Filter)
         {
-            return Matches(condition, payload);
+            return Matches(condition.Filter, payload);
         }
 
-        var field = key.GetString()!;
-        if (field.StartsWith('"'))
-        {
-            field = field[1..^1];
-        }
-
-        if (payload is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(field, out var value))
+        var field = condition.Field;
+        var key = field.Key.StartsWith('"') ? field.Key[1..^1] : field.Key;
+        if (!payload.TryGetValue(key, out var value) || value.KindCase == Value.KindOneofCase.NullValue)
         {
             return false;
         }
 
-        var values = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToArray() : [value];
-        return values.Any(v => Check(condition, v));
+        var values = value.KindCase == Value.KindOneofCase.ListValue ? value.ListValue.Values.ToArray() : [value];
+        return values.Any(v => Check(field, v));
     }
 
-    private static bool Check(JsonElement condition, JsonElement value)
+    private static bool Check(FieldCondition condition, Value value)
     {
-        if (condition.TryGetProperty("match", out var match))
+        if (condition.Match is { } match)
         {
-            if (match.TryGetProperty("value", out var expected))
+            return match.MatchValueCase switch
             {
-                return Same(expected, value);
-            }
-
-            return match.GetProperty("any").EnumerateArray().Any(e => Same(e, value));
-        }
-
-        var range = condition.GetProperty("range");
-        foreach (var bound in range.EnumerateObject())
-        {
-            int comparison;
-            if (bound.Value.ValueKind == JsonValueKind.String)
-            {
-                if (value.ValueKind != JsonValueKind.String ||
-                    !DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-                {
-                    return false;
-                }
-
-                comparison = time.CompareTo(DateTimeOffset.Parse(bound.Value.GetString()!, CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                if (value.ValueKind != JsonValueKind.Number)
-                {
-                    return false;
-                }
-
-                comparison = value.GetDouble().CompareTo(bound.Value.GetDouble());
-            }
-
-            var ok = bound.Name switch
-            {
-                "gt" => comparison > 0,
-                "gte" => comparison >= 0,
-                "lt" => comparison < 0,
-                _ => comparison <= 0,
+                Match.MatchValueOneofCase.Keyword => value.KindCase == Value.KindOneofCase.StringValue && value.StringValue == match.Keyword,
+                Match.MatchValueOneofCase.Integer => value.KindCase == Value.KindOneofCase.IntegerValue && value.IntegerValue == match.Integer,
+                Match.MatchValueOneofCase.Boolean => value.KindCase == Value.KindOneofCase.BoolValue && value.BoolValue == match.Boolean,
+                Match.MatchValueOneofCase.Keywords => value.KindCase == Value.KindOneofCase.StringValue && match.Keywords.Strings.Contains(value.StringValue),
+                Match.MatchValueOneofCase.Integers => value.KindCase == Value.KindOneofCase.IntegerValue && match.Integers.Integers.Contains(value.IntegerValue),
+                _ => throw new NotSupportedException($"The model has no {match.MatchValueCase} match."),
             };
-            if (!ok)
-            {
-                return false;
-            }
         }
 
-        return true;
+        if (condition.Range is { } range)
+        {
+            double number;
+            switch (value.KindCase)
+            {
+                case Value.KindOneofCase.DoubleValue:
+                    number = value.DoubleValue;
+                    break;
+                case Value.KindOneofCase.IntegerValue:
+                    number = value.IntegerValue;
+                    break;
+                default:
+                    return false;
+            }
+
+            return (!range.HasGt || number > range.Gt) && (!range.HasGte || number >= range.Gte) &&
+                   (!range.HasLt || number < range.Lt) && (!range.HasLte || number <= range.Lte);
+        }
+
+        var dates = condition.DatetimeRange ?? throw new NotSupportedException("The model knows match, range and datetime_range conditions.");
+        if (value.KindCase != Value.KindOneofCase.StringValue ||
+            !DateTimeOffset.TryParse(value.StringValue, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return false;
+        }
+
+        // Qdrant keeps microseconds.
+        var t = new DateTime(time.UtcTicks - time.UtcTicks % 10, DateTimeKind.Utc);
+        return (dates.Gt is null || t > dates.Gt.ToDateTime()) && (dates.Gte is null || t >= dates.Gte.ToDateTime()) &&
+               (dates.Lt is null || t < dates.Lt.ToDateTime()) && (dates.Lte is null || t <= dates.Lte.ToDateTime());
     }
-
-    private static bool Same(JsonElement expected, JsonElement actual) => expected.ValueKind switch
-    {
-        JsonValueKind.String => actual.ValueKind == JsonValueKind.String && actual.GetString() == expected.GetString(),
-        JsonValueKind.True or JsonValueKind.False => actual.ValueKind == expected.ValueKind,
-        JsonValueKind.Number => actual.ValueKind == JsonValueKind.Number && IsInteger(actual) && actual.GetInt64() == expected.GetInt64(),
-        _ => false,
-    };
-
-    private static bool IsInteger(JsonElement number) =>
-        number.GetRawText().IndexOfAny(['.', 'e', 'E']) < 0 && number.TryGetInt64(out _);
 }

@@ -13,7 +13,6 @@ internal static class Samples
 
     public static QdrantStoreOptions Options(EmbeddingLayout? layout = null, string collection = "docs") => new()
     {
-        Endpoint = new Uri("http://qdrant.test:6333"),
         ApiKey = ApiKey,
         Layout = layout ?? Layout(),
         Collection = collection,
@@ -35,10 +34,4 @@ internal static class Samples
         ["rank"] = i,
         ["category"] = "c" + (i % 4).ToString(CultureInfo.InvariantCulture),
     });
-
-    public static QdrantPoint Point(QdrantPointId id, int seed, JsonElement? payload = null, string? storedKey = null)
-    {
-        var full = Vectors(1, 32, seed);
-        return new QdrantPoint(id, Layout().ToPrefix(full), full, payload, storedKey);
-    }
 }

@@ -1,5 +1,5 @@
+using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -10,18 +10,20 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Mrl.Adapters.Qdrant.Tests.Support;
 
-/// <summary>A request as it arrived at <see cref="TlsQdrantServer"/>: over which TLS version, and with which api-key header.</summary>
-internal sealed record TlsExchange(string Method, string Target, bool IsHttps, SslProtocols Protocol, string? ApiKey);
+/// <summary>A call as it arrived at <see cref="TlsQdrantServer"/>: over which HTTP and TLS version, and with which api-key header.</summary>
+internal sealed record TlsExchange(string Path, string Protocol, bool IsHttps, SslProtocols Tls, string? ApiKey);
 
 /// <summary>
-/// Kestrel on 127.0.0.1, https only, with a self-signed certificate made for the test run (CN=localhost; SAN localhost
-/// and 127.0.0.1). Each request is answered by a <see cref="FakeQdrantHandler"/>, so routes, recording and answers are
-/// the same as in the other flow tests, and each is also recorded as it arrived on the TLS connection.
+/// Kestrel on 127.0.0.1, HTTP/2 over TLS only, with a self-signed certificate made for the test run (CN=localhost; SAN
+/// localhost and 127.0.0.1). Each gRPC call is answered by a <see cref="FakeQdrantServer"/>, so recording and answers
+/// are the same as in the other flow tests, and each is also recorded as it arrived on the TLS connection. The client
+/// side is Qdrant.Client's own channel, with its own TLS settings.
 /// </summary>
 internal sealed class TlsQdrantServer : IAsyncDisposable
 {
@@ -39,7 +41,10 @@ internal sealed class TlsQdrantServer : IAsyncDisposable
     /// <summary>The server's certificate, which no machine trusts unless told to.</summary>
     public X509Certificate2 Certificate { get; }
 
-    /// <summary><c>https://127.0.0.1:{port}/</c>.</summary>
+    /// <summary>The SHA-256 thumbprint of <see cref="Certificate"/>, as Qdrant.Client's <c>ClientConfiguration.CertificateThumbprint</c> takes it.</summary>
+    public string Thumbprint => Certificate.GetCertHashString(HashAlgorithmName.SHA256);
+
+    /// <summary><c>https://127.0.0.1:{port}</c>.</summary>
     public Uri Endpoint { get; }
 
     public IReadOnlyList<TlsExchange> Exchanges
@@ -53,64 +58,48 @@ internal sealed class TlsQdrantServer : IAsyncDisposable
         }
     }
 
-    public static async Task<TlsQdrantServer> StartAsync(FakeQdrantHandler qdrant)
+    public static async Task<TlsQdrantServer> StartAsync(FakeQdrantServer qdrant)
     {
         var certificate = CreateCertificate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            listen.UseHttps(certificate);
+        }));
         var app = builder.Build();
-        var invoker = new HttpMessageInvoker(qdrant, disposeHandler: false);
         var exchanges = new List<TlsExchange>();
         app.Run(async context =>
         {
-            var target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
             var tls = context.Features.Get<ITlsHandshakeFeature>();
             var apiKey = context.Request.Headers.TryGetValue("api-key", out var key) ? key.ToString() : null;
             lock (exchanges)
             {
-                exchanges.Add(new TlsExchange(context.Request.Method, target, context.Request.IsHttps, tls?.Protocol ?? SslProtocols.None, apiKey));
-            }
-
-            using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri("http://qdrant.test" + target));
-            if (apiKey is not null)
-            {
-                request.Headers.TryAddWithoutValidation("api-key", apiKey);
+                exchanges.Add(new TlsExchange(context.Request.Path, context.Request.Protocol, context.Request.IsHttps, tls?.Protocol ?? SslProtocols.None, apiKey));
             }
 
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-            if (body.Length > 0)
+            var (status, detail, message) = await qdrant.AnswerAsync(context.Request.Path, body.ToArray(), apiKey, context.RequestAborted);
+            context.Response.ContentType = "application/grpc";
+            if (message is not null)
             {
-                request.Content = new ByteArrayContent(body.ToArray());
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", context.Request.ContentType);
+                await context.Response.Body.WriteAsync(message, context.RequestAborted);
             }
 
-            using var response = await invoker.SendAsync(request, context.RequestAborted);
-            context.Response.StatusCode = (int)response.StatusCode;
-            context.Response.ContentType = "application/json";
-            await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+            context.Response.AppendTrailer("grpc-status", ((int)status).ToString(CultureInfo.InvariantCulture));
+            if (message is null)
+            {
+                context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString(detail));
+            }
         });
 
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new TlsQdrantServer(app, exchanges, certificate, new Uri($"https://127.0.0.1:{new Uri(address).Port}/"));
+        return new TlsQdrantServer(app, exchanges, certificate, new Uri($"https://127.0.0.1:{new Uri(address).Port}"));
     }
-
-    /// <summary>A handler that trusts this server's certificate alone, as its own root: the chain and the host name are still checked.</summary>
-    public SocketsHttpHandler TrustingHandler() => new()
-    {
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            CertificateChainPolicy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-                CustomTrustStore = { Certificate },
-            },
-        },
-    };
 
     public async ValueTask DisposeAsync()
     {
