@@ -25,17 +25,11 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
         var qualified = SqlIdentifier.Qualified(_options.Schema, _options.Table);
         if (columns.Count == 0)
         {
-            if (_options.Table.Contains('.', StringComparison.Ordinal))
-            {
-                var (schema, name) = SqlIdentifier.ParseQualified(_options.Table);
-                throw new SchemaMismatchException(
-                    $"Table {qualified} does not exist: Table holds a dot. For table {SqlIdentifier.Qualified(schema, name)}, set Schema = \"{schema}\" and Table = \"{name}\".");
-            }
-
             if (!create)
             {
-                throw new SchemaMismatchException(
-                    $"Table {qualified} does not exist. Create it, or let the store create it (CreateTableIfMissing = true).");
+                throw new SchemaMismatchException(_options.Table.Split('.') is [{ Length: > 0 } schema, { Length: > 0 } name]
+                    ? $"Table {qualified} does not exist. Table holds a dot: for table {name} in schema {schema}, set Schema = \"{schema}\" and Table = \"{name}\"."
+                    : $"Table {qualified} does not exist. Create it, or let the store create it (CreateTableIfMissing = true).");
             }
 
             await RefuseToCreateBesideAsync(qualified, cancellationToken).ConfigureAwait(false);
@@ -108,6 +102,19 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
         {
             throw new SchemaMismatchException(
                 $"Table {qualified} does not exist, and the store cannot create one with plain payload columns ({string.Join(", ", _options.PayloadColumns)}). Check the table's name and schema.");
+        }
+
+        if (_options.Table.Split('.') is [{ Length: > 0 } schema, { Length: > 0 } name])
+        {
+            await using var dotted = _dataSource.CreateCommand(PgvectorCatalog.Relation);
+            dotted.Parameters.Add(new NpgsqlParameter<string> { TypedValue = schema });
+            dotted.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+            if (await dotted.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw new SchemaMismatchException(
+                    $"Table {qualified} does not exist, but table {SqlIdentifier.Qualified(schema, name)} does: set Schema = \"{schema}\" and Table = \"{name}\". " +
+                    "The store creates no table whose name only looks like that one.");
+            }
         }
 
         await using var similar = _dataSource.CreateCommand(PgvectorCatalog.SimilarTables);

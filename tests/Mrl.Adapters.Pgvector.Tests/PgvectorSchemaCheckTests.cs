@@ -69,4 +69,23 @@ public sealed class PgvectorSchemaCheckTests(PostgresFixture postgres, ITestOutp
         await using var exists = postgres.DataSource.CreateCommand($"SELECT to_regclass('\"{table.ToUpperInvariant()}\"') IS NULL");
         Assert.True((bool)(await exists.ExecuteScalarAsync())!);
     }
+
+    [SkippableFact]
+    public async Task A_schema_and_table_written_as_one_name_is_explained_and_not_created_literally()
+    {
+        postgres.RequireServer();
+        var table = postgres.NewTableName("dotted");
+        await ExecuteAsync($"CREATE TABLE \"{table}\" (id bigint PRIMARY KEY, embedding vector(32) NOT NULL, payload jsonb)");
+        await using var creating = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = "public." + table });
+        await using var opening = new PgvectorAdaptiveStore<long>(postgres.DataSource, Layout, new PgvectorStoreOptions { Table = "public." + table, CreateTableIfMissing = false });
+
+        var created = await Assert.ThrowsAsync<SchemaMismatchException>(() => creating.EnsureSchemaAsync());
+        var opened = await Assert.ThrowsAsync<SchemaMismatchException>(() => opening.EnsureSchemaAsync());
+
+        Assert.Contains($"Table = \"{table}\"", created.Message, StringComparison.Ordinal);
+        Assert.Contains($"Table = \"{table}\"", opened.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("CreateTableIfMissing", opened.Message, StringComparison.Ordinal);
+        await using var literal = postgres.DataSource.CreateCommand($"SELECT to_regclass('\"public.{table}\"') IS NULL");
+        Assert.True((bool)(await literal.ExecuteScalarAsync())!);
+    }
 }

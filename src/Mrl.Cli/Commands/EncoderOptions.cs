@@ -12,7 +12,7 @@ internal sealed class EncoderOptions
 
     public Option<bool> LayerNorm { get; } = new("--layer-norm") { Description = "Layer-norm before truncation (nomic-embed-text-v1.5's recipe; without it: as the profile says)." };
 
-    public Option<string?> Profile { get; } = new("--profile") { Description = "A known model whose settings to use, e.g. Qwen/Qwen3-Embedding-0.6B (default: detected from the folder)." };
+    public Option<string?> Profile { get; } = new("--model-profile") { Description = "A known model whose settings to use, e.g. Qwen/Qwen3-Embedding-0.6B (default: detected from the folder)." };
 
     public Option<string?> QueryPrefix { get; } = new("--query-prefix") { Description = "Text put before queries, e.g. 'search_query: ' (default: the model's query prompt; '' for none)." };
 
