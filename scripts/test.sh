@@ -246,9 +246,8 @@ log "dotnet pack $SOLUTION -> $PACKAGE_DIR; mrl $version into $TOOL_DIR"
 package_rc=0
 {
   dotnet pack "$SOLUTION" -c Release -o "$PACKAGE_DIR" --nologo -v quiet &&
-    # A private package cache, so that a tool of the same version installed earlier is never reused.
-    NUGET_PACKAGES=$PG_TMP/tool-cache dotnet tool install Mrl.Cli --version "$version" \
-      --tool-path "$TOOL_DIR" --add-source "$PACKAGE_DIR" &&
+    # The same script the README tells users to run.
+    MRL_PACKAGE_DIR=$PACKAGE_DIR scripts/install-mrl.sh --tool-path "$TOOL_DIR" &&
     "$TOOL_DIR/mrl" --version &&
     "$TOOL_DIR/mrl" demo --count 2000 --queries 20
 } || package_rc=$?

@@ -69,11 +69,43 @@ public sealed class FullVectorCacheTests : IDisposable
         Assert.True(statistics.Evictions >= 5_000 - options.Capacity - 16);
         if (kind == "memory")
         {
-            Assert.True(statistics.BytesHeld <= options.ByteBudget * 1.1 + (256L * 64 * 4), $"{statistics.BytesHeld} bytes held, budget {options.ByteBudget}");
+            Assert.True(statistics.BytesHeld <= options.ByteBudget, $"{statistics.BytesHeld} bytes held, budget {options.ByteBudget}");
         }
 
         Assert.Equal(CacheLookup.Hit, cache.TryGet(3, 3, buffer));
         Assert.Equal(CacheLookup.Hit, cache.TryGet(4_999, 4_999, buffer));
+        (cache as IDisposable)?.Dispose();
+    }
+
+    public static TheoryData<string, CacheStorage, int, long> Budgets => new()
+    {
+        { "memory", CacheStorage.HalfPrecision, 3072, 80 * (3072 * 2 + 48) },      // 80 entries
+        { "memory", CacheStorage.FullPrecision, 3072, 80 * (3072 * 4 + 48) },
+        { "memory", CacheStorage.HalfPrecision, 768, 8L << 20 },                   // 8 MiB
+        { "memory", CacheStorage.FullPrecision, 64, 1000 },                         // 3 entries
+        { "memory", CacheStorage.FullPrecision, 1536, 64L << 20 },                  // 64 MiB
+        { "mapped", CacheStorage.HalfPrecision, 3072, 80 * (3072 * 2 + 48) },
+        { "mapped", CacheStorage.HalfPrecision, 768, 8L << 20 },
+        { "mapped", CacheStorage.FullPrecision, 1536, 64L << 20 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Budgets))]
+    public void Bytes_held_never_exceed_the_byte_budget(string kind, CacheStorage storage, int dimensions, long budget)
+    {
+        var options = new FullVectorCacheOptions(dimensions, budget, storage);
+        var cache = Create(kind, options);
+        var vector = Vectors(1, dimensions);
+        var entries = (options.Capacity * 3 / 2) + 10;
+        for (var key = 0L; key < entries; key++)
+        {
+            cache.Put(key, 1, vector);
+            Assert.True(cache.Statistics.BytesHeld <= budget || key % 997 != 0, $"{cache.Statistics.BytesHeld} bytes held after {key + 1} entries, budget {budget}");
+        }
+
+        var statistics = cache.Statistics;
+        Assert.True(statistics.BytesHeld <= budget, $"{statistics.BytesHeld} bytes held for {statistics.Count} entries, budget {budget}");
+        Assert.True(statistics.Count >= options.Capacity * 9 / 10, $"{statistics.Count} entries kept, the budget holds {options.Capacity}");
         (cache as IDisposable)?.Dispose();
     }
 

@@ -112,6 +112,20 @@ public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisp
         Assert.Matches(@"│ 1 │ cat\s+│ 1\.0000 │", output);
     }
 
+    [SkippableFact]
+    public async Task Search_on_postgres_reads_the_prefix_and_dimensions_the_table_records()
+    {
+        _postgres.RequireServer();
+        var table = _postgres.NewTableName("cli");
+        var (indexed, _) = await CliRunner.RunAsync("index", "--model", _model, "--input", _input, "--dims", "48", "--prefix", "16", "--postgres", _postgres.ConnectionString, "--table", table);
+        Assert.Equal(0, indexed);
+
+        var (searched, output) = await CliRunner.RunAsync("search", "--model", _model, "The cat sat on the mat.", "--k", "1", "--postgres", _postgres.ConnectionString, "--table", table);
+        Assert.Equal(0, searched);
+        Assert.Matches(@"│ 1 │ cat\s+│ 1\.0000 │", output);
+        Assert.Contains("(Cosine 48d, prefix 16d)", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Index_rejects_a_line_without_text_and_writes_nothing()
     {

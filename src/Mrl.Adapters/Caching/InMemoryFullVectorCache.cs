@@ -93,8 +93,7 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
 
         public override int Count => _slots.Count;
 
-        public override long AllocatedBytes =>
-            ((long)_singleChunks.Count * ChunkVectors * dimensions * sizeof(float)) + ((long)_halfChunks.Count * ChunkVectors * dimensions * 2);
+        public override long AllocatedBytes => (_singleChunks.Sum(c => (long)c.Length) * sizeof(float)) + (_halfChunks.Sum(c => (long)c.Length) * 2);
 
         public CacheLookup TryGet(TKey key, long version, Span<float> destination)
         {
@@ -164,16 +163,19 @@ public sealed class InMemoryFullVectorCache<TKey> : IFullVectorCache<TKey> where
             var slot = _slots.Count;
             if (slot % ChunkVectors == 0)
             {
+                // The last chunk holds only what the stripe's share of the budget allows: the budget is a promise,
+                // and a full chunk would exceed a small one many times over.
+                var vectors = Math.Min(ChunkVectors, capacity - slot);
                 if (storage == CacheStorage.HalfPrecision)
                 {
-                    _halfChunks.Add(new Half[ChunkVectors * dimensions]);
+                    _halfChunks.Add(new Half[vectors * dimensions]);
                 }
                 else
                 {
-                    _singleChunks.Add(new float[ChunkVectors * dimensions]);
+                    _singleChunks.Add(new float[vectors * dimensions]);
                 }
 
-                var size = slot + ChunkVectors;
+                var size = slot + vectors;
                 Array.Resize(ref _keys, size);
                 Array.Resize(ref _versions, size);
                 Array.Resize(ref _referenced, size);

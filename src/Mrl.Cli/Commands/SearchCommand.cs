@@ -19,8 +19,8 @@ internal static class SearchCommand
         var k = new Option<int>("--k") { Description = "Hits to return.", DefaultValueFactory = _ => 10 };
         var oversampling = new Option<int>("--oversampling") { Description = "Candidates = k x oversampling.", DefaultValueFactory = _ => 8 };
         var rerank = new Option<Rerank>("--rerank") { Description = "InProcess, InDatabase or None.", DefaultValueFactory = _ => Rerank.InProcess };
-        var dims = new Option<int?>("--dims") { Description = "Full dimensions (postgres only; default: the model's)." };
-        var prefix = new Option<int?>("--prefix", "-p") { Description = "Prefix dimensions (postgres only; the snapshot knows its own)." };
+        var dims = new Option<int?>("--dims") { Description = "Full dimensions (postgres only; default: what the table records)." };
+        var prefix = new Option<int?>("--prefix", "-p") { Description = "Prefix dimensions (postgres only; default: what the table records; the snapshot knows its own)." };
         var trace = TraceRecorder.CreateOption();
         var command = new Command("search", "Embed a query with a local ONNX model and run a two-pass search over an index made by `mrl index`.")
         {
@@ -36,8 +36,13 @@ internal static class SearchCommand
             IAdaptiveStore<string> source;
             if (parse.GetValue(store.Postgres) is not null)
             {
-                var prefixDimensions = parse.GetValue(prefix) ?? tuned?.PrefixDimensions ?? throw new ArgumentException("--prefix is required with --postgres.");
-                source = store.OpenPostgres(parse, new EmbeddingLayout(parse.GetValue(dims) ?? tuned?.FullDimensions ?? generator.ModelDimensions, prefixDimensions, tuned?.Metric ?? DistanceMetric.Cosine))!;
+                var metric = tuned?.Metric ?? DistanceMetric.Cosine;
+                var fullDimensions = parse.GetValue(dims) ?? tuned?.FullDimensions;
+                var prefixDimensions = parse.GetValue(prefix) ?? tuned?.PrefixDimensions;
+                var layout = fullDimensions is { } givenFull && prefixDimensions is { } givenPrefix
+                    ? new EmbeddingLayout(givenFull, givenPrefix, metric)
+                    : await store.ReadPostgresLayoutAsync(parse, metric, cancellationToken);
+                source = store.OpenPostgres(parse, new EmbeddingLayout(fullDimensions ?? layout.FullDimensions, prefixDimensions ?? layout.PrefixDimensions, metric))!;
             }
             else
             {

@@ -32,6 +32,29 @@ internal sealed class StoreOptions
         return new PgvectorAdaptiveStore<string>(layout, new PgvectorStoreOptions { ConnectionString = connection, Schema = schema, Table = table });
     }
 
+    /// <summary>
+    /// The layout an existing table was built with, read from its columns' declared dimensions, so that a search needs no
+    /// --dims or --prefix the table already records.
+    /// </summary>
+    public async Task<EmbeddingLayout> ReadPostgresLayoutAsync(ParseResult parse, DistanceMetric metric, CancellationToken cancellationToken)
+    {
+        var (schema, table) = SqlIdentifier.ParseQualified(parse.GetValue(Table)!);
+        var options = new PgvectorStoreOptions { Schema = schema, Table = table };
+        await using var dataSource = PgvectorDataSource.Create(parse.GetValue(Postgres)!);
+        var full = await PgvectorMigrator.ReadFullDimensionsAsync(dataSource, options, cancellationToken);
+        var prefixColumn = SqlIdentifier.Derive(options.VectorColumn, "prefix");
+        try
+        {
+            options.VectorColumn = prefixColumn;
+            return new EmbeddingLayout(full, await PgvectorMigrator.ReadFullDimensionsAsync(dataSource, options, cancellationToken), metric);
+        }
+        catch (PgvectorMigrationException e)
+        {
+            throw new ArgumentException(
+                $"The table {parse.GetValue(Table)} has no prefix column {prefixColumn} to read the prefix size from: pass --prefix. ({e.Message})", e);
+        }
+    }
+
     public async Task<InMemoryAdaptiveStore<string>> LoadFileAsync(ParseResult parse, EmbeddingLayout? layout, CancellationToken cancellationToken)
     {
         var path = parse.GetValue(File)!;
