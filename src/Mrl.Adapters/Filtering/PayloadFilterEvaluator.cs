@@ -19,6 +19,7 @@ public static class PayloadFilterEvaluator
         AndFilter a => a.Operands.All(o => Evaluate(o, payload)),
         OrFilter o => o.Operands.Any(x => Evaluate(x, payload)),
         NotFilter n => !Evaluate(n.Operand, payload),
+        NullFilter n => !TryGetField(payload, n.Field, out _),
         EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
         InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
         ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),
