@@ -102,6 +102,8 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         var element = $"({payload} -> {fieldName})";
         switch (filter)
         {
+            case ArrayEqualsFilter array:
+                return $"({element} = {Add(parameters, "[" + string.Join(",", array.Values.Select(ToJson)) + "]", NpgsqlDbType.Jsonb)})";
             case NullFilter:
                 return $"({element} IS NULL OR pg_catalog.jsonb_typeof({element}) = 'null')";
             case EqualsFilter { Value.Kind: FilterValueKind.Time } eq:
@@ -138,6 +140,7 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         return filter switch
         {
             NullFilter => $"({column} IS NULL)",
+            ArrayEqualsFilter array => $"(pg_catalog.to_jsonb({column}) = {Add(parameters, "[" + string.Join(",", array.Values.Select(ToJson)) + "]", NpgsqlDbType.Jsonb)})",
             EqualsFilter eq => $"({Typed(column, eq.Value.Kind)} = {AddScalar(parameters, eq.Value)})",
             InFilter inList => $"({Typed(column, inList.Values[0].Kind)} = ANY({AddArray(parameters, inList.Values)}))",
             ContainsFilter contains => $"(pg_catalog.to_jsonb({column}) @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})",

@@ -49,8 +49,16 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
             throw Unsupported(node, "an equality compares one data property with a value");
         }
 
-        // A comparison with null tests for a missing or null field, as C# compares the property with null.
-        var equals = TranslatedFilter.Of(value is null ? Filter.IsNull(field) : Filter.Eq(field, ToFilterValue(value, node)));
+        // A comparison with null tests for a missing or null field, as C# compares the property with null; an array compares
+        // element by element, as the payload holds it.
+        var equals = TranslatedFilter.Of(value switch
+        {
+            null => Filter.IsNull(field),
+            IEnumerable values and not string => Filter.ArrayEq(field, values.Cast<object?>().Select(v => v is null
+                ? throw Unsupported(node, "the array holds null")
+                : ToFilterValue(v, node))),
+            _ => Filter.Eq(field, ToFilterValue(value, node)),
+        });
         return negate ? equals.Negate() : equals;
     }
 

@@ -14,7 +14,7 @@ public sealed class PgvectorFilteredScanTests(PostgresFixture postgres)
         await store.EnsureSchemaAsync();
         await store.UpsertAsync(
         [
-            Record(1, """{"n": 3, "s": "b", "at": "2024-01-01T10:00:00+00:00"}"""),
+            Record(1, """{"n": 3, "s": "b", "at": "2024-01-01T10:00:00+00:00", "tags": ["x", "y"]}"""),
             Record(2, """{"n": 1, "s": "a", "at": "2024-01-02T10:00:00+00:00"}"""),
             Record(3, """{"n": 2, "s": null}"""),
             Record(4, """{"s": "c"}"""),
@@ -72,6 +72,16 @@ public sealed class PgvectorFilteredScanTests(PostgresFixture postgres)
         Assert.Equal([3L], isNull.Select(r => r.Key));
         Assert.Equal([1L, 2, 3], notNull.Select(r => r.Key));
         Assert.Equal(1, await store.CountAsync(Filter.IsNull("n")));
+    }
+
+    [SkippableFact]
+    public async Task Array_equality_matches_the_same_elements_in_the_same_order_only()
+    {
+        await using var store = await SeededStoreAsync();
+
+        Assert.Equal([1L], (await store.GetAsync(Filter.ArrayEq("tags", ["x", "y"]), 10)).Select(r => r.Key));
+        Assert.Empty(await store.GetAsync(Filter.ArrayEq("tags", ["y", "x"]), 10));
+        Assert.Empty(await store.GetAsync(Filter.ArrayEq("tags", ["x"]), 10));
     }
 
     [SkippableFact]

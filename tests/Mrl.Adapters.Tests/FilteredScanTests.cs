@@ -67,6 +67,14 @@ public sealed class FilteredScanTests : IDisposable
     }
 
     [Fact]
+    public async Task Array_equality_matches_the_same_elements_in_the_same_order_only()
+    {
+        Assert.Equal([1L], (await _store.GetAsync(Filter.ArrayEq("tags", ["x", "y"]), 10)).Select(r => r.Key));
+        Assert.Empty(await _store.GetAsync(Filter.ArrayEq("tags", ["y", "x"]), 10));
+        Assert.Empty(await _store.GetAsync(Filter.ArrayEq("tags", ["x"]), 10));
+    }
+
+    [Fact]
     public void Payload_order_ranks_missing_then_strings_then_numbers_then_booleans()
     {
         using var doc = JsonDocument.Parse("""[{}, {"f": "a"}, {"f": 2}, {"f": 10}, {"f": true}]""");

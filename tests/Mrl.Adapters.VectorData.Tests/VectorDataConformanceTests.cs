@@ -549,6 +549,8 @@ public abstract class VectorDataConformanceTests
         Assert.Equal(new[] { 2 }, await IdsAsync(collection, p => p.Small == 2));
         Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Amount == 1.5m));
         Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Reference == new Guid("11111111-1111-1111-1111-111111111111")));
+        string[] tags = ["x", "y"];
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Tags == tags));
     }
 
     private static async Task<int[]> IdsAsync(VectorStoreCollection<int, Probe> collection, Expression<Func<Probe, bool>> filter)
