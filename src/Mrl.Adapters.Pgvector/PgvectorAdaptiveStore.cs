@@ -184,6 +184,37 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
+    /// <inheritdoc />
+    /// <remarks>One query, retried after a transient error; ordered by the payload's jsonb values (or the payload columns), then the key.</remarks>
+    /// <exception cref="ArgumentException">A text value of the filter holds a NUL character or a lone surrogate, or a field is not a payload column.</exception>
+    public Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new RecordQueryOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        return _telemetry.TraceAsync(StoreOperations.Get, this, (filter, top, options),
+            static (s, a, ct) => s._retry.ExecuteAsync("get", c => s.QueryOnceAsync(a.filter, a.top, a.options, c), ct), static records => records.Count, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> QueryOnceAsync(Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var table = await GetTableAsync(cancellationToken).ConfigureAwait(false);
+        var parameters = new List<NpgsqlParameter> { new NpgsqlParameter<int> { TypedValue = top }, new NpgsqlParameter<int> { TypedValue = options.Skip } };
+        await using var command = _dataSource.CreateCommand(table.Query(filter, options.OrderBy, options.IncludeVectors, parameters));
+        command.CommandTimeout = _options.CommandTimeoutSeconds;
+        command.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<VectorRecord<TKey>>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var vector = options.IncludeVectors ? ReadFull(reader, 1, table.FullType, destination: null) : ReadOnlyMemory<float>.Empty;
+            records.Add(new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2)));
+        }
+
+        return records;
+    }
+
     private async Task<SearchResult<TKey>> SearchOnceAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
         if (options.FullDimensionBaseline)

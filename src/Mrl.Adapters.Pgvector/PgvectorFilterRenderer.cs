@@ -9,6 +9,7 @@ namespace Mrl.Adapters.Pgvector;
 /// <summary>
 /// Renders the core filter model as a parameterized SQL predicate, over a jsonb payload column or over plain columns.
 /// Every leaf is wrapped so that it is never NULL: a missing field does not match, and so matches under NOT.
+/// Dates are bound in UTC: Npgsql writes a <c>timestamptz</c> only from a <see cref="DateTimeOffset"/> with offset zero.
 /// </summary>
 internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCollection<string> payloadColumns, bool payloadIsJson = false)
 {
@@ -17,6 +18,39 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         PgvectorValueRules.CheckFilter(Filter.CheckDepth(filter, nameof(filter)));
         var sql = new StringBuilder();
         Append(filter, sql, parameters);
+        return sql.ToString();
+    }
+
+    /// <summary>
+    /// The sort keys of an ORDER BY, each followed by a comma: jsonb values order as <see cref="PayloadOrder"/> does, and a
+    /// missing or null value comes first ascending and last descending.
+    /// </summary>
+    public string RenderOrderBy(IReadOnlyList<SortField> orderBy, List<NpgsqlParameter> parameters)
+    {
+        var sql = new StringBuilder();
+        foreach (var sort in orderBy)
+        {
+            PgvectorValueRules.CheckFilter(Filter.IsNull(sort.Field));
+            string value;
+            if (payloadColumn is null)
+            {
+                if (!payloadColumns.Contains(sort.Field))
+                {
+                    throw new ArgumentException(
+                        $"Cannot order by '{sort.Field}': it is not one of the payload columns ({string.Join(", ", payloadColumns)}).", nameof(orderBy));
+                }
+
+                value = SqlIdentifier.Quote(sort.Field, "payload column");
+            }
+            else
+            {
+                var element = $"({SqlIdentifier.Quote(payloadColumn, "payload column")} -> {Add(parameters, sort.Field, NpgsqlDbType.Text)})";
+                value = $"(CASE WHEN pg_catalog.jsonb_typeof({element}) <> 'null' THEN {element} END)";
+            }
+
+            sql.Append(value).Append(sort.Descending ? " DESC NULLS LAST, " : " ASC NULLS FIRST, ");
+        }
+
         return sql.ToString();
     }
 
@@ -69,17 +103,21 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         var element = $"({payload} -> {fieldName})";
         switch (filter)
         {
+            case ArrayEqualsFilter array:
+                return $"({element} = {Add(parameters, "[" + string.Join(",", array.Values.Select(ToJson)) + "]", NpgsqlDbType.Jsonb)})";
+            case NullFilter:
+                return $"({element} IS NULL OR pg_catalog.jsonb_typeof({element}) = 'null')";
             case EqualsFilter { Value.Kind: FilterValueKind.Time } eq:
-                return $"({TimeOf(element)} = {Add(parameters, eq.Value.Time, NpgsqlDbType.TimestampTz)})";
+                return $"({TimeOf(element)} = {Add(parameters, eq.Value.Time.ToUniversalTime(), NpgsqlDbType.TimestampTz)})";
             case EqualsFilter eq:
                 // jsonb equality compares numbers by value and never a string with a number.
                 return $"({element} = {Add(parameters, ToJson(eq.Value), NpgsqlDbType.Jsonb)})";
             case InFilter { Values: [{ Kind: FilterValueKind.Time }, ..] } inTimes:
-                return $"({TimeOf(element)} = ANY({Add(parameters, inTimes.Values.Select(v => v.Time).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)}))";
+                return $"({TimeOf(element)} = ANY({Add(parameters, inTimes.Values.Select(v => v.Time.ToUniversalTime()).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)}))";
             case InFilter inList:
                 return $"({element} = ANY({Add(parameters, inList.Values.Select(ToJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb)}))";
             case ContainsFilter { Value.Kind: FilterValueKind.Time } contains:
-                return $"(EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof({element}) = 'array' THEN {element} END) AS e(v) WHERE {TimeOf("e.v")} = {Add(parameters, contains.Value.Time, NpgsqlDbType.TimestampTz)}))";
+                return $"(EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof({element}) = 'array' THEN {element} END) AS e(v) WHERE {TimeOf("e.v")} = {Add(parameters, contains.Value.Time.ToUniversalTime(), NpgsqlDbType.TimestampTz)}))";
             case ContainsFilter contains:
                 // Containment of a one-element array: true only when the field is an array holding the value.
                 return $"({element} @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})";
@@ -102,6 +140,8 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
         var column = SqlIdentifier.Quote(filter.Field, "payload column");
         return filter switch
         {
+            NullFilter => $"({column} IS NULL)",
+            ArrayEqualsFilter array => $"(pg_catalog.to_jsonb({column}) = {Add(parameters, "[" + string.Join(",", array.Values.Select(ToJson)) + "]", NpgsqlDbType.Jsonb)})",
             EqualsFilter eq => $"({Typed(column, eq.Value.Kind)} = {AddScalar(parameters, eq.Value)})",
             InFilter inList => $"({Typed(column, inList.Values[0].Kind)} = ANY({AddArray(parameters, inList.Values)}))",
             ContainsFilter contains => $"(pg_catalog.to_jsonb({column}) @> {Add(parameters, "[" + ToJson(contains.Value) + "]", NpgsqlDbType.Jsonb)})",
@@ -133,7 +173,7 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
     {
         FilterValueKind.Text => Add(parameters, value.Text!, NpgsqlDbType.Text),
         FilterValueKind.Boolean => Add(parameters, value.Boolean, NpgsqlDbType.Boolean),
-        FilterValueKind.Time => Add(parameters, value.Time, NpgsqlDbType.TimestampTz),
+        FilterValueKind.Time => Add(parameters, value.Time.ToUniversalTime(), NpgsqlDbType.TimestampTz),
         _ => Add(parameters, value.Number, NpgsqlDbType.Double),
     };
 
@@ -141,7 +181,7 @@ internal sealed class PgvectorFilterRenderer(string? payloadColumn, IReadOnlyCol
     {
         FilterValueKind.Text => Add(parameters, values.Select(v => v.Text ?? "").ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
         FilterValueKind.Boolean => Add(parameters, values.Select(v => v.Boolean).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Boolean),
-        FilterValueKind.Time => Add(parameters, values.Select(v => v.Time).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
+        FilterValueKind.Time => Add(parameters, values.Select(v => v.Time.ToUniversalTime()).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
         _ => Add(parameters, values.Select(v => v.Number).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double),
     };
 

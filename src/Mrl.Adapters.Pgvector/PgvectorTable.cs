@@ -238,6 +238,14 @@ internal sealed class PgvectorTable
 
     public string Count(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) => $"SELECT pg_catalog.count(*) FROM {_table}{Where(filter, parameters)}";
 
+    /// <summary>
+    /// The filtered scan: keys, full vectors (NULL unless <paramref name="includeVectors"/>) and payloads in the order of
+    /// <paramref name="orderBy"/> then the key; <c>$1</c> limit, <c>$2</c> offset; filter and field parameters follow.
+    /// </summary>
+    public string Query(Filter? filter, IReadOnlyList<SortField> orderBy, bool includeVectors, List<Npgsql.NpgsqlParameter> parameters) =>
+        $"SELECT {_key}, {(includeVectors ? _vector : "NULL")}, {_payloadSelect} FROM {_table}{Where(filter, parameters)} " +
+        $"ORDER BY {_filters.RenderOrderBy(orderBy, parameters)}{_key} LIMIT $1 OFFSET $2";
+
     public string Delete => $"DELETE FROM {_table} WHERE {_key} = ANY($1){AndScope}";
 
     /// <summary>Upsert of one record: <c>$1</c> key, <c>$2</c> full vector, <c>$3</c> payload (jsonb).</summary>

@@ -94,6 +94,7 @@ internal static class PgvectorValueRules
                 {
                     EqualsFilter eq => [eq.Value],
                     InFilter inList => inList.Values,
+                    ArrayEqualsFilter array => array.Values,
                     _ => [],
                 };
                 foreach (var value in values)

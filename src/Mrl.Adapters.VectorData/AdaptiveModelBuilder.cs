@@ -15,12 +15,12 @@ internal sealed class AdaptiveModelBuilder()
     public const string SupportedVectorTypes = "ReadOnlyMemory<float>, Embedding<float>, float[]";
 
     private const string SupportedDataTypes =
-        "string, bool, int, long, short, byte, float, double, decimal, DateTime, DateTimeOffset, DateOnly, Guid, enums, their nullable forms, and arrays or lists of these";
+        "string, bool, int, long, short, byte, float, double, decimal, DateTime, DateTimeOffset, DateOnly, TimeOnly, Guid, enums, their nullable forms, and arrays or lists of these";
 
     private static readonly HashSet<Type> ScalarTypes =
     [
         typeof(string), typeof(bool), typeof(int), typeof(long), typeof(short), typeof(byte), typeof(sbyte), typeof(uint), typeof(ushort),
-        typeof(float), typeof(double), typeof(decimal), typeof(DateTime), typeof(DateTimeOffset), typeof(DateOnly), typeof(Guid),
+        typeof(float), typeof(double), typeof(decimal), typeof(DateTime), typeof(DateTimeOffset), typeof(DateOnly), typeof(TimeOnly), typeof(Guid),
     ];
 
     private static readonly HashSet<Type> KeyTypes = [typeof(string), typeof(Guid), typeof(long), typeof(int)];

@@ -60,11 +60,13 @@ public sealed class AdaptiveVectorStoreCollection<TKey, TRecord> : VectorStoreCo
     public override Task<TRecord?> GetAsync(TKey key, RecordRetrievalOptions? options = null, CancellationToken cancellationToken = default) =>
         _core.GetAsync(key, options, cancellationToken);
 
-    /// <summary>Not supported: the adaptive stores have no filtered scan. Search with a filter instead.</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
+    /// <summary>
+    /// Lists up to <paramref name="top"/> records that match <paramref name="filter"/>, after <c>Skip</c>, in the order of
+    /// <c>OrderBy</c> (data properties; ties and an absent order fall back to key order): a scan of the payloads, not a search.
+    /// </summary>
     public override IAsyncEnumerable<TRecord> GetAsync(
         Expression<Func<TRecord, bool>> filter, int top, FilteredRecordRetrievalOptions<TRecord>? options = null, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Adaptive collections cannot list records by filter: the stores index vectors, not payloads. Use SearchAsync with a filter.");
+        _core.GetAsync(filter, top, options, cancellationToken);
 
     /// <inheritdoc />
     public override Task DeleteAsync(TKey key, CancellationToken cancellationToken = default) => _core.DeleteAsync([key], cancellationToken);

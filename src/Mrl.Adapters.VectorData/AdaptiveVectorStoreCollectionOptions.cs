@@ -22,8 +22,10 @@ public sealed class AdaptiveVectorStoreCollectionOptions : VectorStoreCollection
     }
 
     /// <summary>
-    /// How many leading dimensions of the vector property are indexed for pass 1. Null picks the largest power of two
-    /// at most a quarter of the full dimensions, capped at 256 (768 → 128, 1536 and 3072 → 256).
+    /// How many leading dimensions of the vector property are indexed for pass 1. Null picks
+    /// <see cref="EmbeddingLayout.DefaultPrefixDimensions"/>: the whole vector below
+    /// <see cref="EmbeddingLayout.SinglePassBelow"/> dimensions (one pass), otherwise the largest power of two at most a
+    /// quarter of the full dimensions, capped at 256 (768 → 128, 1536 and 3072 → 256).
     /// </summary>
     public int? PrefixDimensions { get; set; }
 
@@ -37,14 +39,5 @@ public sealed class AdaptiveVectorStoreCollectionOptions : VectorStoreCollection
     public int? EfSearch { get; set; }
 
     /// <summary>The prefix dimensions for a vector of <paramref name="fullDimensions"/> values.</summary>
-    internal int ResolvePrefixDimensions(int fullDimensions)
-    {
-        if (PrefixDimensions is { } configured)
-        {
-            return configured;
-        }
-
-        var quarter = Math.Max(1, Math.Min(256, fullDimensions / 4));
-        return 1 << (31 - int.LeadingZeroCount(quarter));
-    }
+    internal int ResolvePrefixDimensions(int fullDimensions) => PrefixDimensions ?? EmbeddingLayout.DefaultPrefixDimensions(fullDimensions);
 }

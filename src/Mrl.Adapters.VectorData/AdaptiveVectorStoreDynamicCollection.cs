@@ -49,12 +49,14 @@ public sealed class AdaptiveVectorStoreDynamicCollection : VectorStoreCollection
     public override Task<Dictionary<string, object?>?> GetAsync(object key, RecordRetrievalOptions? options = null, CancellationToken cancellationToken = default) =>
         _core.GetAsync(key, options, cancellationToken);
 
-    /// <summary>Not supported: the adaptive stores have no filtered scan. Search with a filter instead.</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
+    /// <summary>
+    /// Lists up to <paramref name="top"/> records that match <paramref name="filter"/>, after <c>Skip</c>, in the order of
+    /// <c>OrderBy</c> (data properties; ties and an absent order fall back to key order): a scan of the payloads, not a search.
+    /// </summary>
     public override IAsyncEnumerable<Dictionary<string, object?>> GetAsync(
         Expression<Func<Dictionary<string, object?>, bool>> filter, int top, FilteredRecordRetrievalOptions<Dictionary<string, object?>>? options = null,
         CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Adaptive collections cannot list records by filter: the stores index vectors, not payloads. Use SearchAsync with a filter.");
+        _core.GetAsync(filter, top, options, cancellationToken);
 
     /// <inheritdoc />
     public override Task DeleteAsync(object key, CancellationToken cancellationToken = default) => _core.DeleteAsync([key], cancellationToken);

@@ -41,7 +41,8 @@ public static class AdaptiveVectorStoreServiceCollectionExtensions
 
     /// <summary>
     /// Registers collection <paramref name="name"/> of the registered <see cref="AdaptiveVectorStore"/> as
-    /// <see cref="VectorStoreCollection{TKey, TRecord}"/> and <see cref="IVectorSearchable{TRecord}"/>.
+    /// <see cref="AdaptiveVectorStoreCollection{TKey, TRecord}"/>, <see cref="VectorStoreCollection{TKey, TRecord}"/> and
+    /// <see cref="IVectorSearchable{TRecord}"/>.
     /// </summary>
     public static IServiceCollection AddAdaptiveVectorStoreCollection<TKey, TRecord>(
         this IServiceCollection services, string name, ServiceLifetime lifetime = ServiceLifetime.Singleton)
@@ -51,7 +52,8 @@ public static class AdaptiveVectorStoreServiceCollectionExtensions
 
     /// <summary>
     /// Registers collection <paramref name="name"/> of the <see cref="AdaptiveVectorStore"/> registered under
-    /// <paramref name="serviceKey"/>, under the same key, as <see cref="VectorStoreCollection{TKey, TRecord}"/> and <see cref="IVectorSearchable{TRecord}"/>.
+    /// <paramref name="serviceKey"/>, under the same key, as <see cref="AdaptiveVectorStoreCollection{TKey, TRecord}"/>,
+    /// <see cref="VectorStoreCollection{TKey, TRecord}"/> and <see cref="IVectorSearchable{TRecord}"/>.
     /// </summary>
     public static IServiceCollection AddKeyedAdaptiveVectorStoreCollection<TKey, TRecord>(
         this IServiceCollection services, object? serviceKey, string name, ServiceLifetime lifetime = ServiceLifetime.Singleton)
@@ -60,10 +62,12 @@ public static class AdaptiveVectorStoreServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        services.Add(new ServiceDescriptor(typeof(AdaptiveVectorStoreCollection<TKey, TRecord>), serviceKey,
+            (sp, key) => (AdaptiveVectorStoreCollection<TKey, TRecord>)sp.GetRequiredKeyedService<AdaptiveVectorStore>(key).GetCollection<TKey, TRecord>(name), lifetime));
         services.Add(new ServiceDescriptor(typeof(VectorStoreCollection<TKey, TRecord>), serviceKey,
-            (sp, key) => sp.GetRequiredKeyedService<AdaptiveVectorStore>(key).GetCollection<TKey, TRecord>(name), lifetime));
+            (sp, key) => sp.GetRequiredKeyedService<AdaptiveVectorStoreCollection<TKey, TRecord>>(key), lifetime));
         services.Add(new ServiceDescriptor(typeof(IVectorSearchable<TRecord>), serviceKey,
-            (sp, key) => sp.GetRequiredKeyedService<VectorStoreCollection<TKey, TRecord>>(key), lifetime));
+            (sp, key) => sp.GetRequiredKeyedService<AdaptiveVectorStoreCollection<TKey, TRecord>>(key), lifetime));
         return services;
     }
 

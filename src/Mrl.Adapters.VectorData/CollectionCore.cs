@@ -72,6 +72,29 @@ internal sealed class CollectionCore<TRecord> where TRecord : class
         return stored is { } record ? _mapper.ToRecord(record.Key, record.Payload, includeVectors ? (ReadOnlyMemory<float>?)record.Vector : null) : null;
     }
 
+    public async IAsyncEnumerable<TRecord> GetAsync(
+        System.Linq.Expressions.Expression<Func<TRecord, bool>> filter, int top, FilteredRecordRetrievalOptions<TRecord>? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new FilteredRecordRetrievalOptions<TRecord>();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options.Skip));
+        var includeVectors = CheckIncludeVectors(options.IncludeVectors);
+        var translated = new LinqFilterTranslator().Translate(filter, Model);
+        if (translated.MatchesNothing)
+        {
+            yield break;
+        }
+
+        var query = new RecordQueryOptions { Skip = options.Skip, OrderBy = SortFields(options), IncludeVectors = includeVectors };
+        var records = await RunAsync("Get", () => _store.QueryAsync(translated.Filter, top, query, cancellationToken)).ConfigureAwait(false);
+        foreach (var record in records)
+        {
+            yield return _mapper.ToRecord(record.Key, record.Payload, includeVectors ? (ReadOnlyMemory<float>?)record.Vector : null);
+        }
+    }
+
     public Task DeleteAsync(IEnumerable<object> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -178,6 +201,19 @@ internal sealed class CollectionCore<TRecord> where TRecord : class
             : serviceType.IsInstanceOfType(_store.Store) ? _store.Store
             : serviceType.IsInstanceOfType(_factory) ? _factory
             : null;
+    }
+
+    private SortField[] SortFields(FilteredRecordRetrievalOptions<TRecord> options)
+    {
+        if (options.OrderBy is null)
+        {
+            return [];
+        }
+
+        var definition = options.OrderBy(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition());
+        return definition.Values.Select(sort => Model.GetDataOrKeyProperty(sort.PropertySelector) is DataPropertyModel data
+            ? new SortField(data.StorageName, Descending: !sort.Ascending)
+            : throw new NotSupportedException($"Records are ordered by data properties; '{sort.PropertySelector}' selects the key, which only breaks ties (ascending).")).ToArray();
     }
 
     private bool CheckIncludeVectors(bool includeVectors)

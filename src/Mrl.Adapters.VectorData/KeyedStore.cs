@@ -25,17 +25,22 @@ internal abstract class KeyedStore
 
     public abstract Task<StoredRecord?> GetAsync(object key, CancellationToken cancellationToken);
 
+    public abstract Task<IReadOnlyList<StoredRecord>> QueryAsync(Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken);
+
     public abstract Task<IReadOnlyList<StoredHit>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken);
 
+    /// <remarks>
+    /// Int keys are stored as long keys (every store takes long; pgvector's key column is bigint) and read back as int.
+    /// </remarks>
     /// <exception cref="NotSupportedException">The key type is not one the adaptive collections support.</exception>
     public static KeyedStore Create(IAdaptiveStoreFactory factory, string name, Type keyType, EmbeddingLayout layout) =>
-        keyType == typeof(string) ? new Typed<string>(factory.GetStore<string>(name, layout))
-        : keyType == typeof(Guid) ? new Typed<Guid>(factory.GetStore<Guid>(name, layout))
-        : keyType == typeof(long) ? new Typed<long>(factory.GetStore<long>(name, layout))
-        : keyType == typeof(int) ? new Typed<int>(factory.GetStore<int>(name, layout))
+        keyType == typeof(string) ? new Typed<string>(factory.GetStore<string>(name, layout), null)
+        : keyType == typeof(Guid) ? new Typed<Guid>(factory.GetStore<Guid>(name, layout), null)
+        : keyType == typeof(long) ? new Typed<long>(factory.GetStore<long>(name, layout), null)
+        : keyType == typeof(int) ? new Typed<long>(factory.GetStore<long>(name, layout), static key => checked((int)(long)key))
         : throw new NotSupportedException($"Key type {keyType.Name} is not supported; use string, Guid, long or int.");
 
-    private sealed class Typed<TKey>(IAdaptiveStore<TKey> store) : KeyedStore where TKey : notnull
+    private sealed class Typed<TKey>(IAdaptiveStore<TKey> store, Func<object, object>? toModelKey) : KeyedStore where TKey : notnull
     {
         public override object Store => store;
 
@@ -57,14 +62,22 @@ internal abstract class KeyedStore
 
         public override async Task<StoredRecord?> GetAsync(object key, CancellationToken cancellationToken) =>
             await store.GetAsync(ToKey(key), cancellationToken).ConfigureAwait(false) is { } record
-                ? new StoredRecord(record.Key, record.Vector, record.Payload)
+                ? new StoredRecord(ModelKey(record.Key), record.Vector, record.Payload)
                 : null;
+
+        public override async Task<IReadOnlyList<StoredRecord>> QueryAsync(Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+        {
+            var records = await store.GetAsync(filter, top, options, cancellationToken).ConfigureAwait(false);
+            return records.Select(r => new StoredRecord(ModelKey(r.Key), r.Vector, r.Payload)).ToArray();
+        }
 
         public override async Task<IReadOnlyList<StoredHit>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
         {
             var result = await store.SearchAsync(query, options, cancellationToken).ConfigureAwait(false);
-            return result.Hits.Select(h => new StoredHit(h.Key, h.Score, h.Payload)).ToArray();
+            return result.Hits.Select(h => new StoredHit(ModelKey(h.Key), h.Score, h.Payload)).ToArray();
         }
+
+        private object ModelKey(TKey key) => toModelKey is null ? key : toModelKey(key);
 
         private static TKey ToKey(object key)
         {

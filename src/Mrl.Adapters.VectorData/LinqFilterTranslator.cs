@@ -49,12 +49,16 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
             throw Unsupported(node, "an equality compares one data property with a value");
         }
 
-        if (value is null)
+        // A comparison with null tests for a missing or null field, as C# compares the property with null; an array compares
+        // element by element, as the payload holds it.
+        var equals = TranslatedFilter.Of(value switch
         {
-            throw Unsupported(node, "payload filters cannot test for null; a record without the field never matches a condition on it");
-        }
-
-        var equals = TranslatedFilter.Of(Filter.Eq(field, ToFilterValue(value, node)));
+            null => Filter.IsNull(field),
+            IEnumerable values and not string => Filter.ArrayEq(field, values.Cast<object?>().Select(v => v is null
+                ? throw Unsupported(node, "the array holds null")
+                : ToFilterValue(v, node))),
+            _ => Filter.Eq(field, ToFilterValue(value, node)),
+        });
         return negate ? equals.Negate() : equals;
     }
 
@@ -96,9 +100,14 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
 
     private TranslatedFilter Call(MethodCallExpression call)
     {
+        if (call.Method is { Name: nameof(Enumerable.Any), IsStatic: true } && call.Method.DeclaringType == typeof(Enumerable))
+        {
+            return Any(call);
+        }
+
         if (!TryMatchContains(call, out var source, out var item))
         {
-            throw Unsupported(call, "the only method translated is Contains");
+            throw Unsupported(call, "the only methods translated are Contains, and Any over an array or list property with a Contains on a captured list");
         }
 
         // A span conversion wraps arrays when Contains binds to MemoryExtensions; the array is what holds the values.
@@ -110,10 +119,10 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
         // tags.Contains(r.Category): the field is one of the captured values.
         if (TryBindField(item, out var field, out _) && TryEvaluate(source, out var evaluated) && evaluated is IEnumerable values and not string)
         {
-            var list = values.Cast<object?>().Select(v => v is null
-                ? throw Unsupported(call, "the list holds null, and payload filters cannot test for null")
-                : ToFilterValue(v, call)).ToArray();
-            return list.Length == 0 ? TranslatedFilter.Constant(false) : TranslatedFilter.Of(Filter.In(field, list));
+            var all = values.Cast<object?>().ToArray();
+            var list = all.OfType<object>().Select(v => ToFilterValue(v, call)).ToArray();
+            var anyOf = list.Length == 0 ? TranslatedFilter.Constant(false) : TranslatedFilter.Of(Filter.In(field, list));
+            return all.Length == list.Length ? anyOf : TranslatedFilter.Or(anyOf, TranslatedFilter.Of(Filter.IsNull(field)));
         }
 
         // r.Tags.Contains("x"): the array field holds the value.
@@ -124,6 +133,30 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
         }
 
         throw Unsupported(call, "Contains needs a captured array or list and a data property, or an array or list data property and a value");
+    }
+
+    // r.Tags.Any(t => wanted.Contains(t)): the array field holds one of the captured values.
+    private TranslatedFilter Any(MethodCallExpression call)
+    {
+        if (call.Arguments is [var source, LambdaExpression { Parameters: [var element], Body: MethodCallExpression contains }] &&
+            TryBindField(source, out var field, out var property) && AdaptiveModelBuilder.ElementType(property.Type) is not null &&
+            TryMatchContains(contains, out var wanted, out var item) && Unwrap(item) == element)
+        {
+            while (wanted is MethodCallExpression { Method.Name: "op_Implicit", Arguments: [var converted] })
+            {
+                wanted = converted;
+            }
+
+            if (TryEvaluate(wanted, out var evaluated) && evaluated is IEnumerable values and not string)
+            {
+                var conditions = values.Cast<object?>().Select(v => v is null
+                    ? throw Unsupported(call, "the list holds null, and array elements are never null in the payload")
+                    : TranslatedFilter.Of(Filter.Contains(field, ToFilterValue(v, call))));
+                return conditions.Aggregate(TranslatedFilter.Constant(false), TranslatedFilter.Or);
+            }
+        }
+
+        throw Unsupported(call, "Any is translated over an array or list property with a predicate e => list.Contains(e) on a captured list");
     }
 
     private bool TryFieldAndValue(BinaryExpression node, out string field, out object? value, out bool fieldOnLeft)
@@ -224,6 +257,8 @@ internal sealed class LinqFilterTranslator : FilterTranslatorBase
         DateTimeOffset t => t,
         DateTime t => new DateTimeOffset(t.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : t.ToUniversalTime()),
         DateOnly d => d.ToString("O", CultureInfo.InvariantCulture),
+        // As System.Text.Json writes it into the payload.
+        TimeOnly t => t.ToString(t.Ticks % TimeSpan.TicksPerSecond == 0 ? "HH':'mm':'ss" : "HH':'mm':'ss'.'FFFFFFF", CultureInfo.InvariantCulture),
         Guid g => g.ToString("D", CultureInfo.InvariantCulture),
         _ => throw Unsupported(node, $"values of type {value.GetType().Name} are not supported in filters"),
     };

@@ -11,21 +11,32 @@ public sealed record EmbeddingLayout
     /// <summary>The largest number of dimensions any layout accepts (pgvector's own limit for <c>vector</c>).</summary>
     public const int MaxDimensions = 16_000;
 
-    /// <summary>Creates a layout and checks that <c>1 &lt;= prefixDimensions &lt; fullDimensions</c>.</summary>
+    /// <summary>
+    /// Full vectors shorter than this are searched in one pass by default (<see cref="DefaultPrefixDimensions"/>): the
+    /// smallest prefix Matryoshka models are trained for is 32 to 64 values, so a prefix of a vector under 128 values would
+    /// save at most a few hundred bytes per candidate while losing most of the ranking; scanning the full vector costs
+    /// about what a prefix would, and is exact.
+    /// </summary>
+    public const int SinglePassBelow = 128;
+
+    /// <summary>
+    /// Creates a layout and checks that <c>1 &lt;= prefixDimensions &lt;= fullDimensions</c>. A prefix as long as the full
+    /// vector makes a single-pass layout (<see cref="IsSinglePass"/>).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The dimensions do not describe a prefix of the full vector.</exception>
     public EmbeddingLayout(int fullDimensions, int prefixDimensions, DistanceMetric metric = DistanceMetric.Cosine)
     {
-        if (fullDimensions < 2 || fullDimensions > MaxDimensions)
+        if (fullDimensions < 1 || fullDimensions > MaxDimensions)
         {
             throw new ArgumentOutOfRangeException(nameof(fullDimensions), fullDimensions,
-                string.Create(CultureInfo.InvariantCulture, $"Full dimensions must be between 2 and {MaxDimensions}, got {fullDimensions}."));
+                string.Create(CultureInfo.InvariantCulture, $"Full dimensions must be between 1 and {MaxDimensions}, got {fullDimensions}."));
         }
 
-        if (prefixDimensions < 1 || prefixDimensions >= fullDimensions)
+        if (prefixDimensions < 1 || prefixDimensions > fullDimensions)
         {
             throw new ArgumentOutOfRangeException(nameof(prefixDimensions), prefixDimensions,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Prefix dimensions must be at least 1 and less than the full dimensions ({fullDimensions}), got {prefixDimensions}."));
+                    $"Prefix dimensions must be at least 1 and at most the full dimensions ({fullDimensions}), got {prefixDimensions}."));
         }
 
         if (!Enum.IsDefined(metric))
@@ -46,6 +57,29 @@ public sealed record EmbeddingLayout
 
     /// <summary>How vectors are compared.</summary>
     public DistanceMetric Metric { get; }
+
+    /// <summary>
+    /// Whether the prefix is the whole vector: pass 1 already searches the full vectors, and pass 2 only rescores them
+    /// under the metric (which changes the order for <see cref="DistanceMetric.DotProduct"/>, whose prefix is normalized).
+    /// </summary>
+    public bool IsSinglePass => PrefixDimensions == FullDimensions;
+
+    /// <summary>
+    /// The prefix length used when none is configured: the whole vector below <see cref="SinglePassBelow"/> dimensions,
+    /// otherwise the largest power of two that is at most a quarter of the full vector and at most 256.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fullDimensions"/> is less than 1.</exception>
+    public static int DefaultPrefixDimensions(int fullDimensions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fullDimensions, 1);
+        if (fullDimensions < SinglePassBelow)
+        {
+            return fullDimensions;
+        }
+
+        var quarter = Math.Min(256, fullDimensions / 4);
+        return 1 << (31 - int.LeadingZeroCount(quarter));
+    }
 
     /// <summary>Whether the prefix is renormalized to unit length (Cosine and DotProduct) or kept as is (Euclidean).</summary>
     public bool NormalizesPrefix => Metric != DistanceMetric.Euclidean;

@@ -51,6 +51,26 @@ public abstract record Filter
         return new InFilter(CheckField(field), list);
     }
 
+    /// <summary>
+    /// The field is missing or null. <c>!Filter.IsNull(field)</c> matches a record whose field holds a value, which is
+    /// how a comparison with null reads in C# (<c>r.Name != null</c>).
+    /// </summary>
+    public static Filter IsNull(string field) => new NullFilter(CheckField(field));
+
+    /// <summary>The field is an array holding exactly <paramref name="values"/>, in this order.</summary>
+    /// <exception cref="ArgumentException">The values mix kinds (whole and fractional numbers may mix).</exception>
+    public static Filter ArrayEq(string field, IEnumerable<FilterValue> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var list = values.ToArray();
+        if (list.Select(v => v.IsNumeric ? FilterValueKind.Number : v.Kind).Distinct().Skip(1).Any())
+        {
+            throw new ArgumentException($"The array for field '{field}' mixes kinds; use values of one kind.", nameof(values));
+        }
+
+        return new ArrayEqualsFilter(CheckField(field), list);
+    }
+
     /// <summary>The field is an array, and one of its elements equals <paramref name="value"/> (a tag match).</summary>
     public static Filter Contains(string field, FilterValue value) => new ContainsFilter(CheckField(field), value);
 
@@ -342,6 +362,12 @@ public sealed record EqualsFilter(string Field, FilterValue Value) : FieldFilter
 
 /// <summary>The field equals one of the values.</summary>
 public sealed record InFilter(string Field, IReadOnlyList<FilterValue> Values) : FieldFilter(Field);
+
+/// <summary>The field is an array equal, element by element, to the values.</summary>
+public sealed record ArrayEqualsFilter(string Field, IReadOnlyList<FilterValue> Values) : FieldFilter(Field);
+
+/// <summary>The field is missing or null.</summary>
+public sealed record NullFilter(string Field) : FieldFilter(Field);
 
 /// <summary>The field is an array with an element equal to the value.</summary>
 public sealed record ContainsFilter(string Field, FilterValue Value) : FieldFilter(Field);

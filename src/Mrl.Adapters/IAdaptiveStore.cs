@@ -23,6 +23,15 @@ public interface IAdaptiveStore<TKey> where TKey : notnull
     /// <summary>Returns the record with this key, or null.</summary>
     Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Lists up to <paramref name="top"/> records that match <paramref name="filter"/> (all records when null), in the
+    /// order and from the offset <paramref name="options"/> give: a scan of the payloads, with no vector involved.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="top"/> is less than 1, or the skip is negative.</exception>
+    /// <exception cref="NotSupportedException">The store has no filtered scan.</exception>
+    Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement the filtered scan (GetAsync with a filter) yet.");
+
     /// <summary>Counts the records that match <paramref name="filter"/> (all records when null).</summary>
     Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default);
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CsCheck;
 
 namespace Mrl.Adapters.Tests;
@@ -6,14 +7,49 @@ public sealed class EmbeddingLayoutTests
 {
     [Theory]
     [InlineData(768, 0)]
-    [InlineData(768, 768)]
     [InlineData(768, 1000)]
-    [InlineData(1, 1)]
+    [InlineData(0, 1)]
     [InlineData(20_000, 128)]
-    public void Layout_rejects_a_prefix_that_is_not_a_strict_prefix(int full, int prefix)
+    public void Layout_rejects_a_prefix_that_is_not_a_prefix(int full, int prefix)
     {
         var error = Assert.ThrowsAny<ArgumentOutOfRangeException>(() => new EmbeddingLayout(full, prefix));
         Assert.Contains("dimensions", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData(768, 768)]
+    [InlineData(3, 3)]
+    [InlineData(1, 1)]
+    public void A_prefix_as_long_as_the_vector_makes_a_single_pass_layout(int full, int prefix)
+    {
+        var layout = new EmbeddingLayout(full, prefix);
+
+        Assert.True(layout.IsSinglePass);
+        Assert.False(new EmbeddingLayout(768, 128).IsSinglePass);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 3)]
+    [InlineData(127, 127)]
+    [InlineData(128, 32)]
+    [InlineData(384, 64)]
+    [InlineData(768, 128)]
+    [InlineData(1536, 256)]
+    [InlineData(3072, 256)]
+    public void Default_prefix_is_the_whole_vector_below_128_dimensions_and_a_power_of_two_above(int full, int expected) =>
+        Assert.Equal(expected, EmbeddingLayout.DefaultPrefixDimensions(full));
+
+    [Fact]
+    public void A_short_vector_whose_first_value_is_zero_is_valid_in_a_single_pass_layout()
+    {
+        var layout = new EmbeddingLayout(3, EmbeddingLayout.DefaultPrefixDimensions(3));
+
+        layout.Validate([0f, 1f, 2f], "record 1");
+        var prefix = layout.ToPrefix([0f, 1f, 2f]);
+
+        Assert.Equal(0f, prefix[0]);
+        Assert.Equal(1f, TensorPrimitives.Norm(prefix), 5);
     }
 
     [Fact]

@@ -32,6 +32,27 @@ public sealed class AdapterTests : IDisposable
         Assert.Equal("notes", collection.Name);
         Assert.Equal(new EmbeddingLayout(32, 8), ((AdaptiveVectorStoreCollection<Guid, Note>)collection).Layout);
         Assert.Same(collection, provider.GetRequiredService<IVectorSearchable<Note>>());
+        Assert.Same(collection, provider.GetRequiredService<AdaptiveVectorStoreCollection<Guid, Note>>());
+    }
+
+    [Theory]
+    [InlineData(ServiceLifetime.Singleton)]
+    [InlineData(ServiceLifetime.Scoped)]
+    [InlineData(ServiceLifetime.Transient)]
+    public void Collections_are_registered_as_their_concrete_type_too_plain_and_keyed(ServiceLifetime lifetime)
+    {
+        var services = new ServiceCollection()
+            .AddAdaptiveVectorStore(_ => _factory)
+            .AddAdaptiveVectorStoreCollection<long, Hotel>("hotels", lifetime)
+            .AddKeyedAdaptiveVectorStore("k", _ => _factory)
+            .AddKeyedAdaptiveVectorStoreCollection<long, Hotel>("k", "hotels", lifetime);
+        using var provider = services.BuildServiceProvider();
+        using var scope = provider.CreateScope();
+
+        Assert.Equal(lifetime, services.Single(d => d.ServiceType == typeof(AdaptiveVectorStoreCollection<long, Hotel>) && !d.IsKeyedService).Lifetime);
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<AdaptiveVectorStoreCollection<long, Hotel>>());
+        Assert.NotNull(scope.ServiceProvider.GetRequiredKeyedService<AdaptiveVectorStoreCollection<long, Hotel>>("k"));
+        Assert.IsType<AdaptiveVectorStoreCollection<long, Hotel>>(scope.ServiceProvider.GetRequiredKeyedService<VectorStoreCollection<long, Hotel>>("k"));
     }
 
     [Fact]
@@ -58,13 +79,14 @@ public sealed class AdapterTests : IDisposable
     }
 
     [Theory]
-    [InlineData(32, 8)]
+    [InlineData(3, 3)]
+    [InlineData(32, 32)]
+    [InlineData(128, 32)]
     [InlineData(384, 64)]
     [InlineData(768, 128)]
     [InlineData(1536, 256)]
     [InlineData(3072, 256)]
-    [InlineData(6, 1)]
-    public void Default_prefix_is_the_largest_power_of_two_up_to_a_quarter_capped_at_256(int full, int prefix)
+    public void Default_prefix_is_the_whole_vector_below_128_dimensions_then_a_power_of_two_up_to_a_quarter_capped_at_256(int full, int prefix)
     {
         Assert.Equal(prefix, new AdaptiveVectorStoreCollectionOptions().ResolvePrefixDimensions(full));
         Assert.Equal(100, new AdaptiveVectorStoreCollectionOptions { PrefixDimensions = 100 }.ResolvePrefixDimensions(full));
@@ -141,21 +163,18 @@ public sealed class AdapterTests : IDisposable
     }
 
     [Fact]
-    public async Task Filters_on_the_key_or_against_null_are_refused_with_the_expression_and_the_reason()
+    public async Task Filters_on_the_key_or_comparing_strings_are_refused_with_the_expression_and_the_reason()
     {
         var collection = new AdaptiveVectorStore(_factory).GetCollection<long, Hotel>("refusals");
         await collection.EnsureCollectionExistsAsync();
 
         var onKey = await Assert.ThrowsAsync<NotSupportedException>(async () =>
             await collection.SearchAsync(Corpus.Query(), 1, new VectorSearchOptions<Hotel> { Filter = h => h.HotelId == 3 }).ToListAsync());
-        var onNull = await Assert.ThrowsAsync<NotSupportedException>(async () =>
-            await collection.SearchAsync(Corpus.Query(), 1, new VectorSearchOptions<Hotel> { Filter = h => h.Description == null }).ToListAsync());
         var onStringRange = await Assert.ThrowsAsync<NotSupportedException>(async () =>
             await collection.SearchAsync(Corpus.Query(), 1, new VectorSearchOptions<Hotel> { Filter = h => string.Compare(h.HotelName, "b", StringComparison.Ordinal) > 0 }).ToListAsync());
 
         Assert.Contains("h.HotelId", onKey.Message, StringComparison.Ordinal);
         Assert.Contains("key property", onKey.Message, StringComparison.Ordinal);
-        Assert.Contains("null", onNull.Message, StringComparison.Ordinal);
         Assert.Contains("Compare", onStringRange.Message, StringComparison.Ordinal);
     }
 
@@ -182,11 +201,15 @@ public sealed class AdapterTests : IDisposable
     }
 
     [Fact]
-    public void Listing_records_by_filter_is_not_supported()
+    public async Task Ordering_a_filtered_listing_by_the_key_is_refused()
     {
         var collection = new AdaptiveVectorStore(_factory).GetCollection<long, Hotel>("scan");
+        await collection.EnsureCollectionExistsAsync();
 
-        Assert.Throws<NotSupportedException>(() => collection.GetAsync(h => h.Rating > 1, 10));
+        var error = await Assert.ThrowsAsync<NotSupportedException>(async () =>
+            await collection.GetAsync(h => h.Rating > 1, 10, new FilteredRecordRetrievalOptions<Hotel> { OrderBy = o => o.Descending(h => h.HotelId) }).ToListAsync());
+
+        Assert.Contains("key", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -462,4 +462,103 @@ public abstract class VectorDataConformanceTests
         Assert.Equal(new EmbeddingLayout(32, 8), collection.GetService(typeof(EmbeddingLayout)));
         Assert.NotNull(collection.GetService(typeof(IAdaptiveStore<long>)));
     }
+
+    private async Task<VectorStoreCollection<int, Probe>> ProbesAsync()
+    {
+        var collection = new AdaptiveVectorStore(CreateFactory()).GetCollection<int, Probe>(NewName("probes"));
+        await collection.EnsureCollectionExistsAsync();
+        var at = new DateTimeOffset(2024, 1, 1, 10, 0, 0, TimeSpan.Zero);
+        await collection.UpsertAsync(
+        [
+            new Probe { Id = 1, Text = "b", Number = 3, Time = new(12, 30, 45), Date = new(2020, 1, 1), At = at, Small = 1, Amount = 1.5m, Reference = new Guid("11111111-1111-1111-1111-111111111111"), Tags = ["x", "y"], Vector = new float[] { 0, 1, 2 } },
+            new Probe { Id = 2, Text = "a", Number = 1, Time = new(13, 40, 55), Date = new(2021, 2, 3), At = at.AddDays(1), Small = 2, Amount = 2.5m, Reference = Guid.Empty, Tags = ["z"], Vector = new float[] { 0, 2, 1 } },
+            new Probe { Id = 3, Text = null, Number = 2, Tags = [], Vector = new float[] { 1, 0, 0 } },
+            new Probe { Id = 4, Text = "c", Number = null, Tags = ["y"], Vector = new float[] { 0, 0, 1 } },
+        ]);
+        return collection;
+    }
+
+    [SkippableFact]
+    public async Task Short_vectors_whose_first_value_is_zero_are_written_and_found_exactly()
+    {
+        var collection = await ProbesAsync();
+
+        var best = await collection.SearchAsync(new ReadOnlyMemory<float>([0, 1, 2]), top: 2).ToListAsync();
+
+        Assert.Equal(new EmbeddingLayout(3, 3), collection.GetService(typeof(EmbeddingLayout)));
+        Assert.Equal([1, 4], best.Select(r => r.Record.Id));
+        Assert.Equal(1.0, best[0].Score!.Value, 5);
+    }
+
+    [SkippableFact]
+    public async Task Listing_by_filter_applies_skip_order_and_vectors()
+    {
+        var collection = await ProbesAsync();
+
+        var ascending = await collection.GetAsync(p => p.Number > 0, 10, new() { OrderBy = o => o.Ascending(p => p.Number) }).ToListAsync();
+        var page = await collection.GetAsync(p => true, 2, new() { Skip = 1, OrderBy = o => o.Descending(p => p.Text).Ascending(p => p.Number), IncludeVectors = true }).ToListAsync();
+        var all = await collection.GetAsync(p => true, 10).ToListAsync();
+
+        Assert.Equal([2, 3, 1], ascending.Select(p => p.Id));
+        Assert.Equal([1, 2], page.Select(p => p.Id));
+        Assert.Equal([0f, 1f, 2f], page[0].Vector.ToArray());
+        Assert.Equal([1, 2, 3, 4], all.Select(p => p.Id).Order());
+        Assert.True(all[0].Vector.IsEmpty);
+    }
+
+    [SkippableFact]
+    public async Task Filters_compare_with_null_as_csharp_does()
+    {
+        var collection = await ProbesAsync();
+
+        Assert.Equal(new[] { 3 }, await IdsAsync(collection, p => p.Text == null));
+        Assert.Equal(new[] { 1, 2, 4 }, await IdsAsync(collection, p => p.Text != null));
+        Assert.Equal(new[] { 4 }, await IdsAsync(collection, p => p.Number == null));
+        Assert.Equal(new[] { 1, 2, 3 }, await IdsAsync(collection, p => p.Text != "c"));
+        string?[] wanted = ["a", null];
+        Assert.Equal(new[] { 2, 3 }, await IdsAsync(collection, p => wanted.Contains(p.Text)));
+    }
+
+    [SkippableFact]
+    public async Task Any_with_a_captured_list_matches_an_array_holding_one_of_its_values()
+    {
+        var collection = await ProbesAsync();
+        string[] wanted = ["y", "nope"];
+        string[] none = [];
+
+        Assert.Equal(new[] { 1, 4 }, await IdsAsync(collection, p => p.Tags.Any(t => wanted.Contains(t))));
+        Assert.Empty(await IdsAsync(collection, p => p.Tags.Any(t => none.Contains(t))));
+    }
+
+    [SkippableFact]
+    public async Task Every_scalar_type_reads_back_and_filters_by_equality()
+    {
+        var collection = await ProbesAsync();
+        var read = await collection.GetAsync(1);
+        var local = new DateTimeOffset(2024, 1, 1, 12, 0, 0, TimeSpan.FromHours(2));
+
+        Assert.NotNull(read);
+        Assert.Equal(new TimeOnly(12, 30, 45), read.Time);
+        Assert.Equal(new DateOnly(2020, 1, 1), read.Date);
+        Assert.Equal((byte)1, read.Small);
+        Assert.Equal(1.5m, read.Amount);
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Time == new TimeOnly(12, 30, 45)));
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Date == new DateOnly(2020, 1, 1)));
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.At == local));
+        Assert.Equal(new[] { 2 }, await IdsAsync(collection, p => p.At > local));
+        Assert.Equal(new[] { 2 }, await IdsAsync(collection, p => p.Small == 2));
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Amount == 1.5m));
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Reference == new Guid("11111111-1111-1111-1111-111111111111")));
+        string[] tags = ["x", "y"];
+        Assert.Equal(new[] { 1 }, await IdsAsync(collection, p => p.Tags == tags));
+    }
+
+    private static async Task<int[]> IdsAsync(VectorStoreCollection<int, Probe> collection, Expression<Func<Probe, bool>> filter)
+    {
+        var listed = (await collection.GetAsync(filter, 10).ToListAsync()).Select(p => p.Id).Order().ToArray();
+        var searched = (await collection.SearchAsync(new ReadOnlyMemory<float>([0, 1, 2]), 10, new() { Filter = filter }).ToListAsync())
+            .Select(r => r.Record.Id).Order().ToArray();
+        Assert.Equal(listed, searched);
+        return listed;
+    }
 }

@@ -80,6 +80,6 @@ public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
         var (exitCode, output) = await CliRunner.RunAsync("demo", "--prefix", "900");
 
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("Prefix dimensions must be at least 1 and less than the full dimensions (768)", output, StringComparison.Ordinal);
+        Assert.Contains("Prefix dimensions must be at least 1 and at most the full dimensions (768)", output, StringComparison.Ordinal);
     }
 }

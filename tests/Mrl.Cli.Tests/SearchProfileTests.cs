@@ -39,7 +39,7 @@ public sealed class SearchProfileTests
     }
 
     [Theory]
-    [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 64}""", "Prefix dimensions must be at least 1 and less than the full dimensions")]
+    [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 65}""", "Prefix dimensions must be at least 1 and at most the full dimensions")]
     [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 16, "oversampling": 0}""", "Oversampling must be at least 1")]
     [InlineData("""{"version": 2, "fullDimensions": 64, "prefixDimensions": 16}""", "has profile version 2")]
     [InlineData("""{"version": 1, "prefixDimensions": 16}""", "is not a search profile")]

@@ -19,6 +19,9 @@ public static class PayloadFilterEvaluator
         AndFilter a => a.Operands.All(o => Evaluate(o, payload)),
         OrFilter o => o.Operands.Any(x => Evaluate(x, payload)),
         NotFilter n => !Evaluate(n.Operand, payload),
+        ArrayEqualsFilter a => TryGetField(payload, a.Field, out var v) && v.ValueKind == JsonValueKind.Array &&
+                               v.GetArrayLength() == a.Values.Count && v.EnumerateArray().Select((x, i) => ValueEquals(x, a.Values[i])).All(m => m),
+        NullFilter n => !TryGetField(payload, n.Field, out _),
         EqualsFilter e => TryGetField(payload, e.Field, out var v) && ValueEquals(v, e.Value),
         InFilter i => TryGetField(payload, i.Field, out var v) && i.Values.Any(x => ValueEquals(v, x)),
         ContainsFilter c => TryGetField(payload, c.Field, out var v) && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(x => ValueEquals(x, c.Value)),

@@ -21,6 +21,10 @@ public sealed partial class InMemoryAdaptiveStore<TKey>
         _telemetry.TraceAsync(StoreOperations.Get, this, key, static (s, k, _) => s.GetCoreAsync(k), static record => record is null ? 0 : 1, cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default) =>
+        _telemetry.TraceAsync(StoreOperations.Get, this, (filter, top, options), static (s, a, _) => s.QueryCoreAsync(a.filter, a.top, a.options), static records => records.Count, cancellationToken);
+
+    /// <inheritdoc />
     public Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default) =>
         _telemetry.TraceAsync(StoreOperations.Count, this, filter, static (s, f, _) => s.CountCoreAsync(f), returnedRows: null, cancellationToken);
 

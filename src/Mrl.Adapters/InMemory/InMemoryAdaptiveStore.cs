@@ -135,6 +135,43 @@ public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         }
     }
 
+    private Task<IReadOnlyList<VectorRecord<TKey>>> QueryCoreAsync(Filter? filter, int top, RecordQueryOptions? options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new RecordQueryOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        var d = Layout.FullDimensions;
+        _lock.EnterReadLock();
+        try
+        {
+            var matches = new List<int>();
+            for (var i = 0; i < _count; i++)
+            {
+                if (filter is null || PayloadFilterEvaluator.Matches(filter, _payloads[i]))
+                {
+                    matches.Add(i);
+                }
+            }
+
+            var keys = KeyOrder;
+            var payloads = _payloads;
+            var slotKeys = _keys;
+            var orderBy = options.OrderBy;
+            matches.Sort((a, b) => PayloadOrder.Compare(payloads[a], payloads[b], orderBy) is var c and not 0 ? c : keys.Compare(slotKeys[a], slotKeys[b]));
+            var page = matches.Skip(options.Skip).Take(top).Select(slot => new VectorRecord<TKey>(
+                _keys[slot], options.IncludeVectors ? _fulls.AsSpan(slot * d, d).ToArray() : ReadOnlyMemory<float>.Empty, _payloads[slot])).ToArray();
+            return Task.FromResult<IReadOnlyList<VectorRecord<TKey>>>(page);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    // Keys break ties, ordinally for strings, so that pages do not depend on the culture.
+    private static IComparer<TKey> KeyOrder => typeof(TKey) == typeof(string) ? (IComparer<TKey>)(object)StringComparer.Ordinal : Comparer<TKey>.Default;
+
     private Task<long> CountCoreAsync(Filter? filter)
     {
         _lock.EnterReadLock();

@@ -108,6 +108,9 @@ public sealed class InMemoryAdaptiveStoreFactory : IAdaptiveStoreFactory, IDispo
         public Task<VectorRecord<TKey>?> GetAsync(TKey key, CancellationToken cancellationToken = default) =>
             factory.Existing<TKey>(name).GetAsync(key, cancellationToken);
 
+        public Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default) =>
+            factory.Existing<TKey>(name).GetAsync(filter, top, options, cancellationToken);
+
         public Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default) =>
             factory.Existing<TKey>(name).CountAsync(filter, cancellationToken);
 
