@@ -26,8 +26,8 @@ public sealed class CSharpBlockTests
     public void The_block_compiles(string id)
     {
         var block = MarkdownBlock.Find(id);
-        Skip.If(block.File is "docs/qdrant.md" or "docs/vectordata.md",
-            $"{block.File} is being rewritten with its library; its blocks still lack their using lines and docs-test given: notes (services, provider)");
+        Skip.If(block.File == "docs/vectordata.md" && block.Text.Contains("<long, Hotel>", StringComparison.Ordinal),
+            "the registration block uses the Hotel record that README.md declares; blocks share types only within their own page");
         var trees = new List<SyntaxTree>
         {
             Parse(string.Concat(ImplicitUsings.Select(u => $"global using {u};\n")), "ImplicitUsings.cs"),
