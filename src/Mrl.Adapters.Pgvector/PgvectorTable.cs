@@ -103,8 +103,8 @@ internal sealed class PgvectorTable
     public string? ScopeValue { get; }
 
     /// <summary>
-    /// <paramref name="value"/> as a literal of <paramref name="type"/>. Configuration, not data: checked when the options are
-    /// validated (no quote is doubled here without the control characters and backslashes that change how a literal reads being refused first).
+    /// <paramref name="value"/> as a literal of <paramref name="type"/>. The value is configuration, like an identifier, and is
+    /// checked when the options are validated: control characters and backslashes are refused, quotes are doubled.
     /// </summary>
     internal static string ScopeLiteral(string value, string type)
     {

@@ -88,4 +88,14 @@ public sealed class PgvectorSchemaCheckTests(PostgresFixture postgres, ITestOutp
         await using var literal = postgres.DataSource.CreateCommand($"SELECT to_regclass('\"public.{table}\"') IS NULL");
         Assert.True((bool)(await literal.ExecuteScalarAsync())!);
     }
+
+    [Fact]
+    public void A_scope_value_becomes_a_quoted_typed_literal_and_one_with_a_backslash_or_control_character_is_refused()
+    {
+        Assert.Equal("'it''s; DROP TABLE t; --'::pg_catalog.text", PgvectorTable.ScopeLiteral("it's; DROP TABLE t; --", "text"));
+        Assert.Equal("'6f9619ff-8b86-d011-b42d-00cf4fc964ff'::pg_catalog.uuid", PgvectorTable.ScopeLiteral("6f9619ff-8b86-d011-b42d-00cf4fc964ff", "uuid"));
+        Assert.Throws<ArgumentException>(() => PgvectorTable.ScopeLiteral("a\\'b", "text"));
+        Assert.Throws<ArgumentException>(() => PgvectorTable.ScopeLiteral("a\nb", "text"));
+        Assert.Throws<ArgumentException>(() => new PgvectorStoreOptions { Table = "t", ScopeColumn = "collection_id" }.Clone().Validate());
+    }
 }
