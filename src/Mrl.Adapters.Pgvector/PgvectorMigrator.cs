@@ -93,18 +93,26 @@ public sealed class PgvectorMigrator
     {
         migration ??= new PgvectorMigrationOptions();
         migration.Validate();
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var readOnly = new NpgsqlCommand("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", connection))
-        {
-            await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        await using var connection = await OpenReadOnlyAsync(cancellationToken).ConfigureAwait(false);
         var state = await PgvectorTableState.ReadAsync(connection, _options, _layout, cancellationToken).ConfigureAwait(false);
+        return Plan(state, down, migration);
+    }
+
+    private PgvectorMigrationPlan Plan(PgvectorTableState state, bool down, PgvectorMigrationOptions migration)
+    {
         var preflight = new PgvectorPreflight(_options, _layout, state);
         var result = down ? preflight.CheckDown() : preflight.CheckUp();
         var context = Context(state, preflight);
         var statements = result.Problems.Count > 0 ? [] : Display(down ? DownScripts(context, state) : UpScripts(migration, context, state));
         return new PgvectorMigrationPlan(result.Problems, result.Notes, statements, !down && result.PrefixInPlace && result.IndexesInPlace);
+    }
+
+    private async Task<NpgsqlConnection> OpenReadOnlyAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var readOnly = new NpgsqlCommand("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", connection);
+        await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
     }
 
     /// <summary>Adds the prefix: column, trigger, backfill and concurrent index (column mode), or the expression index.</summary>
@@ -142,9 +150,9 @@ public sealed class PgvectorMigrator
     /// </summary>
     public async Task<PgvectorMigrationStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
-        var plan = await PreflightAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenReadOnlyAsync(cancellationToken).ConfigureAwait(false);
         var state = await PgvectorTableState.ReadAsync(connection, _options, _layout, cancellationToken).ConfigureAwait(false);
+        var plan = Plan(state, down: false, new PgvectorMigrationOptions());
         var table = SqlIdentifier.Qualified(_options.Schema, _options.Table);
         if (!state.Exists)
         {

@@ -203,18 +203,11 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
     // The schema comes from the catalog, never from the search_path: the store's SQL names pgvector's objects by it.
     private async Task<(Version Version, string Schema)> ReadPgvectorAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(PgvectorCatalog.Extension);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var (version, schema) = await PgvectorTableState.ReadExtensionAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (version < MinimumPgvector)
         {
-            throw new SchemaMismatchException("The pgvector extension is not installed in this database. Run CREATE EXTENSION vector (as a role allowed to), then retry.");
-        }
-
-        var text = reader.GetString(0);
-        var schema = reader.GetString(1);
-        if (!Version.TryParse(text, out var version) || version < MinimumPgvector)
-        {
-            throw new SchemaMismatchException($"pgvector {text} is installed; this store needs {MinimumPgvector} or later (halfvec, subvector and l2_normalize). Run ALTER EXTENSION vector UPDATE.");
+            throw new SchemaMismatchException($"pgvector {version} is installed; this store needs {MinimumPgvector} or later (halfvec, subvector and l2_normalize). Run ALTER EXTENSION vector UPDATE.");
         }
 
         return (version, schema);
@@ -222,13 +215,13 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
 
     private async Task<Dictionary<string, (string Type, int Modifier)>> ReadColumnsAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(PgvectorTable.Columns);
+        await using var command = _dataSource.CreateCommand(PgvectorCatalog.Columns);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_options.Schema, _options.Table) });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var columns = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            columns[reader.GetString(0)] = (reader.GetString(1), reader.GetInt32(2));
+            columns[reader.GetString(0)] = (reader.GetString(1), reader.GetInt32(3));
         }
 
         return columns;

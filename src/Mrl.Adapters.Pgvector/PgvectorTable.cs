@@ -320,10 +320,6 @@ internal sealed class PgvectorTable
     private string AndScope => _rowScope is null ? "" : " AND " + _rowScope;
 
     // Catalog queries, by qualified name.
-    public const string Columns =
-        "SELECT a.attname, t.typname, a.atttypmod FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " +
-        "WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
-
     public const string RelationSize = "SELECT pg_catalog.pg_relation_size(pg_catalog.to_regclass($1))";
 
     public const string TableExists = "SELECT pg_catalog.to_regclass($1) IS NOT NULL";
