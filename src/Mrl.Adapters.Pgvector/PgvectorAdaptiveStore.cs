@@ -217,17 +217,12 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     private async Task<SearchResult<TKey>> SearchOnceAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
-        if (options.FullDimensionBaseline)
+        return options.Strategy switch
         {
-            return await SearchFullDimensionsAsync(query, options, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (options.Rerank == Rerank.InDatabase)
-        {
-            return await SearchRerankInDatabaseAsync(query, options, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await TwoPassRetriever.SearchAsync(Layout, this, query, options, cancellationToken).ConfigureAwait(false);
+            SearchStrategy.FullDimension => await SearchFullDimensionsAsync(query, options, cancellationToken).ConfigureAwait(false),
+            SearchStrategy.TwoPassInDatabase => await SearchRerankInDatabaseAsync(query, options, cancellationToken).ConfigureAwait(false),
+            _ => await TwoPassRetriever.SearchAsync(Layout, this, query, options, cancellationToken).ConfigureAwait(false),
+        };
     }
 
     /// <inheritdoc />
@@ -415,7 +410,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             new NpgsqlParameter<int> { TypedValue = options.K },
         };
         var sql = table.TwoPassInDatabase(options.Filter, parameters);
-        return await RunSingleQueryAsync(table, sql, parameters, count, options, strictOrder: false, "two-pass-db", cancellationToken).ConfigureAwait(false);
+        return await RunSingleQueryAsync(table, sql, parameters, count, options, strictOrder: false, SearchStrategy.TwoPassInDatabase, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SearchResult<TKey>> SearchFullDimensionsAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
@@ -430,11 +425,11 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
         var parameters = new List<NpgsqlParameter> { VectorParameter(table, table.FullIndexType, query), new NpgsqlParameter<int> { TypedValue = options.K } };
         var sql = table.FullDimension(options.Filter, parameters);
-        return await RunSingleQueryAsync(table, sql, parameters, options.K, options, strictOrder: true, "full", cancellationToken).ConfigureAwait(false);
+        return await RunSingleQueryAsync(table, sql, parameters, options.K, options, strictOrder: true, SearchStrategy.FullDimension, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SearchResult<TKey>> RunSingleQueryAsync(
-        PgvectorTable table, string sql, List<NpgsqlParameter> parameters, int scanCount, SearchOptions options, bool strictOrder, string strategy, CancellationToken cancellationToken)
+        PgvectorTable table, string sql, List<NpgsqlParameter> parameters, int scanCount, SearchOptions options, bool strictOrder, SearchStrategy strategy, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -449,7 +444,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
         return new SearchResult<TKey>(hits, new SearchDiagnostics
         {
-            CandidatesFetched = strategy == "full" ? hits.Count : scanCount,
+            CandidatesFetched = strategy == SearchStrategy.FullDimension ? hits.Count : scanCount,
             Pass1Time = Stopwatch.GetElapsedTime(start),
             Strategy = strategy,
         });

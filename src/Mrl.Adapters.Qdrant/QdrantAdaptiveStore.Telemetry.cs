@@ -34,7 +34,7 @@ public sealed partial class QdrantAdaptiveStore<TKey>
 
     /// <inheritdoc />
     /// <remarks>
-    /// With <see cref="Rerank.InDatabase"/> the candidates never reach this process: <see cref="SearchDiagnostics.CandidatesFetched"/>
+    /// With <see cref="SearchStrategy.TwoPassInDatabase"/> the candidates never reach this process: <see cref="SearchDiagnostics.CandidatesFetched"/>
     /// reports the prefetch limit and <see cref="SearchDiagnostics.BytesFetched"/> is 0.
     /// </remarks>
     public Task<SearchResult<TKey>> SearchAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken = default) =>

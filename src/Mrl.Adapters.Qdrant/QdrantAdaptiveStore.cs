@@ -25,8 +25,8 @@ namespace Mrl.Adapters.Qdrant;
 /// <para>With <see cref="DistanceMetric.Cosine"/>, Qdrant stores vectors normalized to unit length, so
 /// <see cref="GetAsync"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
 /// Euclidean distances are negated). A payload that is empty comes back as null.</para>
-/// <para><see cref="Rerank.InDatabase"/> runs a <c>prefetch</c> on the prefix and rescores on the full vector in Qdrant;
-/// <see cref="SearchOptions.FullDimensionBaseline"/> runs an exact scan of the full vectors, which have no HNSW graph.</para>
+/// <para><see cref="SearchStrategy.TwoPassInDatabase"/> runs a <c>prefetch</c> on the prefix and rescores on the full vector in Qdrant;
+/// <see cref="SearchStrategy.FullDimension"/> runs an exact scan of the full vectors, which have no HNSW graph.</para>
 /// <para>The store never disposes the client: whoever created it (the DI container, the caller) does.</para>
 /// </remarks>
 /// <typeparam name="TKey">The record key type.</typeparam>
@@ -311,7 +311,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     private async Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.FullDimensionBaseline)
+        if (options.Strategy == SearchStrategy.FullDimension)
         {
             Layout.Validate(query.Span, "the query");
             var filter = QdrantFilterTranslator.TranslateOrNull(options.Filter);
@@ -319,10 +319,10 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                     filter: filter, searchParams: new Proto.SearchParams { Exact = true }, limit: (ulong)options.K,
                     payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: new Proto.WithVectorsSelector { Enable = false },
                     readConsistency: _readConsistency, cancellationToken: ct),
-                options.K, "full", cancellationToken).ConfigureAwait(false);
+                options.K, SearchStrategy.FullDimension, cancellationToken).ConfigureAwait(false);
         }
 
-        if (options.Rerank == Rerank.InDatabase)
+        if (options.Strategy == SearchStrategy.TwoPassInDatabase)
         {
             Layout.Validate(query.Span, "the query");
             var candidates = options.CandidateCount;
@@ -342,7 +342,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             return await SearchInDatabaseAsync(ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(query.Span), [prefetch], _fullVectorName,
                     filter, limit: (ulong)options.K, payloadSelector: new Proto.WithPayloadSelector { Enable = true },
                     vectorsSelector: new Proto.WithVectorsSelector { Enable = false }, readConsistency: _readConsistency, cancellationToken: ct),
-                candidates, "two-pass-db", cancellationToken).ConfigureAwait(false);
+                candidates, SearchStrategy.TwoPassInDatabase, cancellationToken).ConfigureAwait(false);
         }
 
         return await TwoPassRetriever.SearchAsync(Layout, this, query, options, cancellationToken).ConfigureAwait(false);
@@ -444,7 +444,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     }
 
     private async Task<SearchResult<TKey>> SearchInDatabaseAsync(
-        Func<CancellationToken, Task<IReadOnlyList<Proto.ScoredPoint>>> query, int candidatesFetched, string strategy, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<IReadOnlyList<Proto.ScoredPoint>>> query, int candidatesFetched, SearchStrategy strategy, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         var points = await _calls.RunAsync("Query", query, cancellationToken).ConfigureAwait(false);
@@ -458,7 +458,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
         return new SearchResult<TKey>(hits, new SearchDiagnostics
         {
-            CandidatesFetched = strategy == "full" ? hits.Length : candidatesFetched,
+            CandidatesFetched = strategy == SearchStrategy.FullDimension ? hits.Length : candidatesFetched,
             Pass1Time = Stopwatch.GetElapsedTime(start),
             Strategy = strategy,
         });

@@ -25,8 +25,8 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
     /// <summary>A distinct key for each non-negative <paramref name="i"/>.</summary>
     protected abstract TKey KeyFor(int i);
 
-    /// <summary>Whether the store runs <see cref="SearchOptions.FullDimensionBaseline"/> for the default layout.</summary>
-    protected virtual bool SupportsFullDimensionBaseline => true;
+    /// <summary>Whether the store runs <see cref="SearchStrategy.FullDimension"/> for the default layout.</summary>
+    protected virtual bool SupportsFullDimensionSearch => true;
 
     /// <summary>The default test layout: 32 dimensions, an 8-dimension prefix, cosine.</summary>
     protected static EmbeddingLayout DefaultLayout(DistanceMetric metric = DistanceMetric.Cosine) => new(Dimensions, PrefixDimensions, metric);
@@ -277,14 +277,14 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
         var query = records[42].Vector;
         var expectedPrefixScore = layout.Score(layout.ToPrefix(query.Span), layout.ToPrefix(records[42].Vector.Span));
 
-        List<Rerank> strategies = [Rerank.InProcess, Rerank.InDatabase, Rerank.None];
+        List<SearchStrategy> strategies = [SearchStrategy.TwoPass, SearchStrategy.TwoPassInDatabase, SearchStrategy.PrefixOnly];
         foreach (var rerank in strategies)
         {
-            var result = await store.SearchAsync(query, new SearchOptions { K = 5, Rerank = rerank });
+            var result = await store.SearchAsync(query, new SearchOptions { K = 5, Strategy = rerank });
             Assert.Equal(5, result.Hits.Count);
             Assert.Equal(records[42].Key, result.Hits[0].Key);
             Assert.True(result.Hits.Zip(result.Hits.Skip(1)).All(p => p.First.Score >= p.Second.Score), $"{rerank}: hits are not best first");
-            Assert.Equal(rerank == Rerank.None ? expectedPrefixScore : 1f, result.Hits[0].Score, 3);
+            Assert.Equal(rerank == SearchStrategy.PrefixOnly ? expectedPrefixScore : 1f, result.Hits[0].Score, 3);
         }
     }
 
@@ -299,7 +299,7 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
         {
             var query = records[q * 29].Vector;
             var inProcess = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 4 });
-            var inDatabase = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 4, Rerank = Rerank.InDatabase });
+            var inDatabase = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 4, Strategy = SearchStrategy.TwoPassInDatabase });
             Assert.Equal(inProcess.Hits.Select(h => h.Key), inDatabase.Hits.Select(h => h.Key));
             for (var i = 0; i < inProcess.Hits.Count; i++)
             {
@@ -312,7 +312,7 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
     [SkippableFact]
     public async Task Full_dimension_baseline_finds_the_exact_neighbours()
     {
-        Skip.IfNot(SupportsFullDimensionBaseline, "This store cannot search the full vectors in one pass.");
+        Skip.IfNot(SupportsFullDimensionSearch, "This store cannot search the full vectors in one pass.");
         var store = await CreateStoreAsync(DefaultLayout());
         var records = MakeRecords(120);
         await store.UpsertAsync(records);
@@ -320,7 +320,7 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
         var query = records[77].Vector;
 
         var exact = ExactKnn.Search(matrix, records.Count, Dimensions, query, 10, DistanceMetric.Cosine);
-        var result = await store.SearchAsync(query, new SearchOptions { K = 10, FullDimensionBaseline = true });
+        var result = await store.SearchAsync(query, new SearchOptions { K = 10, Strategy = SearchStrategy.FullDimension });
 
         Assert.Equal(exact.Select(e => records[e.Index].Key), result.Hits.Select(h => h.Key));
         Assert.Equal(1f, result.Hits[0].Score, 3);

@@ -101,7 +101,7 @@ public sealed class AdaptiveVectorStore : VectorStore
         EmbeddingGenerator = _options.EmbeddingGenerator,
         PrefixDimensions = _options.PrefixDimensions,
         Oversampling = _options.Oversampling,
-        Rerank = _options.Rerank,
+        Strategy = _options.Strategy,
         EfSearch = _options.EfSearch,
     };
 

@@ -17,7 +17,7 @@ public sealed class AdaptiveVectorStoreCollectionOptions : VectorStoreCollection
         ArgumentNullException.ThrowIfNull(source);
         PrefixDimensions = source.PrefixDimensions;
         Oversampling = source.Oversampling;
-        Rerank = source.Rerank;
+        Strategy = source.Strategy;
         EfSearch = source.EfSearch;
     }
 
@@ -32,8 +32,8 @@ public sealed class AdaptiveVectorStoreCollectionOptions : VectorStoreCollection
     /// <summary>Default oversampling of a search. Default 8.</summary>
     public int Oversampling { get; set; } = 8;
 
-    /// <summary>Default rerank strategy of a search. Default <see cref="Adapters.Rerank.InProcess"/>.</summary>
-    public Rerank Rerank { get; set; } = Rerank.InProcess;
+    /// <summary>Default strategy of a search. Default <see cref="SearchStrategy.TwoPass"/>.</summary>
+    public SearchStrategy Strategy { get; set; } = SearchStrategy.TwoPass;
 
     /// <summary>Default HNSW search breadth of a search; null lets the store choose.</summary>
     public int? EfSearch { get; set; }

@@ -162,7 +162,7 @@ internal sealed class CollectionCore<TRecord> where TRecord : class
         {
             K = checked(top + options.Skip),
             Oversampling = adaptive?.Oversampling ?? _options.Oversampling,
-            Rerank = adaptive?.Rerank ?? _options.Rerank,
+            Strategy = adaptive?.Strategy ?? _options.Strategy,
             EfSearch = adaptive?.EfSearch ?? _options.EfSearch,
             Filter = filter.Filter,
         };

@@ -18,6 +18,12 @@ public sealed record SearchDiagnostics
     /// <summary>How the full-vector cache served the search; null without a cache.</summary>
     public CacheDiagnostics? Cache { get; init; }
 
-    /// <summary>The strategy that ran, e.g. <c>two-pass</c>, <c>prefix</c>, <c>two-pass-db</c> or <c>full</c>.</summary>
-    public string Strategy { get; init; } = "";
+    /// <summary>
+    /// The strategy that ran. It differs from the one asked for where a store has no way to run that one (the in-memory
+    /// store runs <see cref="SearchStrategy.TwoPassInDatabase"/> as <see cref="SearchStrategy.TwoPass"/>).
+    /// </summary>
+    public SearchStrategy Strategy { get; init; }
+
+    /// <summary>The name telemetry and reports use: <see cref="SearchStrategyNames.Name"/>, with <c>-cached</c> when a full-vector cache served pass 2.</summary>
+    public string StrategyName => Cache is null ? SearchStrategyNames.Name(Strategy) : SearchStrategyNames.Name(Strategy) + "-cached";
 }

@@ -11,6 +11,7 @@ public sealed record SearchOptions
     private readonly int _k = 10;
     private readonly int _oversampling = 8;
     private readonly int? _efSearch;
+    private readonly SearchStrategy _strategy;
 
     /// <summary>How many hits to return. Default 10.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1 or more than <see cref="MaxCandidates"/>.</exception>
@@ -49,14 +50,24 @@ public sealed record SearchOptions
     /// <summary>Only records whose payload matches are returned. Null matches every record.</summary>
     public Filter? Filter { get; init; }
 
-    /// <summary>Where pass 2 runs. Default <see cref="Rerank.InProcess"/>.</summary>
-    public Rerank Rerank { get; init; } = Rerank.InProcess;
+    /// <summary>How the search runs. Default <see cref="SearchStrategy.TwoPass"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined strategy.</exception>
+    public SearchStrategy Strategy
+    {
+        get => _strategy;
+        init
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Strategy), value, "Not a search strategy.");
+            }
 
-    /// <summary>
-    /// Skip the prefix and search the full vectors in one pass: the baseline two-pass retrieval is measured against.
-    /// Stores that cannot index the full vectors throw <see cref="NotSupportedException"/>.
-    /// </summary>
-    public bool FullDimensionBaseline { get; init; }
+            _strategy = value;
+        }
+    }
+
+    /// <summary>Whether the strategy has a pass 2 that rescores <c>K × Oversampling</c> candidates.</summary>
+    public bool Reranks => Strategy is SearchStrategy.TwoPass or SearchStrategy.TwoPassInDatabase;
 
     /// <summary>The HNSW search breadth for pass 1 (pgvector <c>hnsw.ef_search</c>, Qdrant <c>hnsw_ef</c>). Raised to the candidate count when lower; null lets the store choose.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
@@ -81,7 +92,7 @@ public sealed record SearchOptions
     {
         get
         {
-            if (Rerank == Rerank.None || FullDimensionBaseline)
+            if (!Reranks)
             {
                 return K;
             }

@@ -12,7 +12,7 @@ namespace Mrl.Adapters;
 public sealed record SearchProfile
 {
     /// <summary>The format version this library writes and reads.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -42,11 +42,8 @@ public sealed record SearchProfile
     /// <summary>The HNSW search breadth for pass 1; null lets the store choose.</summary>
     public int? EfSearch { get; init; }
 
-    /// <summary>Where pass 2 runs.</summary>
-    public Rerank Rerank { get; init; } = Rerank.InProcess;
-
-    /// <summary>Whether a single pass over the full vectors won: then the store needs a full-dimension index.</summary>
-    public bool FullDimensionBaseline { get; init; }
+    /// <summary>How to search; <see cref="SearchStrategy.FullDimension"/> when a single pass over the full vectors won (then the store needs a full-dimension index).</summary>
+    public SearchStrategy Strategy { get; init; } = SearchStrategy.TwoPass;
 
     /// <summary>The recall@K the tuning aimed for.</summary>
     public double? TargetRecall { get; init; }
@@ -74,8 +71,7 @@ public sealed record SearchProfile
         K = k ?? K,
         Oversampling = Oversampling,
         EfSearch = EfSearch,
-        Rerank = Rerank,
-        FullDimensionBaseline = FullDimensionBaseline,
+        Strategy = Strategy,
     };
 
     /// <summary>Reads a profile from a JSON file and checks it.</summary>

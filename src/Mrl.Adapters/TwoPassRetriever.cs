@@ -10,7 +10,7 @@ namespace Mrl.Adapters;
 /// </summary>
 public static class TwoPassRetriever
 {
-    /// <summary>Runs a search with pass 2 in process (<see cref="Rerank.InProcess"/>) or without pass 2 (<see cref="Rerank.None"/>).</summary>
+    /// <summary>Runs a search with pass 2 in process (<see cref="SearchStrategy.TwoPass"/>) or without pass 2 (<see cref="SearchStrategy.PrefixOnly"/>).</summary>
     /// <exception cref="ArgumentException">The query is invalid for the layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The options ask for another strategy, which the store itself must run.</exception>
     public static async Task<SearchResult<TKey>> SearchAsync<TKey>(
@@ -20,13 +20,13 @@ public static class TwoPassRetriever
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.FullDimensionBaseline || options.Rerank == Rerank.InDatabase)
+        if (options.Strategy is not (SearchStrategy.TwoPass or SearchStrategy.PrefixOnly))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), "The two-pass retriever runs Rerank.InProcess and Rerank.None; the store runs the other strategies.");
+            throw new ArgumentOutOfRangeException(nameof(options), "The two-pass retriever runs SearchStrategy.TwoPass and SearchStrategy.PrefixOnly; the store runs the other strategies.");
         }
 
         layout.Validate(query.Span, "the query");
-        var rerank = options.Rerank == Rerank.InProcess;
+        var rerank = options.Strategy == SearchStrategy.TwoPass;
         var request = new CandidateRequest(layout.ToPrefix(query.Span), options.CandidateCount, options.Filter, rerank, options.EfSearch);
 
         // The stopwatches run inside the spans, so that the diagnostics never count the telemetry's own cost.
@@ -58,7 +58,7 @@ public static class TwoPassRetriever
                 CandidatesFetched = batch.Candidates.Count,
                 Pass1Time = pass1,
                 BytesFetched = batch.BytesFetched,
-                Strategy = "prefix",
+                Strategy = SearchStrategy.PrefixOnly,
             });
         }
 
@@ -86,7 +86,7 @@ public static class TwoPassRetriever
             Pass2Time = pass2,
             BytesFetched = batch.BytesFetched,
             Cache = batch.Cache,
-            Strategy = batch.Cache is null ? "two-pass" : "two-pass-cached",
+            Strategy = SearchStrategy.TwoPass,
         });
     }
 

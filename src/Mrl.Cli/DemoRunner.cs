@@ -77,7 +77,7 @@ internal sealed class DemoRunner(SyntheticCorpusOptions corpusOptions, int count
         }
 
         Array.Sort(latencies);
-        return new Evaluation(name, options.FullDimensionBaseline || options.Rerank == Rerank.None ? 1 : options.Oversampling,
+        return new Evaluation(name, options.Reranks ? options.Oversampling : 1,
             recall / queryCount, latencies.Average(), Evaluation.Percentile(latencies, 0.95), candidates / queryCount);
     }
 }

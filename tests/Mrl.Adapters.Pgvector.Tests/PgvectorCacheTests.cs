@@ -45,7 +45,7 @@ public sealed class PgvectorCacheTests(PostgresFixture postgres) : IDisposable
         var warm = await store.SearchAsync(query, options);
         var plain = await uncached.SearchAsync(query, options);
 
-        Assert.Equal("two-pass-cached", cold.Diagnostics.Strategy);
+        Assert.Equal("two-pass-cached", cold.Diagnostics.StrategyName);
         Assert.Equal(new[] { 0, 40, 0 }, new[] { cold.Diagnostics.Cache!.Hits, cold.Diagnostics.Cache.Misses, cold.Diagnostics.Cache.Stale });
 
         // A cold cache is filled by pass 1 itself (one round trip, as without a cache) until most candidates are cached.

@@ -451,9 +451,9 @@ public sealed class PgvectorMigrationSafetyTests(PostgresFixture postgres, ITest
         foreach (var key in new long[] { 7, 1_507, 2_907 })
         {
             var record = await store.GetAsync(key);
-            foreach (var rerank in new[] { Rerank.InProcess, Rerank.InDatabase, Rerank.None })
+            foreach (var rerank in new[] { SearchStrategy.TwoPass, SearchStrategy.TwoPassInDatabase, SearchStrategy.PrefixOnly })
             {
-                var hits = (await store.SearchAsync(record!.Vector, new SearchOptions { K = 5, Rerank = rerank })).Hits;
+                var hits = (await store.SearchAsync(record!.Vector, new SearchOptions { K = 5, Strategy = rerank })).Hits;
                 Assert.Equal(key, hits[0].Key);
                 Assert.Equal(5, hits.Count);
             }

@@ -78,9 +78,9 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
         await store.UpsertAsync(records);
 
         var filter = Filter.Eq("bucket", 7);
-        foreach (var rerank in new[] { Rerank.InProcess, Rerank.None, Rerank.InDatabase })
+        foreach (var rerank in new[] { SearchStrategy.TwoPass, SearchStrategy.PrefixOnly, SearchStrategy.TwoPassInDatabase })
         {
-            var result = await store.SearchAsync(records[5000].Vector, new SearchOptions { K = 10, Filter = filter, Rerank = rerank });
+            var result = await store.SearchAsync(records[5000].Vector, new SearchOptions { K = 10, Filter = filter, Strategy = rerank });
             Assert.Equal(10, result.Hits.Count);
             Assert.All(result.Hits, h => Assert.Equal(7, h.Key % 100));
         }
@@ -128,7 +128,7 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
             var query = queries.AsMemory(q * d, d);
             var exact = ExactKnn.Search(matrix, records.Length, d, query, 10, DistanceMetric.Cosine).Select(e => (long)e.Index).ToHashSet();
             var twoPass = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 8 });
-            var full = await store.SearchAsync(query, new SearchOptions { K = 10, FullDimensionBaseline = true });
+            var full = await store.SearchAsync(query, new SearchOptions { K = 10, Strategy = SearchStrategy.FullDimension });
             recallTwoPass += twoPass.Hits.Count(h => exact.Contains(h.Key)) / 10.0;
             recallFull += full.Hits.Count(h => exact.Contains(h.Key)) / 10.0;
             Assert.Equal(fullType == VectorType.HalfVec ? d * 2 * 80 : d * 4 * 80, twoPass.Diagnostics.BytesFetched);
@@ -163,7 +163,7 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
         var before = await ScanCountsAsync(dataSource, options.Table);
         for (var q = 0; q < 3; q++)
         {
-            var full = await store.SearchAsync(records[q].Vector, new SearchOptions { K = 10, FullDimensionBaseline = true, EfSearch = 1000 });
+            var full = await store.SearchAsync(records[q].Vector, new SearchOptions { K = 10, Strategy = SearchStrategy.FullDimension, EfSearch = 1000 });
             var twoPass = await store.SearchAsync(records[q].Vector, new SearchOptions { K = 10, Oversampling = 8, EfSearch = 1000 });
             Assert.Equal(q, full.Hits[0].Key);
             Assert.Equal(q, twoPass.Hits[0].Key);

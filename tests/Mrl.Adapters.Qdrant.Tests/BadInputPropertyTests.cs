@@ -164,13 +164,13 @@ public sealed class BadInputPropertyTests : IDisposable
         var store = Store<long>();
         await store.UpsertAsync(Enumerable.Range(0, 30).Select(i => new VectorRecord<long>(i, Vector(i))).ToArray());
         var searched = 0;
-        var gen = Gen.Select(Vectors, Gen.Frequency((3, Gen.Int[-3, 40]), (1, Gen.Int[99_990, 100_010]), (1, Gen.Int)), Gen.Int[-2, 12], Gen.Enum<Rerank>(), Gen.Bool);
-        await gen.SampleAsync(async (query, k, oversampling, rerank, baseline) =>
+        var gen = Gen.Select(Vectors, Gen.Frequency((3, Gen.Int[-3, 40]), (1, Gen.Int[99_990, 100_010]), (1, Gen.Int)), Gen.Int[-2, 12], Gen.Enum<SearchStrategy>());
+        await gen.SampleAsync(async (query, k, oversampling, rerank) =>
         {
             SearchOptions options;
             try
             {
-                options = new SearchOptions { K = k, Oversampling = oversampling, Rerank = rerank, FullDimensionBaseline = baseline };
+                options = new SearchOptions { K = k, Oversampling = oversampling, Strategy = rerank };
             }
             catch (ArgumentOutOfRangeException e)
             {
@@ -180,7 +180,7 @@ public sealed class BadInputPropertyTests : IDisposable
             }
 
             Assert.False(k < 1 || k > SearchOptions.MaxCandidates || oversampling < 1, "SearchOptions took a bad value");
-            var candidates = rerank == Rerank.None || baseline ? k : (long)k * oversampling;
+            var candidates = options.Reranks ? (long)k * oversampling : k;
             var sent = _qdrant.Calls.Count;
             try
             {
@@ -192,7 +192,7 @@ public sealed class BadInputPropertyTests : IDisposable
                 Assert.Equal("qdrant.Points/Query", request.Method);
                 AssertMatchesSpec([request]);
                 var sentQuery = request.As<Proto.QueryPoints>();
-                var limit = rerank == Rerank.InDatabase && !baseline ? sentQuery.Prefetch[0].Limit : sentQuery.Limit;
+                var limit = rerank == SearchStrategy.TwoPassInDatabase ? sentQuery.Prefetch[0].Limit : sentQuery.Limit;
                 Assert.Equal(candidates, (long)limit);
                 searched++;
             }
@@ -278,7 +278,7 @@ public sealed class BadInputPropertyTests : IDisposable
                 var expectedCount = await reference.CountAsync(filter);
                 Assert.Equal(expectedCount, await store.CountAsync(filter));
                 Assert.True(expectedCount >= 1 || make != filters[0].Make);
-                await store.SearchAsync(Vector(key), new SearchOptions { K = 3, Filter = filter, Rerank = Rerank.InDatabase });
+                await store.SearchAsync(Vector(key), new SearchOptions { K = 3, Filter = filter, Strategy = SearchStrategy.TwoPassInDatabase });
                 var requests = RequestsSince(sent);
                 Assert.Equal(["qdrant.Points/Count", "qdrant.Points/Query"], requests.Select(r => r.Method));
                 AssertMatchesSpec(requests);

@@ -186,7 +186,7 @@ public sealed class StoreFlowTests : IDisposable
     {
         _qdrant.On("qdrant.Points/Query", _ => new Proto.QueryResponse());
 
-        await Store<long>().SearchAsync(Samples.Vectors(1), new SearchOptions { K = 5, Oversampling = 2, EfSearch = 300, Rerank = Rerank.None });
+        await Store<long>().SearchAsync(Samples.Vectors(1), new SearchOptions { K = 5, Oversampling = 2, EfSearch = 300, Strategy = SearchStrategy.PrefixOnly });
 
         var query = Assert.Single(_qdrant.Calls).As<Proto.QueryPoints>();
         Assert.Equal(300ul, query.Params.HnswEf);
@@ -219,7 +219,7 @@ public sealed class StoreFlowTests : IDisposable
         var query = Samples.Vectors(1);
 
         var result = await Store<long>(Samples.Options(layout)).SearchAsync(query,
-            new SearchOptions { K = 3, Oversampling = 4, Rerank = Rerank.InDatabase, Filter = Filter.Range("rank", gte: 2) });
+            new SearchOptions { K = 3, Oversampling = 4, Strategy = SearchStrategy.TwoPassInDatabase, Filter = Filter.Range("rank", gte: 2) });
 
         var call = Assert.Single(_qdrant.Calls).As<Proto.QueryPoints>();
         var prefetch = Assert.Single(call.Prefetch);
@@ -244,14 +244,14 @@ public sealed class StoreFlowTests : IDisposable
     {
         _qdrant.On("qdrant.Points/Query", _ => Answer(Scored(1, 0.7f, null)));
 
-        var result = await Store<long>().SearchAsync(Samples.Vectors(1), new SearchOptions { K = 2, FullDimensionBaseline = true });
+        var result = await Store<long>().SearchAsync(Samples.Vectors(1), new SearchOptions { K = 2, Strategy = SearchStrategy.FullDimension });
 
         var call = Assert.Single(_qdrant.Calls).As<Proto.QueryPoints>();
         Assert.Equal("full", call.Using);
         Assert.True(call.Params.Exact);
         Assert.Equal(2ul, call.Limit);
         Assert.Empty(call.Prefetch);
-        Assert.Equal("full", result.Diagnostics.Strategy);
+        Assert.Equal(SearchStrategy.FullDimension, result.Diagnostics.Strategy);
     }
 
     [Fact]
@@ -265,7 +265,7 @@ public sealed class StoreFlowTests : IDisposable
         var store = Store<long>(options);
 
         await store.SearchAsync(Samples.Vectors(1), new SearchOptions { K = 1 });
-        await store.SearchAsync(Samples.Vectors(1), new SearchOptions { K = 1, Rerank = Rerank.InDatabase });
+        await store.SearchAsync(Samples.Vectors(1), new SearchOptions { K = 1, Strategy = SearchStrategy.TwoPassInDatabase });
         await store.CountAsync();
         await store.GetAsync(1);
         await store.DeleteAsync([1]);
@@ -282,7 +282,7 @@ public sealed class StoreFlowTests : IDisposable
         query[3] = float.NaN;
 
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Store<long>().SearchAsync(query, new SearchOptions { K = 3 }));
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store<long>().SearchAsync(query, new SearchOptions { K = 3, Rerank = Rerank.InDatabase }));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store<long>().SearchAsync(query, new SearchOptions { K = 3, Strategy = SearchStrategy.TwoPassInDatabase }));
         Assert.Empty(_qdrant.Calls);
     }
 

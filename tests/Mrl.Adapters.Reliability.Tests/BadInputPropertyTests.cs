@@ -130,13 +130,13 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
         {
             await store.UpsertAsync(Enumerable.Range(0, 30).Select(i => TestRows.Record(i, 0, Dimensions)).ToArray());
             var searched = 0;
-            var gen = Gen.Select(Vectors, Gen.Frequency((3, Gen.Int[-3, 40]), (1, Gen.Int[99_990, 100_010]), (1, Gen.Int)), Gen.Int[-2, 12], Gen.Enum<Rerank>());
+            var gen = Gen.Select(Vectors, Gen.Frequency((3, Gen.Int[-3, 40]), (1, Gen.Int[99_990, 100_010]), (1, Gen.Int)), Gen.Int[-2, 12], Gen.Enum<SearchStrategy>());
             await gen.SampleAsync(async (query, k, oversampling, rerank) =>
             {
                 SearchOptions options;
                 try
                 {
-                    options = new SearchOptions { K = k, Oversampling = oversampling, Rerank = rerank };
+                    options = new SearchOptions { K = k, Oversampling = oversampling, Strategy = rerank };
                 }
                 catch (ArgumentOutOfRangeException)
                 {
@@ -145,7 +145,7 @@ public sealed class BadInputPropertyTests(PostgresFixture postgres, ITestOutputH
                 }
 
                 Assert.False(k < 1 || k > SearchOptions.MaxCandidates || oversampling < 1, "SearchOptions took a bad value");
-                var tooMany = rerank != Rerank.None && (long)k * oversampling > SearchOptions.MaxCandidates;
+                var tooMany = options.Reranks && (long)k * oversampling > SearchOptions.MaxCandidates;
                 try
                 {
                     var hits = (await store.SearchAsync(query, options)).Hits;

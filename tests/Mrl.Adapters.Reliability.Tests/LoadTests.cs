@@ -110,23 +110,23 @@ public sealed class LoadTests(PostgresFixture postgres, ITestOutputHelper output
         async Task SearchAsync(int searcher)
         {
             var random = new Random(1_000 + searcher);
-            Rerank[] reranks = [Rerank.InProcess, Rerank.InProcess, Rerank.InDatabase, Rerank.None];
+            SearchStrategy[] reranks = [SearchStrategy.TwoPass, SearchStrategy.TwoPass, SearchStrategy.TwoPassInDatabase, SearchStrategy.PrefixOnly];
             while (!stop.IsCancellationRequested)
             {
                 try
                 {
                     var key = random.Next(Writers * KeysPerWriter);
-                    var options = new SearchOptions { K = K, Rerank = reranks[random.Next(reranks.Length)] };
+                    var options = new SearchOptions { K = K, Strategy = reranks[random.Next(reranks.Length)] };
                     var started = Stopwatch.GetTimestamp();
                     var result = await store.SearchAsync(TestRows.Vector(key, 0, Dimensions), options);
                     searchMicros.Enqueue((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
                     if (result.Hits.Count != K)
                     {
-                        errors.Enqueue($"search ({options.Rerank}) returned {result.Hits.Count} hits, not {K}");
+                        errors.Enqueue($"search ({options.Strategy}) returned {result.Hits.Count} hits, not {K}");
                     }
-                    else if (result.Hits.Zip(result.Hits.Skip(1)).Any(p => p.First.Score < p.Second.Score - Slack(options.Rerank)))
+                    else if (result.Hits.Zip(result.Hits.Skip(1)).Any(p => p.First.Score < p.Second.Score - Slack(options.Strategy)))
                     {
-                        errors.Enqueue($"search ({options.Rerank}) returned hits out of order: {string.Join(", ", result.Hits.Select(h => h.Score.ToString("R", CultureInfo.InvariantCulture)))}");
+                        errors.Enqueue($"search ({options.Strategy}) returned hits out of order: {string.Join(", ", result.Hits.Select(h => h.Score.ToString("R", CultureInfo.InvariantCulture)))}");
                     }
 
                     if (random.Next(20) == 0 && await store.CountAsync(Filter.Range("g", gte: 0)) <= 0)
@@ -197,11 +197,11 @@ public sealed class LoadTests(PostgresFixture postgres, ITestOutputHelper output
             await store.UpsertAsync(TestRows.Records(0, 400, g, 16));
         }
 
-        foreach (var rerank in new[] { Rerank.InProcess, Rerank.InDatabase, Rerank.None })
+        foreach (var rerank in new[] { SearchStrategy.TwoPass, SearchStrategy.TwoPassInDatabase, SearchStrategy.PrefixOnly })
         {
             for (var q = 0; q < 5; q++)
             {
-                var hits = (await store.SearchAsync(TestRows.Vector(q, 24, 16), new SearchOptions { K = K, Oversampling = 4, Rerank = rerank })).Hits;
+                var hits = (await store.SearchAsync(TestRows.Vector(q, 24, 16), new SearchOptions { K = K, Oversampling = 4, Strategy = rerank })).Hits;
                 Assert.Equal(K, hits.Count);
                 Assert.Equal(q, hits[0].Key);
             }
@@ -210,7 +210,7 @@ public sealed class LoadTests(PostgresFixture postgres, ITestOutputHelper output
 
     // Prefix-only hits come in the index's order, computed in half precision on normalized prefixes, while their scores are
     // recomputed in SQL: neighbours can differ by a few 1e-5. Reranked hits are scored and ordered by one computation.
-    private static float Slack(Rerank rerank) => rerank == Rerank.None ? 1e-3f : 0f;
+    private static float Slack(SearchStrategy rerank) => rerank == SearchStrategy.PrefixOnly ? 1e-3f : 0f;
 
     private static long Percentile(long[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];
 }

@@ -152,15 +152,15 @@ public sealed class SearchPathTests(PostgresFixture postgres, ITestOutputHelper 
                 foreach (var search in new[]
                          {
                              new SearchOptions { K = 5, Oversampling = 60 },
-                             new SearchOptions { K = 5, Oversampling = 60, Rerank = Rerank.InDatabase },
-                             new SearchOptions { K = 5, FullDimensionBaseline = true, EfSearch = 300 },
+                             new SearchOptions { K = 5, Oversampling = 60, Strategy = SearchStrategy.TwoPassInDatabase },
+                             new SearchOptions { K = 5, Strategy = SearchStrategy.FullDimension, EfSearch = 300 },
                          })
                 {
                     var hits = (await store.SearchAsync(query, search)).Hits;
                     Assert.Equal(exact, hits[0].Key);
                 }
 
-                Assert.Equal(5, (await store.SearchAsync(query, new SearchOptions { K = 5, Rerank = Rerank.None })).Hits.Count);
+                Assert.Equal(5, (await store.SearchAsync(query, new SearchOptions { K = 5, Strategy = SearchStrategy.PrefixOnly })).Hits.Count);
                 var filtered = (await store.SearchAsync(query, new SearchOptions { K = 5, Filter = Filter.DateRange("day", gte: new DateTimeOffset(2024, 1, 3, 0, 0, 0, TimeSpan.Zero)) })).Hits;
                 Assert.Equal(5, filtered.Count);
                 Assert.All(filtered, h => Assert.True(h.Key > 200));

@@ -18,7 +18,7 @@ public sealed class SearchOptionsTests
     public void Candidate_count_is_k_times_oversampling_and_k_without_rerank()
     {
         Assert.Equal(80, new SearchOptions().CandidateCount);
-        Assert.Equal(10, new SearchOptions { Rerank = Rerank.None }.CandidateCount);
+        Assert.Equal(10, new SearchOptions { Strategy = SearchStrategy.PrefixOnly }.CandidateCount);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SearchOptions { K = 50_000, Oversampling = 8 }.CandidateCount);
     }
 

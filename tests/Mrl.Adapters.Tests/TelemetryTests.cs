@@ -117,7 +117,7 @@ public sealed class TelemetryTests : IDisposable
         Activity root;
         using (root = _capture.StartRoot())
         {
-            await _store.SearchAsync(_vectors.AsMemory(0, Dimensions), new SearchOptions { K = 5, Rerank = Rerank.None });
+            await _store.SearchAsync(_vectors.AsMemory(0, Dimensions), new SearchOptions { K = 5, Strategy = SearchStrategy.PrefixOnly });
         }
 
         var spans = _capture.SpansOf(root);

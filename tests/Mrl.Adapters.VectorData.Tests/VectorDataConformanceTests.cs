@@ -231,8 +231,8 @@ public abstract class VectorDataConformanceTests
         var collection = await HotelsAsync(hotels);
         var query = Corpus.Query();
 
-        var prefixOnly = await collection.SearchAsync(query, 5, new AdaptiveVectorSearchOptions<Hotel> { Rerank = Rerank.None, EfSearch = 100 }).ToListAsync();
-        var inDatabase = await collection.SearchAsync(query, 5, new AdaptiveVectorSearchOptions<Hotel> { Rerank = Rerank.InDatabase, Oversampling = 64 }).ToListAsync();
+        var prefixOnly = await collection.SearchAsync(query, 5, new AdaptiveVectorSearchOptions<Hotel> { Strategy = SearchStrategy.PrefixOnly, EfSearch = 100 }).ToListAsync();
+        var inDatabase = await collection.SearchAsync(query, 5, new AdaptiveVectorSearchOptions<Hotel> { Strategy = SearchStrategy.TwoPassInDatabase, Oversampling = 64 }).ToListAsync();
 
         Assert.Equal(5, prefixOnly.Count);
         Assert.Equal(Corpus.ExactTop(hotels, query, 5).Select(e => e.Hotel.HotelId), inDatabase.Select(r => r.Record.HotelId));

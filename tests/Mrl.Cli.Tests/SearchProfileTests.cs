@@ -12,7 +12,7 @@ public sealed class SearchProfileTests
     {
         var profile = new SearchProfile
         {
-            FullDimensions = 768, PrefixDimensions = 128, Oversampling = 16, EfSearch = 200, Rerank = Rerank.InDatabase,
+            FullDimensions = 768, PrefixDimensions = 128, Oversampling = 16, EfSearch = 200, Strategy = SearchStrategy.TwoPassInDatabase,
             TargetRecall = 0.99, MeasuredRecall = 0.993, MeasuredQps = 512.5, Backend = "postgres",
         };
         using var stream = new MemoryStream();
@@ -24,7 +24,7 @@ public sealed class SearchProfileTests
         Assert.Equal(profile, loaded);
         Assert.Equal(new EmbeddingLayout(768, 128), loaded.ToLayout());
         var options = loaded.ToSearchOptions(k: 5);
-        Assert.Equal((5, 16, 200, Rerank.InDatabase, 80), (options.K, options.Oversampling, options.EfSearch, options.Rerank, options.CandidateCount));
+        Assert.Equal((5, 16, 200, SearchStrategy.TwoPassInDatabase, 80), (options.K, options.Oversampling, options.EfSearch, options.Strategy, options.CandidateCount));
     }
 
     [Fact]
@@ -34,16 +34,16 @@ public sealed class SearchProfileTests
         new SearchProfile { FullDimensions = 64, PrefixDimensions = 16 }.Write(stream);
         var json = Encoding.UTF8.GetString(stream.ToArray());
 
-        Assert.Contains("\"rerank\": \"InProcess\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"strategy\": \"TwoPass\"", json, StringComparison.Ordinal);
         Assert.Contains("\"prefixDimensions\": 16", json, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 65}""", "Prefix dimensions must be at least 1 and at most the full dimensions")]
-    [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 16, "oversampling": 0}""", "Oversampling must be at least 1")]
-    [InlineData("""{"version": 2, "fullDimensions": 64, "prefixDimensions": 16}""", "has profile version 2")]
-    [InlineData("""{"version": 1, "prefixDimensions": 16}""", "is not a search profile")]
-    [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 16, "rerank": "Sideways"}""", "is not a search profile")]
+    [InlineData("""{"version": 2, "fullDimensions": 64, "prefixDimensions": 65}""", "Prefix dimensions must be at least 1 and at most the full dimensions")]
+    [InlineData("""{"version": 2, "fullDimensions": 64, "prefixDimensions": 16, "oversampling": 0}""", "Oversampling must be at least 1")]
+    [InlineData("""{"version": 1, "fullDimensions": 64, "prefixDimensions": 16, "rerank": "InProcess"}""", "has profile version 1")]
+    [InlineData("""{"version": 2, "prefixDimensions": 16}""", "is not a search profile")]
+    [InlineData("""{"version": 2, "fullDimensions": 64, "prefixDimensions": 16, "strategy": "Sideways"}""", "is not a search profile")]
     [InlineData("""not json""", "is not a search profile")]
     public void An_invalid_profile_is_refused_with_the_reason(string json, string reason)
     {

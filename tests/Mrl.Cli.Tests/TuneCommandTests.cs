@@ -31,7 +31,7 @@ public sealed class TuneCommandTests : IDisposable
         var profile = SearchProfile.Load(path);
         Assert.True(profile.MeasuredRecall >= 0.95, output);
         Assert.Equal(("memory", 128, 0.95), (profile.Backend, profile.FullDimensions, profile.TargetRecall));
-        Assert.True(profile.FullDimensionBaseline || profile.PrefixDimensions is 16 or 32, output);
+        Assert.True(profile.Strategy == SearchStrategy.FullDimension || profile.PrefixDimensions is 16 or 32, output);
         Assert.Contains("Cheapest at recall@10 >= 0.95:", output, StringComparison.Ordinal);
     }
 

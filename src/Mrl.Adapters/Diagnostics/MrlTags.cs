@@ -14,7 +14,7 @@ internal static class MrlTags
     public const string Metric = "mrl.metric";
     public const string K = "mrl.k";
     public const string Oversampling = "mrl.oversampling";
-    public const string Rerank = "mrl.rerank";
+    public const string StrategyRequested = "mrl.strategy.requested";
     public const string EfSearch = "mrl.ef_search";
     public const string Filtered = "mrl.filtered";
     public const string Strategy = "mrl.strategy";

@@ -139,7 +139,7 @@ internal sealed class StoreTelemetry
         {
             activity.SetTag(MrlTags.K, options.K);
             activity.SetTag(MrlTags.Oversampling, options.Oversampling);
-            activity.SetTag(MrlTags.Rerank, options.Rerank.ToString());
+            activity.SetTag(MrlTags.StrategyRequested, SearchStrategyNames.Name(options.Strategy));
             activity.SetTag(MrlTags.Filtered, options.Filter is not null);
             if (options.EfSearch is { } efSearch)
             {
@@ -156,7 +156,7 @@ internal sealed class StoreTelemetry
         var diagnostics = result.Diagnostics;
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(MrlTags.Strategy, diagnostics.Strategy);
+            activity.SetTag(MrlTags.Strategy, diagnostics.StrategyName);
             activity.SetTag(MrlTags.CandidatesFetched, diagnostics.CandidatesFetched);
             activity.SetTag(MrlTags.BytesFetched, diagnostics.BytesFetched);
             activity.SetTag(MrlTags.DbReturnedRows, result.Hits.Count);
@@ -171,7 +171,7 @@ internal sealed class StoreTelemetry
         var tags = Tags(StoreOperations.Search);
         tags.Add(MrlTags.PrefixDimensions, _layout.PrefixDimensions);
         tags.Add(MrlTags.Oversampling, options.Oversampling);
-        tags.Add(MrlTags.Strategy, diagnostics.Strategy);
+        tags.Add(MrlTags.Strategy, diagnostics.StrategyName);
         MrlTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
         MrlTelemetry.Pass1Duration.Record(diagnostics.Pass1Time.TotalSeconds, tags);
         if (diagnostics.Pass2Time > TimeSpan.Zero)

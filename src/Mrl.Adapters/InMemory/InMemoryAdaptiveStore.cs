@@ -10,8 +10,9 @@ namespace Mrl.Adapters.InMemory;
 /// (parallel, SIMD) for pass 1. Thread-safe: searches run concurrently, writes exclusively.
 /// </summary>
 /// <remarks>
-/// There is no database here, so <see cref="Rerank.InDatabase"/> runs the same in-process rerank as
-/// <see cref="Rerank.InProcess"/>, and <see cref="SearchOptions.FullDimensionBaseline"/> is an exact scan of the full vectors.
+/// There is no database here, so <see cref="SearchStrategy.TwoPassInDatabase"/> runs the same in-process rerank as
+/// <see cref="SearchStrategy.TwoPass"/> (and the diagnostics say <see cref="SearchStrategy.TwoPass"/> ran), and
+/// <see cref="SearchStrategy.FullDimension"/> is an exact scan of the full vectors.
 /// </remarks>
 public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IDisposable where TKey : notnull
 {
@@ -202,13 +203,13 @@ public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     private Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.FullDimensionBaseline)
+        if (options.Strategy == SearchStrategy.FullDimension)
         {
             Layout.Validate(query.Span, "the query");
             return Task.FromResult(SearchFullDimensions(query, options));
         }
 
-        var twoPass = options.Rerank == Rerank.InDatabase ? options with { Rerank = Rerank.InProcess } : options;
+        var twoPass = options.Strategy == SearchStrategy.TwoPassInDatabase ? options with { Strategy = SearchStrategy.TwoPass } : options;
         return TwoPassRetriever.SearchAsync(Layout, this, query, twoPass, cancellationToken);
     }
 
@@ -281,7 +282,7 @@ public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             {
                 CandidatesFetched = hits.Length,
                 Pass1Time = Stopwatch.GetElapsedTime(start),
-                Strategy = "full",
+                Strategy = SearchStrategy.FullDimension,
             });
         }
         finally

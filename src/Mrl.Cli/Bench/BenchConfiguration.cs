@@ -10,13 +10,8 @@ namespace Mrl.Cli.Bench;
 /// <param name="EfSearch">The ef_search the backend runs with (already raised to the candidate count); null where the backend has none.</param>
 internal sealed record BenchConfiguration(string Strategy, int? PrefixDims, int Oversampling, int? EfSearch)
 {
-    public SearchOptions ToSearchOptions(int k) => Strategy switch
-    {
-        BenchStrategy.Full => new SearchOptions { K = k, FullDimensionBaseline = true, EfSearch = EfSearch },
-        BenchStrategy.Prefix => new SearchOptions { K = k, Rerank = Rerank.None, EfSearch = EfSearch },
-        BenchStrategy.TwoPassInDatabase => new SearchOptions { K = k, Oversampling = Oversampling, Rerank = Rerank.InDatabase, EfSearch = EfSearch },
-        _ => new SearchOptions { K = k, Oversampling = Oversampling, Rerank = Rerank.InProcess, EfSearch = EfSearch },
-    };
+    public SearchOptions ToSearchOptions(int k) =>
+        new() { K = k, Oversampling = Oversampling, Strategy = BenchStrategy.SearchStrategyOf(Strategy), EfSearch = EfSearch };
 
     public override string ToString()
     {

@@ -1,6 +1,11 @@
+using Mrl.Adapters;
+
 namespace Mrl.Cli.Bench;
 
-/// <summary>The search strategies a benchmark compares, by the names results carry.</summary>
+/// <summary>
+/// The strategies a benchmark compares, by the names results carry: the core's <see cref="SearchStrategy"/> names
+/// (<see cref="SearchStrategyNames"/>), and two-pass with a cold or a warm full-vector cache.
+/// </summary>
 internal static class BenchStrategy
 {
     /// <summary>One pass over the full vectors: HNSW in a database, an exact scan in memory.</summary>
@@ -22,6 +27,15 @@ internal static class BenchStrategy
     public const string TwoPassCachedWarm = "two-pass-cached-warm";
 
     public static IReadOnlyList<string> All { get; } = [Full, Prefix, TwoPass, TwoPassInDatabase, TwoPassCachedCold, TwoPassCachedWarm];
+
+    /// <summary>The core strategy a benchmark strategy runs (the cached ones run <see cref="SearchStrategy.TwoPass"/> on a store with a cache).</summary>
+    /// <exception cref="ArgumentException">Not a benchmark strategy.</exception>
+    public static SearchStrategy SearchStrategyOf(string name) => name switch
+    {
+        TwoPassCachedCold or TwoPassCachedWarm => SearchStrategy.TwoPass,
+        _ when SearchStrategyNames.TryParse(name, out var strategy) => strategy.Value,
+        _ => throw new ArgumentException($"'{name}' is not a benchmark strategy.", nameof(name)),
+    };
 
     /// <summary>Parses a comma-separated list; <c>two-pass-cached</c> stands for both the cold and the warm cache.</summary>
     /// <exception cref="ArgumentException">A name is unknown.</exception>

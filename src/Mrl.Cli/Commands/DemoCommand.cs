@@ -90,11 +90,11 @@ internal static class DemoCommand
 
     internal static List<Strategy> StandardStrategies(IAdaptiveStore<long> store, SearchOptions search) =>
     [
-        new("full", store, search with { FullDimensionBaseline = true }),
-        new("prefix", store, search with { Rerank = Rerank.None }),
+        new("full", store, search with { Strategy = SearchStrategy.FullDimension }),
+        new("prefix", store, search with { Strategy = SearchStrategy.PrefixOnly }),
         new("two-pass", store, search with { Oversampling = Math.Max(1, search.Oversampling / 4) }),
         new("two-pass", store, search),
-        new("two-pass-db", store, search with { Rerank = Rerank.InDatabase }),
+        new("two-pass-db", store, search with { Strategy = SearchStrategy.TwoPassInDatabase }),
     ];
 
     internal static async Task<List<Evaluation>> RunAsync(

@@ -18,7 +18,7 @@ internal static class SearchCommand
         var query = new Argument<string>("query") { Description = "The query text." };
         var k = new Option<int>("--k") { Description = "Hits to return.", DefaultValueFactory = _ => 10 };
         var oversampling = new Option<int>("--oversampling") { Description = "Candidates = k x oversampling.", DefaultValueFactory = _ => 8 };
-        var rerank = new Option<Rerank>("--rerank") { Description = "InProcess, InDatabase or None.", DefaultValueFactory = _ => Rerank.InProcess };
+        var rerank = ProfileOption.CreateStrategyOption();
         var dims = new Option<int?>("--dims") { Description = "Full dimensions (postgres only; default: what the table records)." };
         var prefix = new Option<int?>("--prefix", "-p") { Description = "Prefix dimensions (postgres only; default: what the table records; the snapshot knows its own)." };
         var trace = TraceRecorder.CreateOption();
@@ -67,7 +67,7 @@ internal static class SearchCommand
                 AnsiConsole.Write(table);
                 var d = result.Diagnostics;
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{d.Strategy}: {d.CandidatesFetched} candidates, pass 1 {d.Pass1Time.TotalMilliseconds:F2} ms, pass 2 {d.Pass2Time.TotalMilliseconds:F2} ms, {d.BytesFetched} bytes of full vectors fetched ({source.Layout})."));
+                    $"{d.StrategyName}: {d.CandidatesFetched} candidates, pass 1 {d.Pass1Time.TotalMilliseconds:F2} ms, pass 2 {d.Pass2Time.TotalMilliseconds:F2} ms, {d.BytesFetched} bytes of full vectors fetched ({source.Layout})."));
                 recorder?.Print();
             }
             finally

@@ -76,9 +76,13 @@ internal static class TuneCommand
         return command;
     }
 
-    private static string RerankText(SearchProfile profile) => profile.FullDimensionBaseline
-        ? "one pass over the full vectors"
-        : profile.Rerank == Rerank.InDatabase ? "rerank in the database" : "rerank in process";
+    private static string RerankText(SearchProfile profile) => profile.Strategy switch
+    {
+        SearchStrategy.FullDimension => "one pass over the full vectors",
+        SearchStrategy.TwoPassInDatabase => "rerank in the database",
+        SearchStrategy.PrefixOnly => "the prefix alone",
+        _ => "rerank in process",
+    };
 
     private static string Text(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 

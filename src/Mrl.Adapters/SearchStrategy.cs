@@ -1,0 +1,77 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Mrl.Adapters;
+
+/// <summary>How a search runs: which vectors pass 1 searches, and where pass 2 rescores the candidates.</summary>
+public enum SearchStrategy
+{
+    /// <summary>Pass 1 on the prefix index, then the candidates' full vectors are fetched and rescored exactly in this process (the default).</summary>
+    TwoPass,
+
+    /// <summary>
+    /// Pass 1 on the prefix index, and the database rescores the candidates itself (a SQL subquery in pgvector, a
+    /// <c>prefetch</c> query in Qdrant). A store without a database runs <see cref="TwoPass"/> instead and says so in
+    /// <see cref="SearchDiagnostics.Strategy"/>.
+    /// </summary>
+    TwoPassInDatabase,
+
+    /// <summary>Pass 1 alone: the top k of the prefix search, scored on the prefix.</summary>
+    PrefixOnly,
+
+    /// <summary>
+    /// One pass over the full vectors, skipping the prefix: the baseline two-pass retrieval is measured against.
+    /// Stores that cannot search the full vectors throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    FullDimension,
+}
+
+/// <summary>The names strategies carry on command lines, in reports and in telemetry: <c>two-pass</c>, <c>two-pass-db</c>, <c>prefix</c>, <c>full</c>.</summary>
+public static class SearchStrategyNames
+{
+    private static readonly (SearchStrategy Strategy, string Name)[] Names =
+    [
+        (SearchStrategy.TwoPass, "two-pass"),
+        (SearchStrategy.TwoPassInDatabase, "two-pass-db"),
+        (SearchStrategy.PrefixOnly, "prefix"),
+        (SearchStrategy.FullDimension, "full"),
+    ];
+
+    /// <summary>Every name, in the order of the enum.</summary>
+    public static IReadOnlyList<string> All { get; } = Names.Select(n => n.Name).ToArray();
+
+    /// <summary>The name of <paramref name="strategy"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined strategy.</exception>
+    public static string Name(SearchStrategy strategy)
+    {
+        foreach (var (s, name) in Names)
+        {
+            if (s == strategy)
+            {
+                return name;
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Not a search strategy.");
+    }
+
+    /// <summary>The strategy named <paramref name="name"/> (case-insensitive; the enum's member names are accepted too).</summary>
+    public static bool TryParse(string? name, [NotNullWhen(true)] out SearchStrategy? strategy)
+    {
+        strategy = null;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return false;
+        }
+
+        foreach (var (s, n) in Names)
+        {
+            if (string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase) || string.Equals(s.ToString(), name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                strategy = s;
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
