@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Mrl.Adapters;
 using Mrl.Adapters.Pgvector;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 using Npgsql;
 
 namespace Mrl.Adapters.Benchmarks;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using Mrl.Adapters.Synthetic;
 using Xunit;
 
 namespace Mrl.Adapters.Testing;
@@ -37,7 +36,7 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
     /// </summary>
     protected IReadOnlyList<VectorRecord<TKey>> MakeRecords(int count, int seed = 7, int dimensions = Dimensions)
     {
-        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dimensions, Clusters = 4, Seed = seed }).Generate(count);
+        var data = ConformanceVectors.Generate(count, dimensions, seed);
         var records = new VectorRecord<TKey>[count];
         for (var i = 0; i < count; i++)
         {
@@ -248,7 +247,7 @@ public abstract class AdaptiveStoreConformanceTests<TKey> where TKey : notnull
         var records = MakeRecords(n);
         await store.UpsertAsync(records);
         var matrix = records.SelectMany(r => r.Vector.ToArray()).ToArray();
-        var queries = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = Dimensions, Clusters = 4, Seed = 7 }).Generate(5, stream: 1);
+        var queries = ConformanceVectors.Generate(5, Dimensions, seed: 7, stream: 1);
 
         for (var q = 0; q < 5; q++)
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 using Mrl.Adapters.Testing;
 using Npgsql;
 using Xunit.Abstractions;

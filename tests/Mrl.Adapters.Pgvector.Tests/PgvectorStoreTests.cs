@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 using Mrl.Adapters.Testing;
 using Npgsql;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Mrl.Adapters.Caching;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 using Mrl.Adapters.Testing;
 
 namespace Mrl.Adapters.Pgvector.Tests;

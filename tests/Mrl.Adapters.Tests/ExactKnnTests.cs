@@ -1,5 +1,5 @@
 using CsCheck;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 
 namespace Mrl.Adapters.Tests;
 

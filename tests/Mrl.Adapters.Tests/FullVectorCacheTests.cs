@@ -1,5 +1,5 @@
 using Mrl.Adapters.Caching;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 
 namespace Mrl.Adapters.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Mrl.Adapters.InMemory;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 
 namespace Mrl.Adapters.Tests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Mrl.Adapters.Diagnostics;
 using Mrl.Adapters.InMemory;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 
 namespace Mrl.Adapters.VectorData.Tests;
 

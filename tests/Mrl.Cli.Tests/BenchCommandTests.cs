@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Mrl.Adapters;
 using Mrl.Adapters.Testing;
+using Mrl.Bench;
 using Mrl.Cli.Bench;
 using Mrl.Cli.Commands;
 using Npgsql;

@@ -26,6 +26,8 @@ public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
         Assert.Equal(1.0, Recall(output, "full", 1));
         Assert.True(Recall(output, "two-pass", 8) >= 0.97, output);
         Assert.True(Recall(output, "prefix", 1) < Recall(output, "two-pass", 8) - 0.2, output);
+        Assert.DoesNotMatch(@"│ two-pass-db\s+│", output);
+        Assert.Contains("memory: no two-pass-db: there is no database", output, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -35,9 +37,19 @@ public sealed class DemoCommandTests : IClassFixture<PostgresFixture>
         var (exitCode, output) = await CliRunner.RunAsync("demo", "--count", "2000", "--queries", "20", "--dims", "256", "--postgres", _postgres.ConnectionString);
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("postgres (mrl_demo_2000_256_64_42_100)", output, StringComparison.Ordinal);
+        Assert.Contains("postgres (mrl_demo, dropped)", output, StringComparison.Ordinal);
         Assert.True(Recall(output, "two-pass", 8) >= 0.95, output);
         Assert.True(Recall(output, "two-pass-db", 8) >= 0.95, output);
+        Assert.Matches(@"index \S+: [0-9.]+ MiB, built in [0-9.]+ s", output);
+
+        // The demo leaves nothing behind: no table, no prefix functions.
+        await using var leftovers = _postgres.DataSource.CreateCommand(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'mrl\\_demo%' UNION ALL SELECT count(*) FROM pg_proc WHERE proname LIKE 'mrl\\_demo%'");
+        await using var reader = await leftovers.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            Assert.Equal(0L, reader.GetInt64(0));
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Mrl.Bench;
 using Mrl.Cli.Bench;
 
 namespace Mrl.Cli.Tests;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Mrl.Bench;
 using Spectre.Console;
 
 namespace Mrl.Cli.Bench;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mrl.Bench;
 using ScottPlot;
 using SkiaSharp;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Mrl.Bench;
 using Mrl.Cli.Bench;
 using Spectre.Console;
 
@@ -46,7 +47,7 @@ internal static class BenchCommand
             try
             {
                 backends.AddRange(names.Select(name => options.CreateBackend(name, data, parse)));
-                run = await BenchRunner.RunAsync(data, backends, settings, cancellationToken);
+                run = await ConsoleBenchProgress.RunAsync(progress => BenchRunner.RunAsync(data, backends, settings, progress, cancellationToken));
             }
             finally
             {
@@ -78,15 +79,15 @@ internal static class BenchCommand
     /// <summary>Generates or reads the data with a progress bar.</summary>
     public static BenchDataset LoadData(BenchOptions options, ParseResult parse, int? maxQueries)
     {
-        BenchDataset? data = null;
-        BenchRunner.NewProgress().Start(progress =>
+        var data = ConsoleBenchProgress.Run(progress =>
         {
             var task = progress.AddTask(parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files", maxValue: 1);
-            data = options.LoadData(parse, maxQueries);
-            task.Description = TerminalText.Markup(data.Description);
+            var loaded = options.LoadData(parse, maxQueries);
+            task.Description = loaded.Description;
             task.Increment(1);
+            return loaded;
         });
-        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data: {data!.Description}"));
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data: {TerminalText.Plain(data.Description)}"));
         return data;
     }
 }

@@ -4,8 +4,8 @@ using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.Caching;
 using Mrl.Adapters.Pgvector;
-using Mrl.Adapters.Synthetic;
-using Mrl.Cli.Bench;
+using Mrl.Bench.Synthetic;
+using Mrl.Bench;
 
 namespace Mrl.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Mrl.Adapters;
+using Mrl.Bench;
 using Mrl.Cli.Bench;
 using Spectre.Console;
 
@@ -40,7 +41,7 @@ internal static class TuneCommand
             TuneResult result;
             await using (var backend = options.CreateBackend(name, data, parse))
             {
-                result = await Tuner.RunAsync(data, backend, settings, cancellationToken);
+                result = await ConsoleBenchProgress.RunAsync(progress => Tuner.RunAsync(data, backend, settings, progress, cancellationToken));
             }
 
             var table = new Table().Title(TerminalText.Markup($"{name}: {data.Description}"))

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 
 namespace Mrl.Adapters.Qdrant.Tests.Support;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Mrl.Adapters;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>One point of a sweep: a strategy with its prefix size, oversampling and ef_search.</summary>
 /// <param name="Strategy">One of <see cref="BenchStrategy"/>.</param>

@@ -3,9 +3,8 @@ using Mrl.Adapters;
 using Mrl.Adapters.Caching;
 using Mrl.Adapters.Pgvector;
 using Npgsql;
-using Spectre.Console;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>How the PostgreSQL benchmark table is made.</summary>
 /// <param name="ConnectionString">The server.</param>
@@ -65,7 +64,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
 
     public IReadOnlyList<IndexBuildRecord> Builds => _builds;
 
-    public async Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken)
+    public async Task PrepareAsync(IReadOnlyList<int> prefixDims, IBenchProgress progress, CancellationToken cancellationToken)
     {
         _prefixDims = prefixDims;
         var first = prefixDims[0];
@@ -147,7 +146,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
             $"parallel_workers={build.TableParallelWorkers} (max_parallel_maintenance_workers={build.MaxParallelMaintenanceWorkers}, max_parallel_workers={build.MaxParallelWorkers}), maintenance_work_mem={_options.MaintenanceWorkMem}");
     }
 
-    public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken)
+    public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken)
     {
         var p = configuration.PrefixDims ?? _prefixDims[0];
         switch (configuration.Strategy)
@@ -241,7 +240,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         return new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(_data.Dimensions, (_data.Count + (16L * 256)) * entry, _options.CacheStorage));
     }
 
-    private async Task LoadAsync(int first, ProgressContext progress, CancellationToken cancellationToken)
+    private async Task LoadAsync(int first, IBenchProgress progress, CancellationToken cancellationToken)
     {
         var task = progress.AddTask("Loading postgres (binary COPY)", maxValue: _data.Count);
         await using var loader = new PgvectorAdaptiveStore<long>(_dataSource, Layout(first), SearchOptions(first));
@@ -251,7 +250,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
 
     // Builds while polling pg_stat_progress_create_index for the bar, and pg_stat_activity for the workers each build really got.
     private static async Task<IReadOnlyList<IndexBuild>> BuildAsync(
-        PgvectorMigrator migrator, PgvectorMaintenance maintenance, ProgressContext progress, Dictionary<string, int> workersSeen,
+        PgvectorMigrator migrator, PgvectorMaintenance maintenance, IBenchProgress progress, Dictionary<string, int> workersSeen,
         PgvectorMigrationOptions migration, CancellationToken cancellationToken)
     {
         var task = progress.AddTask("Building HNSW index", maxValue: 1);
@@ -271,14 +270,14 @@ internal sealed class PostgresBenchBackend : IBenchBackend
                     continue;
                 }
 
-                task.Description = Markup.Escape("Building " + running.IndexName);
+                task.Description = "Building " + running.IndexName;
                 task.Value = running.BlocksTotal > 0 ? Math.Min(1, running.BlocksDone / (double)running.BlocksTotal) : task.Value;
                 workersSeen[running.IndexName] = Math.Max(workersSeen.GetValueOrDefault(running.IndexName), running.ParallelWorkers);
             }
         }
 
         var builds = await build;
-        task.Description = Markup.Escape("Built " + string.Join(", ", builds.Select(b => b.Name)));
+        task.Description = "Built " + string.Join(", ", builds.Select(b => b.Name));
         task.Value = 1;
         task.StopTask();
         return builds;

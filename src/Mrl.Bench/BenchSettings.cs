@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>What a benchmark run sweeps and how it measures.</summary>
 /// <param name="K">Hits per query (recall@k).</param>

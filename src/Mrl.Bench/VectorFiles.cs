@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>Reads vectors and neighbour ids from the file formats ANN benchmarks use, chosen by extension.</summary>
 internal static class VectorFiles

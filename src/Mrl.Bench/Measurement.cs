@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Mrl.Adapters;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>What one configuration measured over the query set.</summary>
 /// <param name="Recall">Mean recall@k against exact full-dimension kNN.</param>
@@ -61,9 +61,9 @@ internal sealed record Measurement(
         return new Measurement(
             recalls.Average(),
             count / elapsed,
-            Evaluation.Percentile(latencies, 0.50),
-            Evaluation.Percentile(latencies, 0.95),
-            Evaluation.Percentile(latencies, 0.99),
+            Percentile(latencies, 0.50),
+            Percentile(latencies, 0.95),
+            Percentile(latencies, 0.99),
             bytes.Average(),
             pass1.Average(),
             candidates.Average(),
@@ -93,5 +93,17 @@ internal sealed record Measurement(
         }
 
         return found / (double)truth.Length;
+    }
+
+    /// <summary>The value below which <paramref name="fraction"/> of the sorted samples fall (nearest rank); 0 without samples.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double fraction)
+    {
+        if (sorted.Count == 0)
+        {
+            return 0;
+        }
+
+        var rank = (int)Math.Ceiling(fraction * sorted.Count) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
     }
 }

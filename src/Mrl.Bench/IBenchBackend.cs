@@ -1,7 +1,6 @@
 using Mrl.Adapters;
-using Spectre.Console;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>A store under benchmark: loads the data once, builds each index once, and hands out stores to search.</summary>
 internal interface IBenchBackend : IAsyncDisposable
@@ -19,10 +18,10 @@ internal interface IBenchBackend : IAsyncDisposable
     IReadOnlyList<IndexBuildRecord> Builds { get; }
 
     /// <summary>Loads the data and builds the indexes for every prefix size (a backend may defer work to <see cref="OpenAsync"/>).</summary>
-    Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken);
+    Task PrepareAsync(IReadOnlyList<int> prefixDims, IBenchProgress progress, CancellationToken cancellationToken);
 
     /// <summary>The store to measure <paramref name="configuration"/> on; released by the caller when done.</summary>
-    Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken);
+    Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken);
 
     /// <summary>The index a configuration searches: its build time (null when there is none to build) and its size.</summary>
     (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration);

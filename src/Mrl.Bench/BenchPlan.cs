@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>The configurations a sweep measures, each once.</summary>
 internal static class BenchPlan

@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>One measured configuration: an object of <c>results.json</c>, with exactly these fields.</summary>
 /// <param name="Backend"><c>memory</c>, <c>postgres</c> or <c>qdrant</c>.</param>

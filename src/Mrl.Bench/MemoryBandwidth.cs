@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>
 /// The machine's read bandwidth as a scan sees it: a parallel SIMD sum over an array far larger than the caches, one

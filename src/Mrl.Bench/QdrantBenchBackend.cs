@@ -3,9 +3,8 @@ using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.Qdrant;
 using Qdrant.Client;
-using Spectre.Console;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>How the Qdrant benchmark collections are made.</summary>
 /// <param name="Endpoint">The gRPC endpoint.</param>
@@ -53,7 +52,7 @@ internal sealed class QdrantBenchBackend : IBenchBackend
 
     public IReadOnlyList<IndexBuildRecord> Builds => _builds;
 
-    public async Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken)
+    public async Task PrepareAsync(IReadOnlyList<int> prefixDims, IBenchProgress progress, CancellationToken cancellationToken)
     {
         _prefixDims = prefixDims;
         foreach (var p in prefixDims)
@@ -73,11 +72,11 @@ internal sealed class QdrantBenchBackend : IBenchBackend
             await store.EnsureSchemaAsync(cancellationToken);
 
             var started = Stopwatch.GetTimestamp();
-            var load = progress.AddTask(Markup.Escape($"Loading qdrant {options.Collection}"), maxValue: _data.Count);
+            var load = progress.AddTask($"Loading qdrant {options.Collection}", maxValue: _data.Count);
             await _data.LoadIntoAsync(store, LoadBatch, loaded => load.Value = loaded, cancellationToken);
             load.StopTask();
             var loaded = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var optimize = progress.AddTask(Markup.Escape($"Qdrant optimizers on {options.Collection}"), maxValue: _data.Count);
+            var optimize = progress.AddTask($"Qdrant optimizers on {options.Collection}", maxValue: _data.Count);
             var final = await maintenance.WaitUntilOptimizedAsync(TimeSpan.FromMilliseconds(500),
                 new Progress<QdrantCollectionStatus>(s => optimize.Value = Math.Min(_data.Count, s.IndexedVectorsCount)), cancellationToken);
             optimize.Value = _data.Count;
@@ -89,7 +88,7 @@ internal sealed class QdrantBenchBackend : IBenchBackend
         }
     }
 
-    public Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken) =>
+    public Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken) =>
         Task.FromResult(new StoreLease(_stores[configuration.PrefixDims ?? _prefixDims[0]]));
 
     public (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration)

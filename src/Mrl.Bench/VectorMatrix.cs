@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>Rows of equal length, back to back in one array: base vectors, queries, or neighbour ids.</summary>
 /// <typeparam name="T">float for vectors, int for neighbour ids.</typeparam>

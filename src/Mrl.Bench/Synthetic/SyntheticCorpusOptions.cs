@@ -1,6 +1,7 @@
 using System.Globalization;
+using Mrl.Adapters;
 
-namespace Mrl.Adapters.Synthetic;
+namespace Mrl.Bench.Synthetic;
 
 /// <summary>
 /// Parameters of the MRL-like synthetic data model (see <see cref="SyntheticCorpus"/>). Validated as they are set.

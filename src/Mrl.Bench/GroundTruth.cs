@@ -1,7 +1,7 @@
 using System.Globalization;
 using Mrl.Adapters;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>The exact k nearest base vectors of every query on the full vectors: what recall is measured against.</summary>
 internal static class GroundTruth

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>
 /// The TEXMEX formats of the ANN benchmarks (SIFT, GIST, ...): <c>.fvecs</c> (float32) and <c>.ivecs</c> (int32). Each record

@@ -3,9 +3,9 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Mrl.Adapters;
-using Mrl.Adapters.Synthetic;
+using Mrl.Bench.Synthetic;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>What a benchmark searches: base vectors, queries, the metric, and the true neighbours when a file gives them.</summary>
 internal sealed class BenchDataset

@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>What a benchmark backend can run, and why not when it cannot.</summary>
 /// <param name="EfSearch">Whether pass 1 is an HNSW search with a tunable ef_search (false for an exact scan).</param>

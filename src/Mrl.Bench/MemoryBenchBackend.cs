@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Mrl.Adapters;
 using Mrl.Adapters.InMemory;
-using Spectre.Console;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>
 /// The in-memory store: pass 1 is an exact parallel SIMD scan of a contiguous prefix array, so there is no ef_search and
@@ -30,14 +29,14 @@ internal sealed class MemoryBenchBackend(BenchDataset data) : IBenchBackend
 
     public IReadOnlyList<IndexBuildRecord> Builds => _builds;
 
-    public Task PrepareAsync(IReadOnlyList<int> prefixDims, ProgressContext progress, CancellationToken cancellationToken)
+    public Task PrepareAsync(IReadOnlyList<int> prefixDims, IBenchProgress progress, CancellationToken cancellationToken)
     {
         _prefixDims = prefixDims;
         _builds.Add(new IndexBuildRecord(Name, "full vectors (scanned)", null, null, (long)data.Count * data.Dimensions * sizeof(float), null, null));
         return Task.CompletedTask;
     }
 
-    public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, ProgressContext progress, CancellationToken cancellationToken)
+    public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken)
     {
         var p = configuration.PrefixDims ?? (_store is null ? _prefixDims[0] : _storePrefix);
         if (_store is null || _storePrefix != p)
@@ -63,7 +62,7 @@ internal sealed class MemoryBenchBackend(BenchDataset data) : IBenchBackend
         return ValueTask.CompletedTask;
     }
 
-    private async Task<InMemoryAdaptiveStore<long>> LoadAsync(int p, ProgressContext progress, CancellationToken cancellationToken)
+    private async Task<InMemoryAdaptiveStore<long>> LoadAsync(int p, IBenchProgress progress, CancellationToken cancellationToken)
     {
         var task = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"Loading memory store, prefix {p}"), maxValue: data.Count);
         var store = new InMemoryAdaptiveStore<long>(new EmbeddingLayout(data.Dimensions, p, data.Metric));

@@ -1,6 +1,6 @@
 using Mrl.Adapters;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>
 /// The strategies a benchmark compares, by the names results carry: the core's <see cref="SearchStrategy"/> names

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>
 /// NumPy's <c>.npy</c> format, versions 1 to 3: the magic <c>\x93NUMPY</c>, a version, a header length, a header that is a

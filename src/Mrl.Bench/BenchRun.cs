@@ -1,4 +1,4 @@
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>Everything one benchmark run measured.</summary>
 internal sealed record BenchRun(

@@ -1,4 +1,6 @@
-namespace Mrl.Adapters.Synthetic;
+using Mrl.Adapters;
+
+namespace Mrl.Bench.Synthetic;
 
 /// <summary>
 /// Generates MRL-like embeddings: clustered, seedable, with information front-loaded along the index.

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mrl.Cli.Bench;
+namespace Mrl.Bench;
 
 /// <summary>The in-memory pass 1's scan rate for one prefix size, against the measured memory bandwidth.</summary>
 /// <param name="PrefixDims">The prefix scanned.</param>
