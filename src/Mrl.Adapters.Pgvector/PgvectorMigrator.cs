@@ -291,7 +291,7 @@ public sealed class PgvectorMigrator
         if (result.Problems.Count > 0)
         {
             var refusal = new PgvectorMigrationException(SqlIdentifier.Qualified(_options.Schema, _options.Table), result.Problems);
-            MrlTelemetry.SetError(activity, refusal);
+            StoreTelemetry.SetError(activity, refusal);
             throw refusal;
         }
     }
@@ -501,12 +501,12 @@ public sealed class PgvectorMigrator
         }
         catch (PostgresException e)
         {
-            MrlTelemetry.SetError(activity, e);
+            StoreTelemetry.SetError(activity, e);
             throw Explain(e, step, migration);
         }
         catch (Exception e)
         {
-            MrlTelemetry.SetError(activity, e);
+            StoreTelemetry.SetError(activity, e);
             throw;
         }
 
@@ -534,7 +534,7 @@ public sealed class PgvectorMigrator
         }
     }
 
-    private Activity? StartStep(string step) => MrlTelemetry.StartMigrationStep(PgvectorAdaptiveStore<long>.SystemName, _options.Table, step);
+    private Activity? StartStep(string step) => StoreTelemetry.StartMigrationStep(PgvectorAdaptiveStore<long>.SystemName, _options.Table, step);
 
     /// <summary>Fills the prefix of every row of the layout's dimension that has none; returns how many it filled.</summary>
     private async Task<long> BackfillAsync(
@@ -619,7 +619,7 @@ public sealed class PgvectorMigrator
         }
         catch (PostgresException e)
         {
-            MrlTelemetry.SetError(activity, e);
+            StoreTelemetry.SetError(activity, e);
             throw Explain(e, "backfill", migration);
         }
         finally

@@ -168,7 +168,10 @@ public abstract record Filter
     /// rather than the factory methods was never checked, and may be nested deeper than the stack allows) and remembered.
     /// </summary>
     /// <exception cref="ArgumentException">The filter is nested deeper than <see cref="MaxDepth"/>, or contains itself.</exception>
-    internal static T CheckDepth<T>(T filter, string parameterName)
+    /// <param name="filter">The filter to check; returned as it is.</param>
+    /// <param name="parameterName">The argument named in the exception.</param>
+    /// <remarks>Stores call it before translating a filter recursively.</remarks>
+    public static T CheckDepth<T>(T filter, string parameterName)
         where T : Filter
     {
         if (KnownDepth(filter) > 0)

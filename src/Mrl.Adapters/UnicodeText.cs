@@ -8,8 +8,9 @@ namespace Mrl.Adapters;
 /// <summary>
 /// Text every store can hold must be valid UTF-16: a lone surrogate has no UTF-8 form, so JSON, PostgreSQL and HTTP backends
 /// cannot store it, and System.Text.Json cannot read it back (a payload holding one would make every filter on it throw).
+/// Stores use these checks on keys, names and payloads, and tools on what they print.
 /// </summary>
-internal static class UnicodeText
+public static class UnicodeText
 {
     private static readonly SearchValues<char> UnsafeForDisplay = SearchValues.Create(
         Enumerable.Range(0, 0x10000).Select(i => (char)i).Where(IsUnsafeForDisplay).ToArray());
@@ -24,8 +25,10 @@ internal static class UnicodeText
         char.IsControl(c) || c is '\u2028' or '\u2029' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
     /// <summary><paramref name="text"/> with every character <see cref="IsUnsafeForDisplay"/> written as <c>\uXXXX</c>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     public static string EscapeForDisplay(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         if (!text.AsSpan().ContainsAny(UnsafeForDisplay))
         {
             return text;
@@ -48,8 +51,10 @@ internal static class UnicodeText
     }
 
     /// <summary>The index of the first surrogate that is not half of a pair, or -1.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     public static int IndexOfLoneSurrogate(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         for (var i = 0; i < text.Length; i++)
         {
             if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))

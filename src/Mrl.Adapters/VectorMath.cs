@@ -32,8 +32,12 @@ public static class VectorMath
     /// <summary>Scales <paramref name="vector"/> to unit length in place; false (and unchanged) when its norm is zero or not finite.</summary>
     public static bool TryNormalize(Span<float> vector) => TryNormalize(vector, vector);
 
-    /// <summary>Describes what is wrong with a vector, or returns null when it can be stored and scored.</summary>
-    internal static string? FindProblem(ReadOnlySpan<float> vector, int dimensions, int prefixDimensions, bool rejectZero)
+    /// <summary>
+    /// Describes what is wrong with a vector for a layout of <paramref name="dimensions"/> values with a prefix of
+    /// <paramref name="prefixDimensions"/> (the wrong length, NaN or infinite values, and with <paramref name="rejectZero"/>
+    /// a zero vector), or returns null when it can be stored and scored. Stores use it to refuse a record before writing.
+    /// </summary>
+    public static string? FindProblem(ReadOnlySpan<float> vector, int dimensions, int prefixDimensions, bool rejectZero)
     {
         if (vector.Length != dimensions)
         {

@@ -60,7 +60,7 @@ public sealed partial class QdrantMigrator
         var run = new Run(plan, progress);
         foreach (var step in plan.Steps)
         {
-            using var activity = MrlTelemetry.StartMigrationStep(QdrantAdaptiveStore<long>.SystemName, plan.StoreCollection, StepName(step));
+            using var activity = StoreTelemetry.StartMigrationStep(QdrantAdaptiveStore<long>.SystemName, plan.StoreCollection, StepName(step));
             try
             {
                 switch (step)
@@ -83,7 +83,7 @@ public sealed partial class QdrantMigrator
             }
             catch (Exception e)
             {
-                MrlTelemetry.SetError(activity, e);
+                StoreTelemetry.SetError(activity, e);
                 throw;
             }
         }

@@ -3,10 +3,12 @@ using System.Diagnostics;
 namespace Mrl.Adapters.Diagnostics;
 
 /// <summary>
-/// One store's spans and measurements: the tags that identify it (system, collection, layout) are fixed at construction,
-/// so each operation only adds what varies.
+/// One store's spans and measurements, for store implementations: wrap each operation in the matching <c>Trace</c>
+/// method and the store emits the same spans, tags and metrics as the built-in stores (see docs/telemetry.md). The tags
+/// that identify the store (system, collection, layout) are fixed at construction, so each operation only adds what varies.
+/// Costs nothing measurable when no listener is attached to <see cref="MrlInstrumentation"/>'s source and meter.
 /// </summary>
-internal sealed class StoreTelemetry
+public sealed class StoreTelemetry
 {
     private readonly ActivityKind _kind;
     private readonly EmbeddingLayout _layout;
@@ -15,16 +17,22 @@ internal sealed class StoreTelemetry
     /// <param name="collectionName">The table or collection, or null when the store has none.</param>
     /// <param name="layout">The store's layout.</param>
     /// <param name="kind"><see cref="ActivityKind.Client"/> for a remote database, <see cref="ActivityKind.Internal"/> in process.</param>
+    /// <exception cref="ArgumentException"><paramref name="systemName"/> is empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="layout"/> is null.</exception>
     public StoreTelemetry(string systemName, string? collectionName, EmbeddingLayout layout, ActivityKind kind)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(systemName);
+        ArgumentNullException.ThrowIfNull(layout);
         SystemName = systemName;
         CollectionName = collectionName;
         _layout = layout;
         _kind = kind;
     }
 
+    /// <summary>The <c>db.system.name</c> every span and measurement carries.</summary>
     public string SystemName { get; }
 
+    /// <summary>The <c>db.collection.name</c>, or null.</summary>
     public string? CollectionName { get; }
 
     /// <summary>
@@ -53,7 +61,8 @@ internal sealed class StoreTelemetry
     }
 
     /// <summary>
-    /// Runs an operation other than search and upsert inside its span and records its duration, the rows it returned when
+    /// Runs an operation other than search and upsert (<paramref name="operation"/> is one of <see cref="StoreOperations"/>'s
+    /// names, or the store's own) inside its span and records its duration, the rows it returned when
     /// <paramref name="returnedRows"/> says, or the failure.
     /// </summary>
     public async Task<TResult> TraceAsync<TState, TArgument, TResult>(
@@ -103,6 +112,19 @@ internal sealed class StoreTelemetry
             Failed(activity, StoreOperations.Search, e, started);
             throw;
         }
+    }
+
+    /// <summary>Starts the span of one migration step, named <c>{step} {collection}</c>; dispose it when the step ends.</summary>
+    /// <returns>The span, or null when nobody listens.</returns>
+    public static Activity? StartMigrationStep(string systemName, string collectionName, string step) =>
+        MrlTelemetry.StartMigrationStep(systemName, collectionName, step);
+
+    /// <summary>Marks a span failed the way the OpenTelemetry conventions ask: status Error and <c>error.type</c>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="exception"/> is null.</exception>
+    public static void SetError(Activity? activity, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        MrlTelemetry.SetError(activity, exception);
     }
 
     /// <summary>Starts the span of one operation, named <c>{operation} {collection}</c> as the conventions ask.</summary>
