@@ -32,6 +32,12 @@ internal static class JsonReading
     public static int? IntProperty(this JsonElement element, string name) =>
         element.Property(name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt32(out var number) ? number : null;
 
+    /// <summary>An array of strings; null when missing, not an array, or holding anything but strings.</summary>
+    public static IReadOnlyList<string>? StringArrayProperty(this JsonElement element, string name) =>
+        element.Property(name) is { ValueKind: JsonValueKind.Array } array && array.EnumerateArray().All(item => item.ValueKind == JsonValueKind.String)
+            ? [.. array.EnumerateArray().Select(item => item.GetString()!)]
+            : null;
+
     public static bool? BoolProperty(this JsonElement element, string name) => element.Property(name) switch
     {
         { ValueKind: JsonValueKind.True } => true,

@@ -6,7 +6,7 @@ namespace Mrl.Adapters.Onnx;
 /// What the sentence-transformers and transformers files of a model folder say: the pooling
 /// (<c>1_Pooling/config.json</c>, or the folder <c>modules.json</c> names), the prompts
 /// (<c>config_sentence_transformers.json</c>), the length limit (<c>sentence_bert_config.json</c>,
-/// <c>tokenizer_config.json</c>), the padding side and the architecture (<c>config.json</c>).
+/// <c>tokenizer_config.json</c>), the padding side, the architecture and the LoRA task adapters (<c>config.json</c>).
 /// </summary>
 internal sealed record ModelFolderConfig(
     OnnxPooling? Pooling,
@@ -16,9 +16,10 @@ internal sealed record ModelFolderConfig(
     PaddingSide? PaddingSide,
     string? ModelType,
     int? HiddenSize,
-    string? NameOrPath)
+    string? NameOrPath,
+    IReadOnlyList<string>? LoraAdaptations)
 {
-    public static readonly ModelFolderConfig None = new(null, null, null, null, null, null, null, null);
+    public static readonly ModelFolderConfig None = new(null, null, null, null, null, null, null, null, null);
 
     // The names sentence-transformers models give their query and document prompts, most common first.
     private static readonly string[] QueryPromptNames = ["query", "search_query", "retrieval.query"];
@@ -44,7 +45,8 @@ internal sealed record ModelFolderConfig(
             tokenizer.PaddingSide,
             config?.RootElement.StringProperty("model_type"),
             config?.RootElement.IntProperty("hidden_size"),
-            config?.RootElement.StringProperty("_name_or_path"));
+            config?.RootElement.StringProperty("_name_or_path"),
+            config?.RootElement.StringArrayProperty("lora_adaptations"));
     }
 
     private static (string? Query, string? Document) ReadPrompts(string directory)

@@ -8,10 +8,15 @@ namespace Mrl.Adapters.Onnx;
 internal sealed class ModelSignature
 {
     private static readonly string[] PooledOutputNames = ["sentence_embedding", "pooler_output"];
-    private static readonly string[] TokenOutputNames = ["last_hidden_state", "token_embeddings"];
+    // text_embeds: jina-embeddings-v3's export.
+    private static readonly string[] TokenOutputNames = ["last_hidden_state", "token_embeddings", "text_embeds"];
 
-    private ModelSignature(string inputIds, string attentionMask, string? tokenTypeIds, string? positionIds, string output, bool outputIsPooled, int hiddenSize)
+    private const string TaskIdInputName = "task_id";
+
+    private ModelSignature(string inputIds, string attentionMask, string? tokenTypeIds, string? positionIds, string? taskId, bool taskIdIsScalar, string output, bool outputIsPooled, int hiddenSize)
     {
+        TaskIdName = taskId;
+        TaskIdIsScalar = taskIdIsScalar;
         PositionIdsName = positionIds;
         InputIdsName = inputIds;
         AttentionMaskName = attentionMask;
@@ -31,6 +36,12 @@ internal sealed class ModelSignature
     /// <summary>Null when the model numbers positions itself (encoders); decoder exports such as Qwen3-Embedding's take them.</summary>
     public string? PositionIdsName { get; }
 
+    /// <summary>Null unless the model chooses a LoRA task adapter with an int64 id (jina-embeddings-v3's <c>task_id</c>).</summary>
+    public string? TaskIdName { get; }
+
+    /// <summary>True when the task id is a scalar (jina-embeddings-v3), false when it is a one-element <c>[1]</c> tensor.</summary>
+    public bool TaskIdIsScalar { get; }
+
     public string OutputName { get; }
 
     /// <summary>True for a <c>[batch, hidden]</c> output, false for <c>[batch, sequence, hidden]</c>.</summary>
@@ -39,7 +50,7 @@ internal sealed class ModelSignature
     /// <summary>The output's last dimension, or 0 when the metadata leaves it symbolic.</summary>
     public int HiddenSize { get; }
 
-    /// <summary>The input names in the order the generator passes the tensors: ids, mask, then token types and position ids when present.</summary>
+    /// <summary>The input names in the order the generator passes the tensors: ids, mask, then token types, position ids and the task id when present.</summary>
     public string[] InputNames()
     {
         var names = new List<string>(4) { InputIdsName, AttentionMaskName };
@@ -53,11 +64,16 @@ internal sealed class ModelSignature
             names.Add(PositionIdsName);
         }
 
+        if (TaskIdName is not null)
+        {
+            names.Add(TaskIdName);
+        }
+
         return [.. names];
     }
 
     public ModelSignature WithHiddenSize(int hiddenSize) =>
-        new(InputIdsName, AttentionMaskName, TokenTypeIdsName, PositionIdsName, OutputName, OutputIsPooled, hiddenSize);
+        new(InputIdsName, AttentionMaskName, TokenTypeIdsName, PositionIdsName, TaskIdName, TaskIdIsScalar, OutputName, OutputIsPooled, hiddenSize);
 
     /// <summary>Whether the model has a float <c>[batch, hidden]</c> output named <c>sentence_embedding</c>: a sentence-transformers export that pools by itself.</summary>
     public static bool HasSentenceEmbedding(IReadOnlyDictionary<string, NodeMetadata> outputs) =>
@@ -84,12 +100,14 @@ internal sealed class ModelSignature
         }
 
         var positionIds = inputs.ContainsKey("position_ids") ? RequireInput(inputs, "position_ids", "position_ids", modelPath) : null;
-        var unfed = inputs.Keys.Where(name => name != inputIds && name != attentionMask && name != tokenTypeIds && name != positionIds).Order(StringComparer.Ordinal).ToList();
+        var (taskId, taskIdIsScalar) = inputs.ContainsKey(TaskIdInputName) ? RequireTaskId(inputs, modelPath) : (null, false);
+        var unfed = inputs.Keys.Where(name => name != inputIds && name != attentionMask && name != tokenTypeIds && name != positionIds && name != taskId)
+            .Order(StringComparer.Ordinal).ToList();
         if (unfed.Count > 0)
         {
             throw new OnnxModelSignatureException(
                 $"The model '{modelPath}' also needs {string.Join(", ", unfed.Select(name => Describe(name, inputs[name])))}; " +
-                $"this generator feeds only token ids, the attention mask, token type ids and position ids. Its inputs: {DescribeAll(inputs)}.");
+                $"this generator feeds only token ids, the attention mask, token type ids, position ids and a task adapter id. Its inputs: {DescribeAll(inputs)}.");
         }
 
         var pooled = pooling == OnnxPooling.ModelOutput;
@@ -98,7 +116,20 @@ internal sealed class ModelSignature
             ? RequireOutput(outputs, outputName, rank, pooling, modelPath)
             : FindOutput(outputs, pooled ? PooledOutputNames : TokenOutputNames, rank, pooling, modelPath);
         var hidden = outputs[output].Dimensions[^1];
-        return new ModelSignature(inputIds, attentionMask, tokenTypeIds, positionIds, output, pooled, hidden > 0 ? hidden : 0);
+        return new ModelSignature(inputIds, attentionMask, tokenTypeIds, positionIds, taskId, taskIdIsScalar, output, pooled, hidden > 0 ? hidden : 0);
+    }
+
+    private static (string Name, bool IsScalar) RequireTaskId(IReadOnlyDictionary<string, NodeMetadata> inputs, string modelPath)
+    {
+        var metadata = inputs[TaskIdInputName];
+        if (!metadata.IsTensor || metadata.ElementDataType != TensorElementType.Int64
+            || metadata.Dimensions.Length > 1 || (metadata.Dimensions.Length == 1 && metadata.Dimensions[0] > 1))
+        {
+            throw new OnnxModelSignatureException(
+                $"The model '{modelPath}' input {Describe(TaskIdInputName, metadata)} does not fit: expected an int64 scalar or [1] tensor holding a task adapter id.");
+        }
+
+        return (TaskIdInputName, metadata.Dimensions.Length == 0);
     }
 
     private static string RequireInput(IReadOnlyDictionary<string, NodeMetadata> inputs, string name, string option, string modelPath)

@@ -25,7 +25,8 @@ namespace Mrl.Adapters.Onnx;
 /// <para>
 /// Per request, <see cref="EmbeddingGenerationOptions.Dimensions"/> chooses the number of leading dimensions kept
 /// (default <see cref="Dimensions"/>), and <see cref="EmbeddingGenerationOptionsExtensions.WithInputType"/> chooses
-/// between the query and the document prefix.
+/// between the query and the document prefix, and for a model with LoRA task adapters (a <c>task_id</c> input, as
+/// jina-embeddings-v3's) between the query and the document adapter.
 /// </para>
 /// </remarks>
 public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
@@ -47,6 +48,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly bool _layerNorm;
     private readonly string? _queryPrompt;
     private readonly string? _documentPrompt;
+    private readonly TaskAdapterInput? _tasks;
     private long _truncatedTexts;
     private int _disposed;
 
@@ -86,6 +88,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             var signature = ModelSignature.Discover(_session.InputMetadata, _session.OutputMetadata, _options, _pooling, modelPath);
             _inputNames = signature.InputNames();
             _outputNames = [signature.OutputName];
+            _tasks = TaskAdapterInput.Create(signature, folder.LoraAdaptations, profile, _options, modelPath);
             _signature = signature.HiddenSize > 0 ? signature : signature.WithHiddenSize(ProbeHiddenSize(signature));
             ModelDimensions = _signature.HiddenSize;
             if (_options.Dimensions > ModelDimensions)
@@ -134,12 +137,17 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 PaddingSide = _paddingSide,
                 LayerNormBeforeTruncation = _layerNorm,
                 TakesPositionIds = _signature.PositionIdsName is not null,
+                TaskAdapters = _tasks?.Adapters ?? [],
+                TaskAdaptersSource = _tasks?.Source,
+                QueryTask = _tasks?.QueryTask,
+                DocumentTask = _tasks?.DocumentTask,
                 ModelDimensions = ModelDimensions,
                 ExecutionProvider = _options.ExecutionProvider,
             };
         }
         catch
         {
+            _tasks?.Dispose();
             _session.Dispose();
             _uncancellableRun.Dispose();
             throw;
@@ -194,7 +202,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var texts = CheckTexts(values);
         var dimensions = ResolveDimensions(options);
-        var prefix = ResolvePrefix(options);
+        var inputType = ResolveInputType(options);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<GeneratedEmbeddings<Embedding<float>>>(cancellationToken);
@@ -202,7 +210,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         try
         {
-            var embeddings = Generate(texts, prefix, dimensions, cancellationToken);
+            var embeddings = Generate(texts, inputType, dimensions, cancellationToken);
             Timer?.AddCall(started);
             return Task.FromResult(embeddings);
         }
@@ -244,6 +252,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         _session.Dispose();
         _uncancellableRun.Dispose();
+        _tasks?.Dispose();
     }
 
     internal ModelSignature Signature => _signature;
@@ -254,8 +263,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     internal GenerationTimer? Timer { get; set; }
 
     /// <summary>The task prefix for a request: the query or the document prompt, or null.</summary>
-    internal string? ResolvePrefix(EmbeddingGenerationOptions? options) =>
-        (options.GetInputType() ?? _options.DefaultInputType) == EmbeddingInputType.Query ? _queryPrompt : _documentPrompt;
+    internal string? ResolvePrefix(EmbeddingGenerationOptions? options) => Prompt(ResolveInputType(options));
+
+    /// <summary>The input type a request names, else the default.</summary>
+    internal EmbeddingInputType ResolveInputType(EmbeddingGenerationOptions? options) => options.GetInputType() ?? _options.DefaultInputType;
 
     /// <summary>Tokenizes one text's content, truncated to fit the length limit beside the special tokens.</summary>
     internal TokenizedText TokenizeText(string text, string? prefix)
@@ -280,12 +291,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return CreateBatch(tokenized);
     }
 
-    /// <summary>Runs the model on a batch and returns its one requested output.</summary>
-    internal IDisposableReadOnlyCollection<OrtValue> Run(EncoderBatch batch, RunOptions runOptions)
+    /// <summary>Runs the model on a batch and returns its one requested output; a model with task adapters gets the adapter of <paramref name="inputType"/>.</summary>
+    internal IDisposableReadOnlyCollection<OrtValue> Run(EncoderBatch batch, RunOptions runOptions, EmbeddingInputType inputType = EmbeddingInputType.Document)
     {
         try
         {
-            return _session.Run(runOptions, _inputNames, batch.Inputs, _outputNames);
+            return _session.Run(runOptions, _inputNames, Inputs(batch, inputType), _outputNames);
         }
         catch (OnnxRuntimeException exception) when (!runOptions.Terminate)
         {
@@ -355,9 +366,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
     }
 
-    private GeneratedEmbeddings<Embedding<float>> Generate(IReadOnlyList<string> texts, string? prefix, int dimensions, CancellationToken cancellationToken)
+    private GeneratedEmbeddings<Embedding<float>> Generate(IReadOnlyList<string> texts, EmbeddingInputType inputType, int dimensions, CancellationToken cancellationToken)
     {
         var createdAt = DateTimeOffset.UtcNow;
+        var prefix = Prompt(inputType);
         var tokenized = new TokenizedText[texts.Count];
         var order = new int[texts.Count];
         var truncated = 0;
@@ -407,7 +419,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 var runStarted = Timer is null ? 0 : Stopwatch.GetTimestamp();
                 try
                 {
-                    outputs = Run(batch, runOptions);
+                    outputs = Run(batch, runOptions, inputType);
                     Timer?.AddRun(runStarted, batch.TokenCount, batch.PaddingCount);
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
@@ -444,6 +456,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     }
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private string? Prompt(EmbeddingInputType inputType) => inputType == EmbeddingInputType.Query ? _queryPrompt : _documentPrompt;
+
+    /// <summary>The batch's tensors, and the task adapter's id after them when the model takes one.</summary>
+    private IReadOnlyCollection<OrtValue> Inputs(EncoderBatch batch, EmbeddingInputType inputType) =>
+        _tasks is null ? batch.Inputs : [.. batch.Inputs, _tasks.For(inputType)];
 
     private static IReadOnlyList<string> CheckTexts(IEnumerable<string> values)
     {
@@ -494,7 +512,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private int ProbeHiddenSize(ModelSignature signature)
     {
         using var batch = EncoderBatch.Probe(_tokenizer, signature.TokenTypeIdsName is not null, signature.PositionIdsName is not null);
-        using var outputs = _session.Run(_uncancellableRun, _inputNames, batch.Inputs, _outputNames);
+        using var outputs = _session.Run(_uncancellableRun, _inputNames, Inputs(batch, EmbeddingInputType.Document), _outputNames);
         var shape = outputs[0].GetTensorTypeAndShape().Shape;
         return shape.Length > 0 && shape[^1] is > 0 and <= int.MaxValue
             ? (int)shape[^1]

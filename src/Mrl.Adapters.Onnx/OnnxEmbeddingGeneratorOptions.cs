@@ -110,6 +110,20 @@ public sealed class OnnxEmbeddingGeneratorOptions
     /// </summary>
     public string? DocumentPrefix { get; set; }
 
+    /// <summary>
+    /// For a model that chooses a LoRA task adapter with a <c>task_id</c> input (jina-embeddings-v3): the adapter queries
+    /// use, by name. Its id is its index in the model's adapter list, <c>lora_adaptations</c> in the folder's
+    /// <c>config.json</c>, else the profile's. Default <c>retrieval.query</c>. Naming a task for a model without a
+    /// <c>task_id</c> input is an error.
+    /// </summary>
+    public string? QueryTask { get; set; }
+
+    /// <summary>
+    /// For a model that chooses a LoRA task adapter with a <c>task_id</c> input: the adapter documents use, by name
+    /// (see <see cref="QueryTask"/>). Default <c>retrieval.passage</c>; <c>text-matching</c> suits symmetric similarity.
+    /// </summary>
+    public string? DocumentTask { get; set; }
+
     /// <summary>The input type of requests that do not name one (see <see cref="EmbeddingGenerationOptionsExtensions.WithInputType"/>). Default <see cref="EmbeddingInputType.Document"/>.</summary>
     public EmbeddingInputType DefaultInputType { get; set; } = EmbeddingInputType.Document;
 
@@ -176,6 +190,16 @@ public sealed class OnnxEmbeddingGeneratorOptions
         if (Profile is { } profile && OnnxModelProfile.Find(profile) is null)
         {
             throw Invalid(nameof(Profile), $"is '{profile}', which is not a known model: {string.Join(", ", OnnxModelProfile.Known.Select(p => p.Name))}.");
+        }
+
+        if (QueryTask is { } queryTask && string.IsNullOrWhiteSpace(queryTask))
+        {
+            throw Invalid(nameof(QueryTask), "is blank; name a task adapter, or leave it null for the default.");
+        }
+
+        if (DocumentTask is { } documentTask && string.IsNullOrWhiteSpace(documentTask))
+        {
+            throw Invalid(nameof(DocumentTask), "is blank; name a task adapter, or leave it null for the default.");
         }
 
         if (MaxSequenceLengthCap < 3)

@@ -46,6 +46,18 @@ public sealed record OnnxModelDescription
     /// <summary>Whether the model is fed position ids.</summary>
     public required bool TakesPositionIds { get; init; }
 
+    /// <summary>The LoRA task adapters of a model with a <c>task_id</c> input, in id order; empty for other models.</summary>
+    public IReadOnlyList<string> TaskAdapters { get; init; } = [];
+
+    /// <summary>Where <see cref="TaskAdapters"/> came from (<c>config.json</c> or <c>profile</c>), or null without them.</summary>
+    public string? TaskAdaptersSource { get; init; }
+
+    /// <summary>The task adapter fed with queries, or null for a model without a <c>task_id</c> input.</summary>
+    public string? QueryTask { get; init; }
+
+    /// <summary>The task adapter fed with documents, or null for a model without a <c>task_id</c> input.</summary>
+    public string? DocumentTask { get; init; }
+
     /// <summary>The model's full dimension.</summary>
     public required int ModelDimensions { get; init; }
 

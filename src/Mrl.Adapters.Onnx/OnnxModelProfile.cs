@@ -14,6 +14,10 @@ namespace Mrl.Adapters.Onnx;
 /// <param name="PaddingSide">Where batches are padded.</param>
 /// <param name="LayerNormBeforeTruncation">Whether a layer norm comes before truncation (nomic-embed-text-v1.5).</param>
 /// <param name="ModelType">The <c>model_type</c> in its <c>config.json</c>.</param>
+/// <param name="LoraAdaptations">
+/// For a model that chooses a LoRA task adapter with a <c>task_id</c> input, the adapters in the order that numbers them
+/// (its <c>config.json</c>'s <c>lora_adaptations</c>); null for other models.
+/// </param>
 public sealed record OnnxModelProfile(
     string Name,
     OnnxPooling Pooling,
@@ -24,7 +28,8 @@ public sealed record OnnxModelProfile(
     string? DocumentPrompt,
     PaddingSide PaddingSide,
     bool LayerNormBeforeTruncation,
-    string ModelType)
+    string ModelType,
+    IReadOnlyList<string>? LoraAdaptations = null)
 {
     private const string QwenInstruction = "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:";
     private const string RetrievalInstruction = "Represent this sentence for searching relevant passages: ";
@@ -51,6 +56,9 @@ public sealed record OnnxModelProfile(
         new("intfloat/multilingual-e5-large", OnnxPooling.Mean, 1024, [], 512,
             "query: ", "passage: ", PaddingSide.Right, false, "xlm-roberta"),
         new("BAAI/bge-m3", OnnxPooling.Cls, 1024, [], 8192, null, null, PaddingSide.Right, false, "xlm-roberta"),
+        new("jinaai/jina-embeddings-v3", OnnxPooling.Mean, 1024, [1024, 768, 512, 256, 128, 64, 32], 8192,
+            "Represent the query for retrieving evidence documents: ", "Represent the document for retrieval: ", PaddingSide.Right, false, "xlm-roberta",
+            ["retrieval.query", "retrieval.passage", "separation", "classification", "text-matching"]),
     ];
 
     /// <summary>The profile whose name, or the part after its owner, is <paramref name="name"/> (any case); null when none is.</summary>

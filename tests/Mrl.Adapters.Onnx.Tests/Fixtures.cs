@@ -17,6 +17,12 @@ internal static class Fixtures
     /// <summary>input_ids, attention_mask -> token_embeddings, sentence_embedding; tokenizer.json.</summary>
     public static string Pooled => Path.Combine(Root.Value, "pooled");
 
+    /// <summary>
+    /// input_ids, attention_mask, task_id (int64 scalar) -> text_embeds, shaped as jina-embeddings-v3's export; made by
+    /// make_task_fixtures.py so the mean-pooled embedding's largest dimension is the task id fed.
+    /// </summary>
+    public static string TaskAdapters => Path.Combine(Root.Value, "jina-task");
+
     /// <summary>pixel_values -> logits: not a text encoder.</summary>
     public static string BadModel => Path.Combine(Root.Value, "bad", "model.onnx");
 

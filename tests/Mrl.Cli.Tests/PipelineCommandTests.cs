@@ -44,6 +44,18 @@ public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisp
     }
 
     [Fact]
+    public async Task Embed_shows_the_task_adapters_of_a_model_with_a_task_id_input_and_takes_another_by_name()
+    {
+        var model = Path.Combine(RepositoryRoot(), "tests", "fixtures", "onnx", "jina-task");
+
+        var (exitCode, output) = await CliRunner.RunAsync("embed", "--model", model, "--query-task", "text-matching", "--query", "hello world");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("text-matching (task_id 4)", output, StringComparison.Ordinal);
+        Assert.Contains("retrieval.passage (task_id", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Index_then_search_finds_a_document_by_its_own_text_in_memory()
     {
         var store = Path.Combine(_directory, "index.bin");

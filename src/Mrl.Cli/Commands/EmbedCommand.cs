@@ -56,6 +56,14 @@ internal static class EmbedCommand
         table.AddRow("pooling", $"{description.Pooling}", Markup.Escape(description.PoolingSource));
         table.AddRow("query prompt", Markup.Escape(Prompt(description.QueryPrompt)), Markup.Escape(description.PromptSource));
         table.AddRow("document prompt", Markup.Escape(Prompt(description.DocumentPrompt)), Markup.Escape(description.PromptSource));
+        if (description.QueryTask is not null)
+        {
+            var adapters = description.TaskAdapters.ToList();
+            string Task(string task) => Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{task} (task_id {adapters.IndexOf(task)})"));
+            table.AddRow("query task", Task(description.QueryTask), Markup.Escape($"task adapters from {description.TaskAdaptersSource}"));
+            table.AddRow("document task", Task(description.DocumentTask!), Markup.Escape(string.Join(", ", adapters)));
+        }
+
         table.AddRow("max tokens", description.MaxSequenceLength.ToString(CultureInfo.InvariantCulture), Markup.Escape(description.MaxSequenceLengthSource));
         table.AddRow("padding", $"{description.PaddingSide}", description.TakesPositionIds ? "model takes position_ids" : "");
         table.AddRow("dimensions", description.ModelDimensions.ToString(CultureInfo.InvariantCulture),

@@ -18,6 +18,10 @@ internal sealed class EncoderOptions
 
     public Option<string?> DocumentPrefix { get; } = new("--document-prefix") { Description = "Text put before documents, e.g. 'search_document: ' (default: the model's document prompt; '' for none)." };
 
+    public Option<string?> QueryTask { get; } = new("--query-task") { Description = "For a model with a task_id input (jina-embeddings-v3): the LoRA adapter for queries (default: retrieval.query)." };
+
+    public Option<string?> DocumentTask { get; } = new("--document-task") { Description = "For a model with a task_id input: the LoRA adapter for documents (default: retrieval.passage)." };
+
     public Option<int?> MaxLength { get; } = new("--max-length") { Description = "Maximum tokens per text (default: the model's, at most 8192)." };
 
     public void AddTo(Command command)
@@ -28,6 +32,8 @@ internal sealed class EncoderOptions
         command.Options.Add(Profile);
         command.Options.Add(QueryPrefix);
         command.Options.Add(DocumentPrefix);
+        command.Options.Add(QueryTask);
+        command.Options.Add(DocumentTask);
         command.Options.Add(MaxLength);
     }
 
@@ -37,6 +43,8 @@ internal sealed class EncoderOptions
         LayerNormBeforeTruncation = parse.GetValue(LayerNorm) ? true : null,
         QueryPrefix = parse.GetValue(QueryPrefix),
         DocumentPrefix = parse.GetValue(DocumentPrefix),
+        QueryTask = parse.GetValue(QueryTask),
+        DocumentTask = parse.GetValue(DocumentTask),
         MaxSequenceLength = parse.GetValue(MaxLength),
         Profile = parse.GetValue(Profile),
     });
