@@ -8,5 +8,5 @@ namespace Mrl.Adapters.Pgvector;
 /// <param name="TuplesDone">Tuples processed so far, where the phase reports it.</param>
 /// <param name="TuplesTotal">Tuples to process, where the phase reports it.</param>
 /// <param name="ParallelWorkers">Parallel workers the build's leader has right now.</param>
-public sealed record IndexBuildProgress(
+internal sealed record IndexBuildProgress(
     string IndexName, string Phase, long BlocksDone, long BlocksTotal, long TuplesDone, long TuplesTotal, int ParallelWorkers);

@@ -6,7 +6,7 @@ namespace Mrl.Adapters.Pgvector;
 /// <param name="MaxWorkerProcesses"><c>max_worker_processes</c>: the pool parallel workers are taken from.</param>
 /// <param name="MaintenanceWorkMem"><c>maintenance_work_mem</c> as the server reports it (a session may raise it for its build).</param>
 /// <param name="TableParallelWorkers">The table's <c>parallel_workers</c> option; null when unset, and PostgreSQL plans from the heap's size.</param>
-public sealed record PgvectorBuildSettings(
+internal sealed record PgvectorBuildSettings(
     int MaxParallelMaintenanceWorkers, int MaxParallelWorkers, int MaxWorkerProcesses, string MaintenanceWorkMem, int? TableParallelWorkers)
 {
     /// <summary>

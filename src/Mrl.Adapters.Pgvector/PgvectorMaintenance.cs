@@ -7,7 +7,7 @@ namespace Mrl.Adapters.Pgvector;
 /// the progress of a running build, the table's size, and dropping the table. <c>mrl bench</c> uses it to load a table
 /// once and build each of its indexes once, at equal parallelism.
 /// </summary>
-public sealed class PgvectorMaintenance
+internal sealed class PgvectorMaintenance
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly PgvectorStoreOptions _options;

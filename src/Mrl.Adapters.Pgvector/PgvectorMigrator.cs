@@ -140,7 +140,7 @@ public sealed class PgvectorMigrator
     /// Column mode: adds the prefix column and its trigger, and backfills it, but builds no index (see <see cref="BuildIndexesAsync(PgvectorMigrationOptions?, IProgress{MigrationProgress}?, CancellationToken)"/>);
     /// expression mode: nothing. For loading or comparing several prefixes before building each index once.
     /// </summary>
-    public Task<PgvectorMigrationResult> AddPrefixWithoutIndexAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    internal Task<PgvectorMigrationResult> AddPrefixWithoutIndexAsync(PgvectorMigrationOptions? migration = null, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         UpAsync(migration, progress, buildIndex: false, cancellationToken);
 
     /// <summary>

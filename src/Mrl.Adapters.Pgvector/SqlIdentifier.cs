@@ -4,7 +4,7 @@ using System.Text;
 namespace Mrl.Adapters.Pgvector;
 
 /// <summary>The one place where PostgreSQL identifiers are validated and quoted.</summary>
-public static class SqlIdentifier
+internal static class SqlIdentifier
 {
     /// <summary>PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).</summary>
     public const int MaxBytes = 63;

@@ -9,7 +9,7 @@ namespace Mrl.Adapters.Qdrant;
 /// What a bulk load and a benchmark need around a collection: its optimizer status (Qdrant builds HNSW in the background
 /// after the points arrive), waiting until that is done, and deleting the collection. <c>mrl bench</c> uses it.
 /// </summary>
-public sealed class QdrantMaintenance
+internal sealed class QdrantMaintenance
 {
     private readonly QdrantClient _client;
     private readonly QdrantCalls _calls;
