@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mrl.Adapters.Caching;
 using Mrl.Adapters.Diagnostics;
 using Qdrant.Client;
 using Proto = Qdrant.Client.Grpc;
@@ -30,7 +34,7 @@ namespace Mrl.Adapters.Qdrant;
 /// <para>The store never disposes the client: whoever created it (the DI container, the caller) does.</para>
 /// </remarks>
 /// <typeparam name="TKey">The record key type.</typeparam>
-public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey> where TKey : notnull
+public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IVersionedCandidateSource<TKey> where TKey : notnull
 {
     /// <summary>The most point ids one retrieve or delete call carries.</summary>
     internal const int MaxIdsPerCall = 4096;
@@ -50,6 +54,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     private readonly Proto.ReadConsistency? _readConsistency;
     private readonly QdrantStoreOptions _creation;
     private readonly StoreTelemetry _telemetry;
+    private readonly CachedCandidateSource<TKey>? _cached;
 
     /// <summary>Creates a store that works through <paramref name="client"/>, which it does not dispose.</summary>
     /// <param name="client">The Qdrant client (gRPC): the application's own, with its endpoint, API key, TLS and deadline.</param>
@@ -86,6 +91,28 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
     /// <inheritdoc />
     public EmbeddingLayout Layout { get; }
+
+    /// <summary>
+    /// Full vectors kept in process, keyed by record key and write stamp (<see cref="QdrantKeyMapping.VersionPayloadField"/>).
+    /// With a cache, pass 1 returns ids, payloads and stamps only; cached vectors at the current stamp are reranked without a
+    /// fetch, and misses and stale entries are fetched in one retrieve call. Null (the default) fetches every candidate's
+    /// full vector in pass 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The cache holds vectors of another length than the layout's full dimensions.</exception>
+    public IFullVectorCache<TKey>? FullVectorCache
+    {
+        get => _cached?.Cache;
+        init
+        {
+            if (value is not null && value.Dimensions != Layout.FullDimensions)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
+            }
+
+            _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
+        }
+    }
 
     /// <summary>
     /// Checks the server version (the health check), then creates the collection with both named vectors, the cluster
@@ -148,6 +175,11 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         var p = Layout.PrefixDimensions;
         var prefix = new float[p];
         var points = new Proto.PointStruct[records.Count];
+
+        // A random stamp per written point, not a counter: a counter would need a read before every write, and Qdrant's
+        // own point version is not stable enough to key a cache by (docs/qdrant.md).
+        var stamps = new long[records.Count];
+        RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(stamps.AsSpan()));
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
@@ -156,6 +188,13 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             {
                 throw new ArgumentException(
                     $"Record {record.Key} (position {i}) has a payload field '{QdrantKeyMapping.KeyPayloadField}', which the Qdrant store reserves for string keys.",
+                    nameof(records));
+            }
+
+            if (record.Payload is { ValueKind: JsonValueKind.Object } stamped && stamped.TryGetProperty(QdrantKeyMapping.VersionPayloadField, out _))
+            {
+                throw new ArgumentException(
+                    $"Record {record.Key} (position {i}) has a payload field '{QdrantKeyMapping.VersionPayloadField}', which the Qdrant store reserves for its write stamp.",
                     nameof(records));
             }
 
@@ -171,6 +210,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                 point.Payload[QdrantKeyMapping.KeyPayloadField] = new Proto.Value { StringValue = key };
             }
 
+            point.Payload[QdrantKeyMapping.VersionPayloadField] = new Proto.Value { IntegerValue = stamps[i] & long.MaxValue };
             points[i] = point;
         }
 
@@ -364,14 +404,13 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             throw new ArgumentException($"Invalid prefix query: {problem}", nameof(request));
         }
 
-        var filter = QdrantFilterTranslator.TranslateOrNull(request.Filter);
-        var vectors = request.IncludeFullVectors ? FullVectorSelector() : new Proto.WithVectorsSelector { Enable = false };
-        var points = await _calls.RunAsync("Query", ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(request.PrefixQuery.Span),
-                usingVector: _prefixVectorName, filter: filter, searchParams: new Proto.SearchParams { HnswEf = (ulong)HnswEf(request.EfSearch, request.Count) },
-                limit: (ulong)request.Count, payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: vectors,
-                readConsistency: _readConsistency, cancellationToken: ct),
-            cancellationToken).ConfigureAwait(false);
+        if (_cached is not null && request.IncludeFullVectors)
+        {
+            return await _cached.FetchCandidatesAsync(request, cancellationToken).ConfigureAwait(false);
+        }
 
+        var vectors = request.IncludeFullVectors ? FullVectorSelector() : new Proto.WithVectorsSelector { Enable = false };
+        var points = await QueryPrefixAsync(request, vectors, cancellationToken).ConfigureAwait(false);
         var candidates = new List<Candidate<TKey>>(points.Count);
         long bytes = 0;
         foreach (var point in points)
@@ -390,6 +429,119 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         }
 
         return new CandidateBatch<TKey>(candidates, bytes);
+    }
+
+    /// <summary>Pass 1: the query on the prefix vector, with the payload (and so the write stamp) and the given vectors.</summary>
+    private Task<IReadOnlyList<Proto.ScoredPoint>> QueryPrefixAsync(CandidateRequest request, Proto.WithVectorsSelector vectors, CancellationToken cancellationToken)
+    {
+        var filter = QdrantFilterTranslator.TranslateOrNull(request.Filter);
+        return _calls.RunAsync("Query", ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(request.PrefixQuery.Span),
+                usingVector: _prefixVectorName, filter: filter, searchParams: new Proto.SearchParams { HnswEf = (ulong)HnswEf(request.EfSearch, request.Count) },
+                limit: (ulong)request.Count, payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: vectors,
+                readConsistency: _readConsistency, cancellationToken: ct),
+            cancellationToken);
+    }
+
+    int IVersionedCandidateSource<TKey>.FullDimensions => Layout.FullDimensions;
+
+    /// <inheritdoc />
+    async ValueTask<long> IVersionedCandidateSource<TKey>.ReadVersionedCandidatesAsync(
+        CandidateRequest request, List<VersionedCandidate<TKey>> rows, CandidateVectorBuffer? fullVectors, CancellationToken cancellationToken)
+    {
+        var vectors = fullVectors is null ? new Proto.WithVectorsSelector { Enable = false } : FullVectorSelector();
+        var points = await QueryPrefixAsync(request, vectors, cancellationToken).ConfigureAwait(false);
+        long bytes = 0;
+        foreach (var point in points)
+        {
+            var id = QdrantProtos.PointId(point.Id);
+            if (fullVectors is not null)
+            {
+                if (!QdrantProtos.TryReadVector(point.Vectors, _fullVectorName, fullVectors.Slot(rows.Count).Span))
+                {
+                    throw new QdrantException($"Point {id} in '{_collection}' came without its '{_fullVectorName}' vector; it cannot be reranked.");
+                }
+
+                bytes += (long)Layout.FullDimensions * sizeof(float);
+            }
+
+            rows.Add(new VersionedCandidate<TKey>(_codec.FromPoint(id, point.Payload), QdrantDistance.ToScore(Layout.Metric, point.Score),
+                QdrantProtos.Version(point.Payload), QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+        }
+
+        return bytes;
+    }
+
+    /// <inheritdoc />
+    async ValueTask<long> IVersionedCandidateSource<TKey>.ReadFullVectorsAsync(
+        IReadOnlyDictionary<TKey, int> slots, CandidateVectorBuffer into, Action<int, long> found, CancellationToken cancellationToken)
+    {
+        var bySlot = new Dictionary<QdrantPointId, int>(slots.Count);
+        foreach (var (key, slot) in slots)
+        {
+            bySlot[_codec.ToPointId(key)] = slot;
+        }
+
+        long bytes = 0;
+        foreach (var chunk in bySlot.Keys.Chunk(MaxIdsPerCall))
+        {
+            var ids = chunk.Select(QdrantProtos.PointId).ToArray();
+            var points = await _calls.RunAsync("Retrieve", ct => _client.RetrieveAsync(_collection, ids, VersionSelector(), FullVectorSelector(),
+                _readConsistency, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            foreach (var point in points)
+            {
+                var id = QdrantProtos.PointId(point.Id);
+                if (bySlot.TryGetValue(id, out var slot) && QdrantProtos.TryReadVector(point.Vectors, _fullVectorName, into.Slot(slot).Span))
+                {
+                    found(slot, QdrantProtos.Version(point.Payload));
+                    bytes += (long)Layout.FullDimensions * sizeof(float);
+                }
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// Reads every point's full vector into <see cref="FullVectorCache"/>, a page of <paramref name="pageSize"/> points per
+    /// scroll call, reporting the points read so far. A cache smaller than the collection keeps what its budget allows;
+    /// points without the store's write stamp are not cached.
+    /// </summary>
+    /// <returns>The points read.</returns>
+    /// <exception cref="InvalidOperationException">The store has no cache.</exception>
+    public async Task<long> WarmAsync(IProgress<long>? progress = null, int pageSize = 1_000, CancellationToken cancellationToken = default)
+    {
+        var cached = _cached ?? throw new InvalidOperationException("This store has no FullVectorCache to warm.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var cache = cached.Cache;
+        var buffer = new float[Layout.FullDimensions];
+        var payload = VersionSelector();
+        if (_codec.StoresKeyInPayload)
+        {
+            payload.Include.Fields.Add(QdrantKeyMapping.KeyPayloadField);
+        }
+
+        Proto.PointId? offset = null;
+        long points = 0;
+        do
+        {
+            var page = await ScrollPageAsync(null, (uint)pageSize, offset, payload, FullVectorSelector(), cancellationToken).ConfigureAwait(false);
+            foreach (var point in page.Result)
+            {
+                var version = QdrantProtos.Version(point.Payload);
+                if (version != RowVersion.Unknown && QdrantProtos.TryReadVector(point.Vectors, _fullVectorName, buffer))
+                {
+                    cache.Put(_codec.FromPoint(QdrantProtos.PointId(point.Id), point.Payload), version, buffer);
+                }
+            }
+
+            points += page.Result.Count;
+            progress?.Report(points);
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null);
+
+        cached.MarkWarm();
+        return points;
     }
 
     /// <summary>Throws a <see cref="SchemaMismatchException"/> listing every way <paramref name="info"/> differs from what the store needs.</summary>
@@ -463,6 +615,16 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             Strategy = strategy,
         });
     }
+
+    /// <summary>One page of a scroll: points in id order from <paramref name="offset"/> (the start when null).</summary>
+    private Task<Proto.ScrollResponse> ScrollPageAsync(
+        Proto.Filter? filter, uint limit, Proto.PointId? offset, Proto.WithPayloadSelector payload, Proto.WithVectorsSelector vectors, CancellationToken cancellationToken) =>
+        _calls.RunAsync("Scroll", ct => _client.ScrollAsync(_collection, filter, limit, offset, payload, vectors, _readConsistency, cancellationToken: ct),
+            cancellationToken);
+
+    // Only the write stamp: the cache's version of each point fetched after pass 1.
+    private static Proto.WithPayloadSelector VersionSelector() =>
+        new() { Include = new Proto.PayloadIncludeSelector { Fields = { QdrantKeyMapping.VersionPayloadField } } };
 
     private Proto.WithVectorsSelector FullVectorSelector() =>
         new() { Include = new Proto.VectorsSelector { Names = { _fullVectorName } } };
