@@ -9,7 +9,7 @@ namespace Mrl.Adapters.Qdrant.Tests.Support;
 /// <c>query_checker.rs</c> and <c>condition_checker.rs</c>: <c>must</c> needs every condition, <c>should</c> at least one,
 /// <c>must_not</c> none; a condition on a missing or null field is false; a match or range on an array field holds when
 /// any element satisfies it; an integer match needs an integer value; a range compares any number; <c>is_empty</c> holds
-/// for a missing field, null and an empty array.
+/// for a missing field, null and an empty array; <c>values_count</c> counts an array's elements.
 /// </summary>
 internal static class QdrantFilterModel
 {
@@ -52,6 +52,13 @@ internal static class QdrantFilterModel
         }
 
         var values = value.KindCase == Value.KindOneofCase.ListValue ? value.ListValue.Values.ToArray() : [value];
+        if (field.ValuesCount is { } count)
+        {
+            // values_count counts an array's elements, a scalar as one.
+            var n = (ulong)values.Length;
+            return (!count.HasGt || n > count.Gt) && (!count.HasGte || n >= count.Gte) && (!count.HasLt || n < count.Lt) && (!count.HasLte || n <= count.Lte);
+        }
+
         return values.Any(v => Check(field, v));
     }
 
