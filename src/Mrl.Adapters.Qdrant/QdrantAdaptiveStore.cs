@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mrl.Adapters.Caching;
 using Mrl.Adapters.Diagnostics;
+using Mrl.Adapters.Filtering;
 using Qdrant.Client;
 using Proto = Qdrant.Client.Grpc;
 
@@ -27,7 +28,7 @@ namespace Mrl.Adapters.Qdrant;
 /// Every record is validated before the first call, so an invalid record writes nothing; a server failure part-way
 /// through a large upsert leaves the batches sent before it written.</para>
 /// <para>With <see cref="DistanceMetric.Cosine"/>, Qdrant stores vectors normalized to unit length, so
-/// <see cref="GetAsync"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
+/// <see cref="GetAsync(TKey, CancellationToken)"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
 /// Euclidean distances are negated). A payload that is empty comes back as null.</para>
 /// <para><see cref="Rerank.InDatabase"/> runs a <c>prefetch</c> on the prefix and rescores on the full vector in Qdrant;
 /// <see cref="SearchOptions.FullDimensionBaseline"/> runs an exact scan of the full vectors, which have no HNSW graph.</para>
@@ -38,6 +39,11 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 {
     /// <summary>The most point ids one retrieve or delete call carries.</summary>
     internal const int MaxIdsPerCall = 4096;
+
+    /// <summary>Points per scroll call of a filtered scan.</summary>
+    internal const int ScanPageSize = 1_000;
+
+    private const int InitialPageCapacity = 256;
 
     // Qdrant searches with ef = ef_construct when a query names no hnsw_ef; 100 is its default ef_construct.
     private const int QdrantDefaultEf = 100;
@@ -50,6 +56,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     private readonly string _prefixVectorName;
     private readonly string _fullVectorName;
     private readonly int _maxRequestBytes;
+    private readonly int _maxScanPoints;
     private readonly int _defaultEf;
     private readonly Proto.ReadConsistency? _readConsistency;
     private readonly QdrantStoreOptions _creation;
@@ -81,6 +88,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         _prefixVectorName = options.PrefixVectorName;
         _fullVectorName = options.FullVectorName;
         _maxRequestBytes = options.MaxRequestBytes;
+        _maxScanPoints = options.MaxScanPoints;
         _defaultEf = options.PrefixHnswEfConstruct ?? QdrantDefaultEf;
         _readConsistency = options.ReadConsistency?.Clone();
         _creation = options.Clone();
@@ -347,6 +355,112 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             cancellationToken).ConfigureAwait(false);
         return (long)count;
     }
+
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> QueryCoreAsync(Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var condition = QdrantFilterTranslator.TranslateOrNull(filter);
+        return options.OrderBy.Count == 0 && _codec.IdOrderIsKeyOrder
+            ? await ScanInIdOrderAsync(condition, top, options, cancellationToken).ConfigureAwait(false)
+            : await ScanAndSortAsync(condition, top, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Integer keys in key order are Qdrant's own scroll order: skip by scrolling ids only, then read the page.
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> ScanInIdOrderAsync(Proto.Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var noPayload = new Proto.WithPayloadSelector { Enable = false };
+        var noVectors = new Proto.WithVectorsSelector { Enable = false };
+        Proto.PointId? offset = null;
+        for (var skipped = 0; skipped < options.Skip;)
+        {
+            var skip = await ScrollPageAsync(filter, (uint)Math.Min(options.Skip - skipped, MaxIdsPerCall), offset, noPayload, noVectors, cancellationToken)
+                .ConfigureAwait(false);
+            skipped += skip.Result.Count;
+            offset = skip.NextPageOffset;
+            if (offset is null)
+            {
+                return [];
+            }
+        }
+
+        var vectors = options.IncludeVectors ? FullVectorSelector() : noVectors;
+        var records = new List<VectorRecord<TKey>>(Math.Min(top, InitialPageCapacity));
+        do
+        {
+            var page = await ScrollPageAsync(filter, (uint)Math.Min(top - records.Count, PageLimit(options.IncludeVectors)), offset,
+                new Proto.WithPayloadSelector { Enable = true }, vectors, cancellationToken).ConfigureAwait(false);
+            foreach (var point in page.Result)
+            {
+                var id = QdrantProtos.PointId(point.Id);
+                records.Add(new VectorRecord<TKey>(_codec.FromPoint(id, point.Payload), options.IncludeVectors ? FullVector(point.Vectors, id) : ReadOnlyMemory<float>.Empty,
+                    QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+            }
+
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null && records.Count < top);
+
+        return records;
+    }
+
+    // Qdrant's order_by would drop the points that lack the field, takes one numeric key backed by a range index, and pages
+    // without an offset; so the matches (payloads only, at most MaxScanPoints) are ordered here as the in-memory store does.
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> ScanAndSortAsync(Proto.Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var matches = new List<(TKey Key, Proto.PointId Id, System.Text.Json.JsonElement? Payload)>();
+        Proto.PointId? offset = null;
+        do
+        {
+            var page = await ScrollPageAsync(filter, (uint)PageLimit(withVectors: false), offset, new Proto.WithPayloadSelector { Enable = true },
+                new Proto.WithVectorsSelector { Enable = false }, cancellationToken).ConfigureAwait(false);
+            foreach (var point in page.Result)
+            {
+                matches.Add((_codec.FromPoint(QdrantProtos.PointId(point.Id), point.Payload), point.Id, QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+            }
+
+            if (matches.Count > _maxScanPoints)
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"GetAsync on Qdrant collection '{_collection}' orders the matching points in process (an OrderBy, or {typeof(TKey).Name} keys) and reads at most " +
+                    $"QdrantStoreOptions.MaxScanPoints ({_maxScanPoints}) of them; more match. Narrow the filter or raise MaxScanPoints."));
+            }
+
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null);
+
+        var keys = typeof(TKey) == typeof(string) ? (IComparer<TKey>)(object)StringComparer.Ordinal : Comparer<TKey>.Default;
+        var orderBy = options.OrderBy;
+        matches.Sort((a, b) => PayloadOrder.Compare(a.Payload, b.Payload, orderBy) is var c and not 0 ? c : keys.Compare(a.Key, b.Key));
+        var slice = matches.Skip(options.Skip).Take(top).ToList();
+        if (!options.IncludeVectors || slice.Count == 0)
+        {
+            return slice.Select(m => new VectorRecord<TKey>(m.Key, ReadOnlyMemory<float>.Empty, m.Payload)).ToArray();
+        }
+
+        var full = new Dictionary<QdrantPointId, float[]>(slice.Count);
+        foreach (var chunk in slice.Select(m => m.Id).Chunk(MaxIdsPerCall))
+        {
+            var points = await _calls.RunAsync("Retrieve", ct => _client.RetrieveAsync(_collection, chunk, new Proto.WithPayloadSelector { Enable = false },
+                FullVectorSelector(), _readConsistency, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            foreach (var point in points)
+            {
+                var id = QdrantProtos.PointId(point.Id);
+                full[id] = FullVector(point.Vectors, id);
+            }
+        }
+
+        // A point deleted between the scan and the retrieve drops out, as it would from a later scan.
+        return slice.Where(m => full.ContainsKey(QdrantProtos.PointId(m.Id)))
+            .Select(m => new VectorRecord<TKey>(m.Key, full[QdrantProtos.PointId(m.Id)], m.Payload)).ToArray();
+    }
+
+    private float[] FullVector(Proto.VectorsOutput? vectors, QdrantPointId id) =>
+        QdrantProtos.ReadVector(vectors, _fullVectorName, Layout.FullDimensions)
+        ?? throw new QdrantException($"Point {id} in '{_collection}' has no '{_fullVectorName}' vector.");
+
+    // Pages of full vectors stay near 2 MiB, well inside gRPC's default 4 MB answer.
+    private int PageLimit(bool withVectors) =>
+        withVectors ? Math.Clamp(2 * 1024 * 1024 / (Layout.FullDimensions * sizeof(float)), 1, ScanPageSize) : ScanPageSize;
 
     private async Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
