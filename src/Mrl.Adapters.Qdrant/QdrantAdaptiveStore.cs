@@ -406,7 +406,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     // without an offset; so the matches (payloads only, at most MaxScanPoints) are ordered here as the in-memory store does.
     private async Task<IReadOnlyList<VectorRecord<TKey>>> ScanAndSortAsync(Proto.Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
     {
-        var matches = new List<(TKey Key, Proto.PointId Id, System.Text.Json.JsonElement? Payload)>();
+        var matches = new List<(TKey Key, Proto.PointId Id, JsonElement? Payload)>();
         Proto.PointId? offset = null;
         do
         {
