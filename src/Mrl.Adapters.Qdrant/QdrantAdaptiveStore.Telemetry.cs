@@ -29,6 +29,24 @@ public sealed partial class QdrantAdaptiveStore<TKey>
         _telemetry.TraceAsync(StoreOperations.Get, this, key, static (s, k, ct) => s.GetCoreAsync(k, ct), static record => record is null ? 0 : 1, cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Scroll calls with the translated filter. Without <see cref="RecordQueryOptions.OrderBy"/> and with integer keys, Qdrant's
+    /// id order is the key order: the skipped points are scrolled as ids only, then the page is read. Otherwise the matching
+    /// points' payloads (at most <see cref="QdrantStoreOptions.MaxScanPoints"/>) are ordered in process as the in-memory store
+    /// orders them, and the page's full vectors are retrieved by id when asked for.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The records must be ordered in process and more than <see cref="QdrantStoreOptions.MaxScanPoints"/> match.</exception>
+    public Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new RecordQueryOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        return _telemetry.TraceAsync(StoreOperations.Get, this, (filter, top, options),
+            static (s, a, ct) => s.QueryCoreAsync(a.filter, a.top, a.options, ct), static records => records.Count, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<long> CountAsync(Filter? filter = null, CancellationToken cancellationToken = default) =>
         _telemetry.TraceAsync(StoreOperations.Count, this, filter, static (s, f, ct) => s.CountCoreAsync(f, ct), returnedRows: null, cancellationToken);
 

@@ -1,9 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mrl.Adapters.Caching;
 using Mrl.Adapters.Diagnostics;
+using Mrl.Adapters.Filtering;
 using Qdrant.Client;
 using Proto = Qdrant.Client.Grpc;
 
@@ -23,17 +28,22 @@ namespace Mrl.Adapters.Qdrant;
 /// Every record is validated before the first call, so an invalid record writes nothing; a server failure part-way
 /// through a large upsert leaves the batches sent before it written.</para>
 /// <para>With <see cref="DistanceMetric.Cosine"/>, Qdrant stores vectors normalized to unit length, so
-/// <see cref="GetAsync"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
+/// <see cref="GetAsync(TKey, CancellationToken)"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
 /// Euclidean distances are negated). A payload that is empty comes back as null.</para>
 /// <para><see cref="SearchStrategy.TwoPassInDatabase"/> runs a <c>prefetch</c> on the prefix and rescores on the full vector in Qdrant;
 /// <see cref="SearchStrategy.FullDimension"/> runs an exact scan of the full vectors, which have no HNSW graph.</para>
 /// <para>The store never disposes the client: whoever created it (the DI container, the caller) does.</para>
 /// </remarks>
 /// <typeparam name="TKey">The record key type.</typeparam>
-public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey> where TKey : notnull
+public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, ICandidateSource<TKey>, IVersionedCandidateSource<TKey> where TKey : notnull
 {
     /// <summary>The most point ids one retrieve or delete call carries.</summary>
     internal const int MaxIdsPerCall = 4096;
+
+    /// <summary>Points per scroll call of a filtered scan.</summary>
+    internal const int ScanPageSize = 1_000;
+
+    private const int InitialPageCapacity = 256;
 
     // Qdrant searches with ef = ef_construct when a query names no hnsw_ef; 100 is its default ef_construct.
     private const int QdrantDefaultEf = 100;
@@ -46,10 +56,12 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     private readonly string _prefixVectorName;
     private readonly string _fullVectorName;
     private readonly int _maxRequestBytes;
+    private readonly int _maxScanPoints;
     private readonly int _defaultEf;
     private readonly Proto.ReadConsistency? _readConsistency;
     private readonly QdrantStoreOptions _creation;
     private readonly StoreTelemetry _telemetry;
+    private readonly CachedCandidateSource<TKey>? _cached;
 
     /// <summary>Creates a store that works through <paramref name="client"/>, which it does not dispose.</summary>
     /// <param name="client">The Qdrant client (gRPC): the application's own, with its endpoint, API key, TLS and deadline.</param>
@@ -76,6 +88,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         _prefixVectorName = options.PrefixVectorName;
         _fullVectorName = options.FullVectorName;
         _maxRequestBytes = options.MaxRequestBytes;
+        _maxScanPoints = options.MaxScanPoints;
         _defaultEf = options.PrefixHnswEfConstruct ?? QdrantDefaultEf;
         _readConsistency = options.ReadConsistency?.Clone();
         _creation = options.Clone();
@@ -86,6 +99,28 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
     /// <inheritdoc />
     public EmbeddingLayout Layout { get; }
+
+    /// <summary>
+    /// Full vectors kept in process, keyed by record key and write stamp (<see cref="QdrantKeyMapping.VersionPayloadField"/>).
+    /// With a cache, pass 1 returns ids, payloads and stamps only; cached vectors at the current stamp are reranked without a
+    /// fetch, and misses and stale entries are fetched in one retrieve call. Null (the default) fetches every candidate's
+    /// full vector in pass 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The cache holds vectors of another length than the layout's full dimensions.</exception>
+    public IFullVectorCache<TKey>? FullVectorCache
+    {
+        get => _cached?.Cache;
+        init
+        {
+            if (value is not null && value.Dimensions != Layout.FullDimensions)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
+            }
+
+            _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
+        }
+    }
 
     /// <summary>
     /// Checks the server version (the health check), then creates the collection with both named vectors, the cluster
@@ -148,6 +183,11 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         var p = Layout.PrefixDimensions;
         var prefix = new float[p];
         var points = new Proto.PointStruct[records.Count];
+
+        // A random stamp per written point, not a counter: a counter would need a read before every write, and Qdrant's
+        // own point version is not stable enough to key a cache by (docs/qdrant.md).
+        var stamps = new long[records.Count];
+        RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(stamps.AsSpan()));
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
@@ -156,6 +196,13 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             {
                 throw new ArgumentException(
                     $"Record {record.Key} (position {i}) has a payload field '{QdrantKeyMapping.KeyPayloadField}', which the Qdrant store reserves for string keys.",
+                    nameof(records));
+            }
+
+            if (record.Payload is { ValueKind: JsonValueKind.Object } stamped && stamped.TryGetProperty(QdrantKeyMapping.VersionPayloadField, out _))
+            {
+                throw new ArgumentException(
+                    $"Record {record.Key} (position {i}) has a payload field '{QdrantKeyMapping.VersionPayloadField}', which the Qdrant store reserves for its write stamp.",
                     nameof(records));
             }
 
@@ -171,6 +218,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                 point.Payload[QdrantKeyMapping.KeyPayloadField] = new Proto.Value { StringValue = key };
             }
 
+            point.Payload[QdrantKeyMapping.VersionPayloadField] = new Proto.Value { IntegerValue = stamps[i] & long.MaxValue };
             points[i] = point;
         }
 
@@ -308,6 +356,112 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         return (long)count;
     }
 
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> QueryCoreAsync(Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var condition = QdrantFilterTranslator.TranslateOrNull(filter);
+        return options.OrderBy.Count == 0 && _codec.IdOrderIsKeyOrder
+            ? await ScanInIdOrderAsync(condition, top, options, cancellationToken).ConfigureAwait(false)
+            : await ScanAndSortAsync(condition, top, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Integer keys in key order are Qdrant's own scroll order: skip by scrolling ids only, then read the page.
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> ScanInIdOrderAsync(Proto.Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var noPayload = new Proto.WithPayloadSelector { Enable = false };
+        var noVectors = new Proto.WithVectorsSelector { Enable = false };
+        Proto.PointId? offset = null;
+        for (var skipped = 0; skipped < options.Skip;)
+        {
+            var skip = await ScrollPageAsync(filter, (uint)Math.Min(options.Skip - skipped, MaxIdsPerCall), offset, noPayload, noVectors, cancellationToken)
+                .ConfigureAwait(false);
+            skipped += skip.Result.Count;
+            offset = skip.NextPageOffset;
+            if (offset is null)
+            {
+                return [];
+            }
+        }
+
+        var vectors = options.IncludeVectors ? FullVectorSelector() : noVectors;
+        var records = new List<VectorRecord<TKey>>(Math.Min(top, InitialPageCapacity));
+        do
+        {
+            var page = await ScrollPageAsync(filter, (uint)Math.Min(top - records.Count, PageLimit(options.IncludeVectors)), offset,
+                new Proto.WithPayloadSelector { Enable = true }, vectors, cancellationToken).ConfigureAwait(false);
+            foreach (var point in page.Result)
+            {
+                var id = QdrantProtos.PointId(point.Id);
+                records.Add(new VectorRecord<TKey>(_codec.FromPoint(id, point.Payload), options.IncludeVectors ? FullVector(point.Vectors, id) : ReadOnlyMemory<float>.Empty,
+                    QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+            }
+
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null && records.Count < top);
+
+        return records;
+    }
+
+    // Qdrant's order_by would drop the points that lack the field, takes one numeric key backed by a range index, and pages
+    // without an offset; so the matches (payloads only, at most MaxScanPoints) are ordered here as the in-memory store does.
+    private async Task<IReadOnlyList<VectorRecord<TKey>>> ScanAndSortAsync(Proto.Filter? filter, int top, RecordQueryOptions options, CancellationToken cancellationToken)
+    {
+        var matches = new List<(TKey Key, Proto.PointId Id, JsonElement? Payload)>();
+        Proto.PointId? offset = null;
+        do
+        {
+            var page = await ScrollPageAsync(filter, (uint)PageLimit(withVectors: false), offset, new Proto.WithPayloadSelector { Enable = true },
+                new Proto.WithVectorsSelector { Enable = false }, cancellationToken).ConfigureAwait(false);
+            foreach (var point in page.Result)
+            {
+                matches.Add((_codec.FromPoint(QdrantProtos.PointId(point.Id), point.Payload), point.Id, QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+            }
+
+            if (matches.Count > _maxScanPoints)
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"GetAsync on Qdrant collection '{_collection}' orders the matching points in process (an OrderBy, or {typeof(TKey).Name} keys) and reads at most " +
+                    $"QdrantStoreOptions.MaxScanPoints ({_maxScanPoints}) of them; more match. Narrow the filter or raise MaxScanPoints."));
+            }
+
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null);
+
+        var keys = typeof(TKey) == typeof(string) ? (IComparer<TKey>)(object)StringComparer.Ordinal : Comparer<TKey>.Default;
+        var orderBy = options.OrderBy;
+        matches.Sort((a, b) => PayloadOrder.Compare(a.Payload, b.Payload, orderBy) is var c and not 0 ? c : keys.Compare(a.Key, b.Key));
+        var slice = matches.Skip(options.Skip).Take(top).ToList();
+        if (!options.IncludeVectors || slice.Count == 0)
+        {
+            return slice.Select(m => new VectorRecord<TKey>(m.Key, ReadOnlyMemory<float>.Empty, m.Payload)).ToArray();
+        }
+
+        var full = new Dictionary<QdrantPointId, float[]>(slice.Count);
+        foreach (var chunk in slice.Select(m => m.Id).Chunk(MaxIdsPerCall))
+        {
+            var points = await _calls.RunAsync("Retrieve", ct => _client.RetrieveAsync(_collection, chunk, new Proto.WithPayloadSelector { Enable = false },
+                FullVectorSelector(), _readConsistency, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            foreach (var point in points)
+            {
+                var id = QdrantProtos.PointId(point.Id);
+                full[id] = FullVector(point.Vectors, id);
+            }
+        }
+
+        // A point deleted between the scan and the retrieve drops out, as it would from a later scan.
+        return slice.Where(m => full.ContainsKey(QdrantProtos.PointId(m.Id)))
+            .Select(m => new VectorRecord<TKey>(m.Key, full[QdrantProtos.PointId(m.Id)], m.Payload)).ToArray();
+    }
+
+    private float[] FullVector(Proto.VectorsOutput? vectors, QdrantPointId id) =>
+        QdrantProtos.ReadVector(vectors, _fullVectorName, Layout.FullDimensions)
+        ?? throw new QdrantException($"Point {id} in '{_collection}' has no '{_fullVectorName}' vector.");
+
+    // Pages of full vectors stay near 2 MiB, well inside gRPC's default 4 MB answer.
+    private int PageLimit(bool withVectors) =>
+        withVectors ? Math.Clamp(2 * 1024 * 1024 / (Layout.FullDimensions * sizeof(float)), 1, ScanPageSize) : ScanPageSize;
+
     private async Task<SearchResult<TKey>> SearchCoreAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -364,14 +518,13 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             throw new ArgumentException($"Invalid prefix query: {problem}", nameof(request));
         }
 
-        var filter = QdrantFilterTranslator.TranslateOrNull(request.Filter);
-        var vectors = request.IncludeFullVectors ? FullVectorSelector() : new Proto.WithVectorsSelector { Enable = false };
-        var points = await _calls.RunAsync("Query", ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(request.PrefixQuery.Span),
-                usingVector: _prefixVectorName, filter: filter, searchParams: new Proto.SearchParams { HnswEf = (ulong)HnswEf(request.EfSearch, request.Count) },
-                limit: (ulong)request.Count, payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: vectors,
-                readConsistency: _readConsistency, cancellationToken: ct),
-            cancellationToken).ConfigureAwait(false);
+        if (_cached is not null && request.IncludeFullVectors)
+        {
+            return await _cached.FetchCandidatesAsync(request, cancellationToken).ConfigureAwait(false);
+        }
 
+        var vectors = request.IncludeFullVectors ? FullVectorSelector() : new Proto.WithVectorsSelector { Enable = false };
+        var points = await QueryPrefixAsync(request, vectors, cancellationToken).ConfigureAwait(false);
         var candidates = new List<Candidate<TKey>>(points.Count);
         long bytes = 0;
         foreach (var point in points)
@@ -390,6 +543,119 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         }
 
         return new CandidateBatch<TKey>(candidates, bytes);
+    }
+
+    /// <summary>Pass 1: the query on the prefix vector, with the payload (and so the write stamp) and the given vectors.</summary>
+    private Task<IReadOnlyList<Proto.ScoredPoint>> QueryPrefixAsync(CandidateRequest request, Proto.WithVectorsSelector vectors, CancellationToken cancellationToken)
+    {
+        var filter = QdrantFilterTranslator.TranslateOrNull(request.Filter);
+        return _calls.RunAsync("Query", ct => _client.QueryAsync(_collection, QdrantProtos.Nearest(request.PrefixQuery.Span),
+                usingVector: _prefixVectorName, filter: filter, searchParams: new Proto.SearchParams { HnswEf = (ulong)HnswEf(request.EfSearch, request.Count) },
+                limit: (ulong)request.Count, payloadSelector: new Proto.WithPayloadSelector { Enable = true }, vectorsSelector: vectors,
+                readConsistency: _readConsistency, cancellationToken: ct),
+            cancellationToken);
+    }
+
+    int IVersionedCandidateSource<TKey>.FullDimensions => Layout.FullDimensions;
+
+    /// <inheritdoc />
+    async ValueTask<long> IVersionedCandidateSource<TKey>.ReadVersionedCandidatesAsync(
+        CandidateRequest request, List<VersionedCandidate<TKey>> rows, CandidateVectorBuffer? fullVectors, CancellationToken cancellationToken)
+    {
+        var vectors = fullVectors is null ? new Proto.WithVectorsSelector { Enable = false } : FullVectorSelector();
+        var points = await QueryPrefixAsync(request, vectors, cancellationToken).ConfigureAwait(false);
+        long bytes = 0;
+        foreach (var point in points)
+        {
+            var id = QdrantProtos.PointId(point.Id);
+            if (fullVectors is not null)
+            {
+                if (!QdrantProtos.TryReadVector(point.Vectors, _fullVectorName, fullVectors.Slot(rows.Count).Span))
+                {
+                    throw new QdrantException($"Point {id} in '{_collection}' came without its '{_fullVectorName}' vector; it cannot be reranked.");
+                }
+
+                bytes += (long)Layout.FullDimensions * sizeof(float);
+            }
+
+            rows.Add(new VersionedCandidate<TKey>(_codec.FromPoint(id, point.Payload), QdrantDistance.ToScore(Layout.Metric, point.Score),
+                QdrantProtos.Version(point.Payload), QdrantProtos.Payload(point.Payload, _codec.StoresKeyInPayload)));
+        }
+
+        return bytes;
+    }
+
+    /// <inheritdoc />
+    async ValueTask<long> IVersionedCandidateSource<TKey>.ReadFullVectorsAsync(
+        IReadOnlyDictionary<TKey, int> slots, CandidateVectorBuffer into, Action<int, long> found, CancellationToken cancellationToken)
+    {
+        var bySlot = new Dictionary<QdrantPointId, int>(slots.Count);
+        foreach (var (key, slot) in slots)
+        {
+            bySlot[_codec.ToPointId(key)] = slot;
+        }
+
+        long bytes = 0;
+        foreach (var chunk in bySlot.Keys.Chunk(MaxIdsPerCall))
+        {
+            var ids = chunk.Select(QdrantProtos.PointId).ToArray();
+            var points = await _calls.RunAsync("Retrieve", ct => _client.RetrieveAsync(_collection, ids, VersionSelector(), FullVectorSelector(),
+                _readConsistency, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            foreach (var point in points)
+            {
+                var id = QdrantProtos.PointId(point.Id);
+                if (bySlot.TryGetValue(id, out var slot) && QdrantProtos.TryReadVector(point.Vectors, _fullVectorName, into.Slot(slot).Span))
+                {
+                    found(slot, QdrantProtos.Version(point.Payload));
+                    bytes += (long)Layout.FullDimensions * sizeof(float);
+                }
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// Reads every point's full vector into <see cref="FullVectorCache"/>, a page of <paramref name="pageSize"/> points per
+    /// scroll call, reporting the points read so far. A cache smaller than the collection keeps what its budget allows;
+    /// points without the store's write stamp are not cached.
+    /// </summary>
+    /// <returns>The points read.</returns>
+    /// <exception cref="InvalidOperationException">The store has no cache.</exception>
+    public async Task<long> WarmAsync(IProgress<long>? progress = null, int pageSize = 1_000, CancellationToken cancellationToken = default)
+    {
+        var cached = _cached ?? throw new InvalidOperationException("This store has no FullVectorCache to warm.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var cache = cached.Cache;
+        var buffer = new float[Layout.FullDimensions];
+        var payload = VersionSelector();
+        if (_codec.StoresKeyInPayload)
+        {
+            payload.Include.Fields.Add(QdrantKeyMapping.KeyPayloadField);
+        }
+
+        Proto.PointId? offset = null;
+        long points = 0;
+        do
+        {
+            var page = await ScrollPageAsync(null, (uint)pageSize, offset, payload, FullVectorSelector(), cancellationToken).ConfigureAwait(false);
+            foreach (var point in page.Result)
+            {
+                var version = QdrantProtos.Version(point.Payload);
+                if (version != RowVersion.Unknown && QdrantProtos.TryReadVector(point.Vectors, _fullVectorName, buffer))
+                {
+                    cache.Put(_codec.FromPoint(QdrantProtos.PointId(point.Id), point.Payload), version, buffer);
+                }
+            }
+
+            points += page.Result.Count;
+            progress?.Report(points);
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null);
+
+        cached.MarkWarm();
+        return points;
     }
 
     /// <summary>Throws a <see cref="SchemaMismatchException"/> listing every way <paramref name="info"/> differs from what the store needs.</summary>
@@ -463,6 +729,16 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
             Strategy = strategy,
         });
     }
+
+    /// <summary>One page of a scroll: points in id order from <paramref name="offset"/> (the start when null).</summary>
+    private Task<Proto.ScrollResponse> ScrollPageAsync(
+        Proto.Filter? filter, uint limit, Proto.PointId? offset, Proto.WithPayloadSelector payload, Proto.WithVectorsSelector vectors, CancellationToken cancellationToken) =>
+        _calls.RunAsync("Scroll", ct => _client.ScrollAsync(_collection, filter, limit, offset, payload, vectors, _readConsistency, cancellationToken: ct),
+            cancellationToken);
+
+    // Only the write stamp: the cache's version of each point fetched after pass 1.
+    private static Proto.WithPayloadSelector VersionSelector() =>
+        new() { Include = new Proto.PayloadIncludeSelector { Fields = { QdrantKeyMapping.VersionPayloadField } } };
 
     private Proto.WithVectorsSelector FullVectorSelector() =>
         new() { Include = new Proto.VectorsSelector { Names = { _fullVectorName } } };

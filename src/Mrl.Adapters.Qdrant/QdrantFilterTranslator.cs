@@ -101,6 +101,10 @@ internal static class QdrantFilterTranslator
         // Qdrant's match looks inside arrays: the condition holds when any element equals the value.
         ContainsFilter contains => Equal(contains.Field, contains.Value),
 
+        // is_empty holds for a missing field, null, and an empty array; the core's IsNull for the first two only.
+        NullFilter isNull => new Proto.Condition { IsEmpty = new Proto.IsEmptyCondition { Key = KeyPath(isNull.Field) } },
+        ArrayEqualsFilter array => ArrayEqual(array),
+
         // A nested filter is itself a condition in Qdrant.
         AndFilter or OrFilter or NotFilter => new Proto.Condition { Filter = TranslateNested(filter) },
         _ => throw new NotSupportedException($"The Qdrant store cannot translate a filter of type {filter.GetType().Name}."),
@@ -132,6 +136,33 @@ internal static class QdrantFilterTranslator
         }
 
         return new Proto.Condition { Field = condition };
+    }
+
+    /// <summary>
+    /// An array equal to the values, as near as Qdrant can say it: exactly that many values, each of them among the
+    /// elements. Qdrant has no condition on an element's position, so the order is not checked (docs/qdrant.md).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The list is empty: Qdrant cannot tell an empty array from a missing field.</exception>
+    private static Proto.Condition ArrayEqual(ArrayEqualsFilter filter)
+    {
+        if (filter.Values.Count == 0)
+        {
+            throw new NotSupportedException(
+                $"The Qdrant store cannot filter on '{filter.Field}' being an empty array: Qdrant's is_empty also matches a missing or null field.");
+        }
+
+        var all = new Proto.Filter();
+        var count = (ulong)filter.Values.Count;
+        all.Must.Add(new Proto.Condition
+        {
+            Field = new Proto.FieldCondition { Key = KeyPath(filter.Field), ValuesCount = new Proto.ValuesCount { Gte = count, Lte = count } },
+        });
+        foreach (var value in filter.Values.Distinct())
+        {
+            all.Must.Add(Equal(filter.Field, value));
+        }
+
+        return new Proto.Condition { Filter = all };
     }
 
     private static Proto.Condition In(InFilter filter)

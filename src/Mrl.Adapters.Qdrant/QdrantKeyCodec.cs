@@ -16,6 +16,9 @@ internal abstract class QdrantKeyCodec<TKey> where TKey : notnull
     /// <exception cref="QdrantException">The point was not written with this key type.</exception>
     public abstract TKey FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload);
 
+    /// <summary>Whether Qdrant's point id order (a scroll's order) is the keys' own order: true for integer keys.</summary>
+    public virtual bool IdOrderIsKeyOrder => false;
+
     /// <summary>The key as the payload field holds it, for codecs that store it there.</summary>
     public virtual string? PayloadKey(TKey key) => null;
 }
@@ -40,6 +43,8 @@ internal static class QdrantKeyCodec
 
     private sealed class Int64Codec : QdrantKeyCodec<long>
     {
+        public override bool IdOrderIsKeyOrder => true;
+
         public override QdrantPointId ToPointId(long key)
         {
             if (key < 0)
@@ -66,6 +71,8 @@ internal static class QdrantKeyCodec
 
     private sealed class UInt64Codec : QdrantKeyCodec<ulong>
     {
+        public override bool IdOrderIsKeyOrder => true;
+
         public override QdrantPointId ToPointId(ulong key) => QdrantPointId.FromNumber(key);
 
         public override ulong FromPoint(QdrantPointId id, MapField<string, Proto.Value> payload) =>

@@ -22,6 +22,13 @@ public static class QdrantKeyMapping
     /// <summary>The payload field that holds the original key of a record with a string key.</summary>
     public const string KeyPayloadField = "_mrl_key";
 
+    /// <summary>
+    /// The payload field that holds a record's write stamp: a random non-negative integer the store writes with every
+    /// upsert, which the full-vector cache uses as the record's version (docs/qdrant.md says why not Qdrant's own point
+    /// version). Reserved for every key type; the store removes it from the payloads it returns.
+    /// </summary>
+    public const string VersionPayloadField = "_mrl_version";
+
     /// <summary>The namespace UUID of the name-based (version 5) UUIDs made from string keys. Fixed forever.</summary>
     public static readonly Guid StringKeyNamespace = new("db3abd59-76cd-41ee-bcd9-a0cbd6f197d7");
 

@@ -45,6 +45,35 @@ internal static class QdrantProtos
     /// <exception cref="QdrantException">The vector is not a dense vector of that length.</exception>
     public static float[]? ReadVector(Proto.VectorsOutput? vectors, string? name, int dimensions)
     {
+        if (Values(vectors, name, dimensions) is not { } values)
+        {
+            return null;
+        }
+
+        var result = new float[dimensions];
+        values.CopyTo(result, 0);
+        return result;
+    }
+
+    /// <summary>Copies the named dense vector of a point into <paramref name="destination"/>; false when the point has none.</summary>
+    /// <exception cref="QdrantException">The vector is not a dense vector of the destination's length.</exception>
+    public static bool TryReadVector(Proto.VectorsOutput? vectors, string name, Span<float> destination)
+    {
+        if (Values(vectors, name, destination.Length) is not { } values)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < destination.Length; i++)
+        {
+            destination[i] = values[i];
+        }
+
+        return true;
+    }
+
+    private static RepeatedField<float>? Values(Proto.VectorsOutput? vectors, string? name, int dimensions)
+    {
         Proto.VectorOutput? output = null;
         if (vectors is not null)
         {
@@ -81,9 +110,7 @@ internal static class QdrantProtos
                 $"Qdrant returned a '{name ?? "(unnamed)"}' vector with {values.Count} values where {dimensions} were expected."));
         }
 
-        var result = new float[dimensions];
-        values.CopyTo(result, 0);
-        return result;
+        return values;
     }
 
     /// <summary>Adds the properties of a JSON object payload to a point's payload map.</summary>
@@ -135,12 +162,14 @@ internal static class QdrantProtos
     }
 
     /// <summary>
-    /// A payload as the store returns it: null when empty, without <see cref="QdrantKeyMapping.KeyPayloadField"/> when
+    /// A payload as the store returns it: null when empty, without the write stamp
+    /// (<see cref="QdrantKeyMapping.VersionPayloadField"/>), and without <see cref="QdrantKeyMapping.KeyPayloadField"/> when
     /// <paramref name="removeKeyField"/>.
     /// </summary>
     public static JsonElement? Payload(MapField<string, Proto.Value> payload, bool removeKeyField)
     {
-        var kept = payload.Count - (removeKeyField && payload.ContainsKey(QdrantKeyMapping.KeyPayloadField) ? 1 : 0);
+        var kept = payload.Count - (removeKeyField && payload.ContainsKey(QdrantKeyMapping.KeyPayloadField) ? 1 : 0)
+                   - (payload.ContainsKey(QdrantKeyMapping.VersionPayloadField) ? 1 : 0);
         if (kept == 0)
         {
             return null;
@@ -152,7 +181,7 @@ internal static class QdrantProtos
             writer.WriteStartObject();
             foreach (var (name, value) in payload)
             {
-                if (!removeKeyField || name != QdrantKeyMapping.KeyPayloadField)
+                if ((!removeKeyField || name != QdrantKeyMapping.KeyPayloadField) && name != QdrantKeyMapping.VersionPayloadField)
                 {
                     writer.WritePropertyName(name);
                     Write(writer, value);
@@ -165,6 +194,15 @@ internal static class QdrantProtos
         using var document = JsonDocument.Parse(buffer.WrittenMemory);
         return document.RootElement.Clone();
     }
+
+    /// <summary>
+    /// The write stamp of a point (<see cref="QdrantKeyMapping.VersionPayloadField"/>), or <see cref="Caching.RowVersion.Unknown"/>
+    /// when the point was written without one (by another writer, or before the store wrote stamps).
+    /// </summary>
+    public static long Version(MapField<string, Proto.Value> payload) =>
+        payload.TryGetValue(QdrantKeyMapping.VersionPayloadField, out var value) && value.KindCase == Proto.Value.KindOneofCase.IntegerValue && value.IntegerValue >= 0
+            ? value.IntegerValue
+            : Caching.RowVersion.Unknown;
 
     /// <summary>The string payload field <paramref name="name"/>, or null when it is absent or not a string.</summary>
     public static string? StringField(MapField<string, Proto.Value> payload, string name) =>

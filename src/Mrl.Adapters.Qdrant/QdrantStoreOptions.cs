@@ -83,6 +83,13 @@ public sealed class QdrantStoreOptions
     /// </summary>
     public int RetryAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// The most matching points a filtered <c>GetAsync</c> reads when it must order them in process: with
+    /// <see cref="RecordQueryOptions.OrderBy"/>, or with Guid or string keys, whose point ids do not sort like the keys.
+    /// More matches fail with an <see cref="InvalidOperationException"/> instead of reading the collection whole. Default 10,000.
+    /// </summary>
+    public int MaxScanPoints { get; set; } = 10_000;
+
     /// <summary>Every problem with these options, as a sentence each; empty when they are valid.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -138,6 +145,7 @@ public sealed class QdrantStoreOptions
                      (nameof(ReplicationFactor), ReplicationFactor, 1),
                      (nameof(WriteConsistencyFactor), WriteConsistencyFactor, 1),
                      (nameof(RetryAttempts), RetryAttempts, 0),
+                     (nameof(MaxScanPoints), MaxScanPoints, 1),
                  })
         {
             if (value < minimum)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Mrl.Adapters;
+using Mrl.Adapters.Caching;
 using Mrl.Adapters.Qdrant;
 using Qdrant.Client;
 
@@ -13,13 +14,15 @@ namespace Mrl.Bench;
 /// <param name="HnswM">HNSW m of the prefix vectors.</param>
 /// <param name="HnswEfConstruct">HNSW ef_construct of the prefix vectors.</param>
 /// <param name="KeepCollections">Leave the collections in place at the end.</param>
-internal sealed record QdrantBenchOptions(Uri Endpoint, string? ApiKey, string Collection, int HnswM, int HnswEfConstruct, bool KeepCollections);
+/// <param name="CacheStorage">float32 or float16 values in the full-vector cache.</param>
+internal sealed record QdrantBenchOptions(Uri Endpoint, string? ApiKey, string Collection, int HnswM, int HnswEfConstruct, bool KeepCollections, CacheStorage CacheStorage);
 
 /// <summary>
 /// Qdrant: one collection per prefix size, each with the store's two named vectors (the prefix with HNSW, the full vector
 /// without a graph). Its "build" is the upload plus the time until the optimizers have finished (the collection is green),
 /// since Qdrant builds HNSW in the background; Qdrant does not report an index's size. <c>full</c> is Qdrant's exact scan of
-/// the full vectors, which have no graph.
+/// the full vectors, which have no graph. The cached strategies key the cache by the store's write stamp; each prefix size
+/// has its own collection, loaded with its own stamps, so the warm cache is warmed for one prefix size at a time.
 /// </summary>
 internal sealed class QdrantBenchBackend : IBenchBackend
 {
@@ -30,17 +33,14 @@ internal sealed class QdrantBenchBackend : IBenchBackend
     private readonly Dictionary<int, QdrantAdaptiveStore<long>> _stores = [];
     private readonly List<IndexBuildRecord> _builds = [];
     private IReadOnlyList<int> _prefixDims = [];
+    private (int PrefixDims, QdrantAdaptiveStore<long> Store)? _warm;
 
     public QdrantBenchBackend(BenchDataset data, QdrantBenchOptions options)
     {
         _data = data;
         _options = options;
         _client = new QdrantClient(options.Endpoint, string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey);
-        Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 100_000, new Dictionary<string, string>
-        {
-            [BenchStrategy.TwoPassCachedCold] = "the Qdrant store has no full-vector cache yet: pass 1's answer carries the full vectors",
-            [BenchStrategy.TwoPassCachedWarm] = "the Qdrant store has no full-vector cache yet: pass 1's answer carries the full vectors",
-        });
+        Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 100_000, new Dictionary<string, string>());
     }
 
     public string Name => "qdrant";
@@ -88,8 +88,31 @@ internal sealed class QdrantBenchBackend : IBenchBackend
         }
     }
 
-    public Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken) =>
-        Task.FromResult(new StoreLease(_stores[configuration.PrefixDims ?? _prefixDims[0]]));
+    public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken)
+    {
+        var p = configuration.PrefixDims ?? _prefixDims[0];
+        switch (configuration.Strategy)
+        {
+            case BenchStrategy.TwoPassCachedCold:
+                return new StoreLease(new QdrantAdaptiveStore<long>(_client, StoreOptions(p)) { FullVectorCache = NewCache() });
+            case BenchStrategy.TwoPassCachedWarm:
+                if (_warm is not { } warm || warm.PrefixDims != p)
+                {
+                    // The previous prefix size's cache goes first: two full copies of the vectors need not fit at once.
+                    _warm = null;
+                    var store = new QdrantAdaptiveStore<long>(_client, StoreOptions(p)) { FullVectorCache = NewCache() };
+                    var task = progress.AddTask($"Warming the full-vector cache of {StoreOptions(p).Collection}", maxValue: _data.Count);
+                    await store.WarmAsync(new Progress<long>(points => task.Value = points), cancellationToken: cancellationToken);
+                    task.Value = _data.Count;
+                    task.StopTask();
+                    _warm = warm = (p, store);
+                }
+
+                return new StoreLease(warm.Store);
+            default:
+                return new StoreLease(_stores[p]);
+        }
+    }
 
     public (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration)
     {
@@ -113,6 +136,13 @@ internal sealed class QdrantBenchBackend : IBenchBackend
         {
             _client.Dispose();
         }
+    }
+
+    private InMemoryFullVectorCache<long> NewCache()
+    {
+        // Room for every point, plus the slack of a partly filled chunk in each of the cache's 16 stripes.
+        var entry = new FullVectorCacheOptions(_data.Dimensions, long.MaxValue, _options.CacheStorage).BytesPerEntry;
+        return new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(_data.Dimensions, (_data.Count + (16L * 256)) * entry, _options.CacheStorage));
     }
 
     private QdrantStoreOptions StoreOptions(int p) => new()

@@ -238,7 +238,8 @@ public sealed class BadInputPropertyTests : IDisposable
             var upsert = Assert.Single(RequestsSince(sent));
             AssertMatchesSpec([upsert]);
             var point = Assert.Single(upsert.As<Proto.UpsertPoints>().Points);
-            var (sentField, sentValue) = Assert.Single(point.Payload);
+            Assert.Equal(Proto.Value.KindOneofCase.IntegerValue, point.Payload[QdrantKeyMapping.VersionPayloadField].KindCase);
+            var (sentField, sentValue) = Assert.Single(point.Payload, p => p.Key != QdrantKeyMapping.VersionPayloadField);
             Assert.Equal(field, sentField);
             Assert.Equal(Proto.Value.KindOneofCase.StringValue, sentValue.KindCase);
             Assert.Equal(value, sentValue.StringValue);

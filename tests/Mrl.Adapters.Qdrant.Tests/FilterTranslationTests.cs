@@ -41,6 +41,13 @@ public sealed class FilterTranslationTests
         ["no-match"] = Filter.Eq("category", "none"),
         ["type-mismatch-does-not-match"] = Filter.Eq("rank", "17"),
         ["null-field-does-not-match"] = Filter.Eq("nothing", "x") | Filter.Range("nothing", gte: 0),
+        ["is-null-of-a-missing-field"] = Filter.IsNull("category"),
+        ["is-null-of-a-null-field"] = Filter.IsNull("nothing"),
+        ["not-is-null"] = !Filter.IsNull("category"),
+        ["is-null-or-value"] = Filter.IsNull("category") | Filter.Eq("category", "c1"),
+        ["array-eq-strings"] = Filter.ArrayEq("tags", [FilterValue.FromString("a"), FilterValue.FromString("b")]),
+        ["array-eq-ints"] = Filter.ArrayEq("codes", [FilterValue.FromInt64(3), FilterValue.FromInt64(3), FilterValue.FromInt64(5)]),
+        ["not-array-eq"] = !Filter.ArrayEq("tags", [FilterValue.FromString("a")]),
     };
 
     [Fact]
@@ -138,6 +145,10 @@ public sealed class FilterTranslationTests
         var payloads = Enumerable.Range(0, 60).Select(Payload).ToList();
         payloads.Add(JsonSerializer.SerializeToElement(new Dictionary<string, object?> { ["nothing"] = null, ["rank"] = 17 }));
         payloads.Add(JsonSerializer.SerializeToElement(new { }));
+        payloads.Add(JsonSerializer.SerializeToElement(new { tags = new[] { "a", "b" }, codes = new[] { 3, 3, 5 } }));
+        payloads.Add(JsonSerializer.SerializeToElement(new { tags = new[] { "a" }, codes = new[] { 3, 5 } }));
+        payloads.Add(JsonSerializer.SerializeToElement(new { tags = new[] { "a", "b", "c" }, codes = new[] { 3, 5, 5, 6 } }));
+        payloads.Add(JsonSerializer.SerializeToElement(new { tags = new[] { "b", "c" }, codes = new[] { 5 } }));
 
         var expected = payloads.Select(p => PayloadFilterEvaluator.Matches(filter, p)).ToList();
         var actual = payloads.Select(p => QdrantFilterModel.Matches(translated, Map(p))).ToList();
@@ -154,6 +165,44 @@ public sealed class FilterTranslationTests
 
         Assert.False(PayloadFilterEvaluator.Matches(filter, payload));
         Assert.True(QdrantFilterModel.Matches(QdrantFilterTranslator.Translate(filter), Map(payload)));
+    }
+
+    [Fact]
+    public void Is_null_becomes_an_is_empty_condition_and_array_equality_a_count_and_one_match_per_distinct_value()
+    {
+        Assert.Equal("""{ "must": [ { "isEmpty": { "key": "category" } } ] }""", Translate(Filter.IsNull("category")));
+        Assert.Equal("""{ "mustNot": [ { "isEmpty": { "key": "\"with.dot\"" } } ] }""", Translate(!Filter.IsNull("with.dot")));
+        Assert.Equal(
+            """{ "must": [ { "filter": { "must": [ { "field": { "key": "codes", "valuesCount": { "gte": "3", "lte": "3" } } }, """ +
+            """{ "field": { "key": "codes", "match": { "integer": "3" } } }, { "field": { "key": "codes", "match": { "integer": "5" } } } ] } } ] }""",
+            Translate(Filter.ArrayEq("codes", [FilterValue.FromInt64(3), FilterValue.FromInt64(3), FilterValue.FromInt64(5)])));
+    }
+
+    [Fact]
+    public void Array_equality_with_an_empty_list_is_refused_because_qdrant_cannot_tell_it_from_a_missing_field()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => QdrantFilterTranslator.Translate(Filter.ArrayEq("tags", [])));
+
+        Assert.Contains("'tags'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Documented_differences_an_empty_array_is_null_and_array_equality_ignores_order_and_repeats_in_qdrant_only()
+    {
+        var empty = JsonSerializer.SerializeToElement(new { tags = Array.Empty<string>() });
+        var reversed = JsonSerializer.SerializeToElement(new { tags = new[] { "b", "a" } });
+        var isNull = Filter.IsNull("tags");
+        var arrayEq = Filter.ArrayEq("tags", [FilterValue.FromString("a"), FilterValue.FromString("b")]);
+
+        Assert.False(PayloadFilterEvaluator.Matches(isNull, empty));
+        Assert.True(QdrantFilterModel.Matches(QdrantFilterTranslator.Translate(isNull), Map(empty)));
+        Assert.False(PayloadFilterEvaluator.Matches(arrayEq, reversed));
+        Assert.True(QdrantFilterModel.Matches(QdrantFilterTranslator.Translate(arrayEq), Map(reversed)));
+
+        var repeats = Filter.ArrayEq("codes", [FilterValue.FromInt64(3), FilterValue.FromInt64(3), FilterValue.FromInt64(5)]);
+        var otherRepeats = JsonSerializer.SerializeToElement(new { codes = new[] { 3, 5, 5 } });
+        Assert.False(PayloadFilterEvaluator.Matches(repeats, otherRepeats));
+        Assert.True(QdrantFilterModel.Matches(QdrantFilterTranslator.Translate(repeats), Map(otherRepeats)));
     }
 
     [Fact]

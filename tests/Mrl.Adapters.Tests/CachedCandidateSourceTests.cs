@@ -124,4 +124,25 @@ public sealed class CachedCandidateSourceTests
         Assert.Equal(Vector(5, scale: 3), batch.Candidates.Single(c => c.Key == 5).FullVector.ToArray());
         Assert.Equal(9, batch.Candidates.Count);
     }
+
+    [Fact]
+    public async Task A_row_of_unknown_version_is_fetched_every_time_and_never_cached()
+    {
+        var table = Table(6);
+        table.Rows[3] = (RowVersion.Unknown, Vector(3));
+        var cache = new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(Dimensions, 1 << 20));
+        var source = new CachedCandidateSource<long>(table, cache);
+        await source.FetchCandidatesAsync(Request(6), default);
+        source.MarkWarm();
+
+        var first = await source.FetchCandidatesAsync(Request(6), default);
+        var second = await source.FetchCandidatesAsync(Request(6), default);
+
+        Assert.False(cache.Contains(3, RowVersion.Unknown));
+        Assert.Equal(5, cache.Statistics.Count);
+        Assert.Equal((5, 1, 0), (first.Cache!.Hits, first.Cache.Misses, first.Cache.Stale));
+        Assert.Equal((5, 1), (second.Cache!.Hits, second.Cache.Misses));
+        Assert.Equal([[3L], [3L]], table.FetchedKeys);
+        Assert.Equal(Vector(3), second.Candidates.Single(c => c.Key == 3).FullVector.ToArray());
+    }
 }

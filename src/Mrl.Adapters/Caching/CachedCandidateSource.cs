@@ -10,7 +10,8 @@ namespace Mrl.Adapters.Caching;
 /// </summary>
 /// <remarks>
 /// A row deleted since pass 1 is not found by the miss query and drops out; a row updated since is reranked with its newer
-/// vector. An older vector than pass 1 saw is never used.
+/// vector. An older vector than pass 1 saw is never used. A row whose version is <see cref="RowVersion.Unknown"/> is
+/// always fetched and never cached.
 /// </remarks>
 public sealed class CachedCandidateSource<TKey> : ICandidateSource<TKey> where TKey : notnull
 {
@@ -53,9 +54,13 @@ public sealed class CachedCandidateSource<TKey> : ICandidateSource<TKey> where T
             var direct = new Candidate<TKey>[rows.Count];
             for (var i = 0; i < rows.Count; i++)
             {
-                wouldHit += Cache.Contains(rows[i].Key, rows[i].Version) ? 1 : 0;
                 var slot = fetched.Slot(i);
-                Cache.Put(rows[i].Key, rows[i].Version, slot.Span);
+                if (rows[i].Version != RowVersion.Unknown)
+                {
+                    wouldHit += Cache.Contains(rows[i].Key, rows[i].Version) ? 1 : 0;
+                    Cache.Put(rows[i].Key, rows[i].Version, slot.Span);
+                }
+
                 direct[i] = new Candidate<TKey>(rows[i].Key, rows[i].Score, slot, rows[i].Payload);
             }
 
@@ -73,6 +78,13 @@ public sealed class CachedCandidateSource<TKey> : ICandidateSource<TKey> where T
         int hits = 0, misses = 0, stale = 0;
         for (var i = 0; i < rows.Count; i++)
         {
+            if (rows[i].Version == RowVersion.Unknown)
+            {
+                misses++;
+                toFetch[rows[i].Key] = i;
+                continue;
+            }
+
             switch (Cache.TryGet(rows[i].Key, rows[i].Version, vectors.Slot(i).Span))
             {
                 case CacheLookup.Hit:
@@ -97,7 +109,11 @@ public sealed class CachedCandidateSource<TKey> : ICandidateSource<TKey> where T
             var fetchStart = Stopwatch.GetTimestamp();
             bytes = await _source.ReadFullVectorsAsync(toFetch, vectors, (slot, version) =>
             {
-                Cache.Put(rows[slot].Key, version, vectors.Slot(slot).Span);
+                if (version != RowVersion.Unknown)
+                {
+                    Cache.Put(rows[slot].Key, version, vectors.Slot(slot).Span);
+                }
+
                 present[slot] = true;
             }, cancellationToken).ConfigureAwait(false);
             fetchTime = Stopwatch.GetElapsedTime(fetchStart);

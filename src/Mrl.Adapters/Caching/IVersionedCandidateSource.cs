@@ -5,7 +5,7 @@ namespace Mrl.Adapters.Caching;
 /// <summary>One pass-1 row of a store that can tell each row's version (pgvector: <c>xmin</c>): what the cache is keyed by.</summary>
 /// <param name="Key">The record's key.</param>
 /// <param name="Score">The pass-1 score (higher is better).</param>
-/// <param name="Version">The row's version; a write changes it.</param>
+/// <param name="Version">The row's version; a write changes it. <see cref="RowVersion.Unknown"/> when the store cannot tell.</param>
 /// <param name="Payload">The record's payload, if any.</param>
 public readonly record struct VersionedCandidate<TKey>(TKey Key, float Score, long Version, JsonElement? Payload) where TKey : notnull;
 

@@ -143,7 +143,8 @@ internal sealed class BenchOptions
             parse.GetValue(Collection) ?? "mrl_bench_" + data.Identity[..12],
             parse.GetValue(HnswM),
             parse.GetValue(EfConstruction),
-            parse.GetValue(KeepTable))),
+            parse.GetValue(KeepTable),
+            parse.GetValue(CacheStorage))),
         _ => throw new ArgumentException($"--backend: unknown backend '{name}'."),
     };
 

@@ -20,6 +20,7 @@ internal sealed class FakeQdrantCollection
     private readonly Dictionary<string, PayloadSchemaType> _payloadSchema = new(StringComparer.Ordinal);
     private readonly string _name;
     private VectorsConfig? _vectors;
+    private ulong _operation;
 
     /// <param name="server">Where the answers go.</param>
     /// <param name="name">The collection name.</param>
@@ -47,6 +48,7 @@ internal sealed class FakeQdrantCollection
                 foreach (var point in r.Points)
                 {
                     _points[point.Id.ToString()] = point.Clone();
+                    Versions[point.Id.ToString()] = ++_operation;
                 }
 
                 return Completed();
@@ -84,7 +86,7 @@ internal sealed class FakeQdrantCollection
                 foreach (var (point, score) in Rank(candidates, r.Query, r.Using, r.Filter, r.Limit))
                 {
                     var retrieved = Retrieved(point, r.WithPayload, r.WithVectors);
-                    var scored = new ScoredPoint { Id = retrieved.Id, Score = score, Vectors = retrieved.Vectors };
+                    var scored = new ScoredPoint { Id = retrieved.Id, Score = score, Vectors = retrieved.Vectors, Version = Versions.GetValueOrDefault(point.Id.ToString()) };
                     scored.Payload.Add(retrieved.Payload);
                     response.Result.Add(scored);
                 }
@@ -104,7 +106,8 @@ internal sealed class FakeQdrantCollection
             .On<ScrollPoints>("qdrant.Points/Scroll", r => Locked(() =>
             {
                 Check(r.CollectionName);
-                var ordered = _points.Values.OrderBy(p => p.Id.Num).ThenBy(p => p.Id.Uuid, StringComparer.Ordinal).ToList();
+                var ordered = _points.Values.Where(p => QdrantFilterModel.Matches(r.Filter, p.Payload))
+                    .OrderBy(p => p.Id.Num).ThenBy(p => p.Id.Uuid, StringComparer.Ordinal).ToList();
                 var start = r.Offset is null ? 0 : ordered.FindIndex(p => p.Id.Equals(r.Offset));
                 var page = ordered.Skip(Math.Max(0, start)).Take((int)r.Limit + 1).ToList();
                 var response = new ScrollResponse();
@@ -142,6 +145,9 @@ internal sealed class FakeQdrantCollection
             }));
     }
 
+    /// <summary>Qdrant's own point version: the number of the last operation that wrote the point, as a server without replicas counts.</summary>
+    private Dictionary<string, ulong> Versions { get; } = new(StringComparer.Ordinal);
+
     public int PointCount
     {
         get
@@ -172,6 +178,36 @@ internal sealed class FakeQdrantCollection
             {
                 return _vectors is not null;
             }
+        }
+    }
+
+    /// <summary>The point's Qdrant version (the operation that last wrote it), 0 when absent.</summary>
+    public ulong VersionOf(ulong id)
+    {
+        lock (_lock)
+        {
+            return Versions.GetValueOrDefault(new PointId { Num = id }.ToString());
+        }
+    }
+
+    /// <summary>Empties the collection and restarts its operation numbers, as deleting and re-creating it does on a server.</summary>
+    public void Recreate()
+    {
+        lock (_lock)
+        {
+            _points.Clear();
+            Versions.Clear();
+            _operation = 0;
+        }
+    }
+
+    /// <summary>Writes a point as another writer would, bypassing the store (no write stamp unless the payload has one).</summary>
+    public void Put(PointStruct point)
+    {
+        lock (_lock)
+        {
+            _points[point.Id.ToString()] = point.Clone();
+            Versions[point.Id.ToString()] = ++_operation;
         }
     }
 
@@ -252,6 +288,16 @@ internal sealed class FakeQdrantCollection
         if (withPayload is { Enable: true })
         {
             retrieved.Payload.Add(point.Payload);
+        }
+        else if (withPayload?.Include is { } include)
+        {
+            foreach (var field in include.Fields)
+            {
+                if (point.Payload.TryGetValue(field, out var value))
+                {
+                    retrieved.Payload[field] = value;
+                }
+            }
         }
 
         if (point.Vectors.VectorsOptionsCase == Vectors.VectorsOptionsOneofCase.Vector)

@@ -8,7 +8,8 @@ namespace Mrl.Adapters.Qdrant.Tests.Support;
 /// A small model of how Qdrant evaluates a filter on a point's payload, written from Qdrant 1.19's
 /// <c>query_checker.rs</c> and <c>condition_checker.rs</c>: <c>must</c> needs every condition, <c>should</c> at least one,
 /// <c>must_not</c> none; a condition on a missing or null field is false; a match or range on an array field holds when
-/// any element satisfies it; an integer match needs an integer value; a range compares any number.
+/// any element satisfies it; an integer match needs an integer value; a range compares any number; <c>is_empty</c> holds
+/// for a missing field, null and an empty array; <c>values_count</c> counts an array's elements.
 /// </summary>
 internal static class QdrantFilterModel
 {
@@ -35,16 +36,33 @@ internal static class QdrantFilterModel
             return Matches(condition.Filter, payload);
         }
 
+        // is_empty: every value is null or an empty array, so a missing field is empty too (1.19's check_is_empty).
+        if (condition.ConditionOneOfCase == Proto.Condition.ConditionOneOfOneofCase.IsEmpty)
+        {
+            var emptyKey = Unquote(condition.IsEmpty.Key);
+            return !payload.TryGetValue(emptyKey, out var present) || present.KindCase == Value.KindOneofCase.NullValue ||
+                   (present.KindCase == Value.KindOneofCase.ListValue && present.ListValue.Values.Count == 0);
+        }
+
         var field = condition.Field;
-        var key = field.Key.StartsWith('"') ? field.Key[1..^1] : field.Key;
+        var key = Unquote(field.Key);
         if (!payload.TryGetValue(key, out var value) || value.KindCase == Value.KindOneofCase.NullValue)
         {
             return false;
         }
 
         var values = value.KindCase == Value.KindOneofCase.ListValue ? value.ListValue.Values.ToArray() : [value];
+        if (field.ValuesCount is { } count)
+        {
+            // values_count counts an array's elements, a scalar as one.
+            var n = (ulong)values.Length;
+            return (!count.HasGt || n > count.Gt) && (!count.HasGte || n >= count.Gte) && (!count.HasLt || n < count.Lt) && (!count.HasLte || n <= count.Lte);
+        }
+
         return values.Any(v => Check(field, v));
     }
+
+    private static string Unquote(string key) => key.StartsWith('"') ? key[1..^1] : key;
 
     private static bool Check(FieldCondition condition, Value value)
     {

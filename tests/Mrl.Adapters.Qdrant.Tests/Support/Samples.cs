@@ -21,9 +21,9 @@ internal static class Samples
     public static float[] Vectors(int count, int dimensions = 32, int seed = 7) =>
         new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dimensions, Clusters = 4, Seed = seed }).Generate(count);
 
-    public static IReadOnlyList<VectorRecord<TKey>> Records<TKey>(Func<int, TKey> key, int count, int dimensions = 32) where TKey : notnull
+    public static IReadOnlyList<VectorRecord<TKey>> Records<TKey>(Func<int, TKey> key, int count, int dimensions = 32, int seed = 7) where TKey : notnull
     {
-        var data = Vectors(count, dimensions);
+        var data = Vectors(count, dimensions, seed);
         return Enumerable.Range(0, count)
             .Select(i => new VectorRecord<TKey>(key(i), data.AsMemory(i * dimensions, dimensions), Payload(i)))
             .ToArray();
