@@ -28,7 +28,7 @@ internal static class MigrateCommand
         public Option<string> VectorColumn { get; } = new("--vector-column") { Description = "Full-vector column (vector or halfvec).", DefaultValueFactory = _ => "embedding" };
         public Option<int?> Dims { get; } = new("--dims") { Description = "Full dimensions; read from the column when omitted (checked against it when given)." };
         public Option<int> Prefix { get; } = new("--prefix", "-p") { Description = "Prefix dimensions to index.", Required = true };
-        public Option<DistanceMetric> Metric { get; } = new("--metric") { Description = "Cosine, DotProduct or Euclidean.", DefaultValueFactory = _ => DistanceMetric.Cosine };
+        public Option<DistanceMetric> Metric { get; } = new("--metric") { Description = "Cosine, DotProduct, Euclidean or Manhattan.", DefaultValueFactory = _ => DistanceMetric.Cosine };
         public Option<PrefixStorage> Mode { get; } = new("--mode") { Description = "Column (prefix column, trigger, backfill, index) or Expression (expression index only).", DefaultValueFactory = _ => PrefixStorage.Column };
         public Option<string?> PrefixColumn { get; } = new("--prefix-column") { Description = "Prefix column name (default: {vector column}_prefix)." };
         public Option<VectorType> PrefixType { get; } = new("--prefix-type") { Description = "HalfVec or Vector.", DefaultValueFactory = _ => VectorType.HalfVec };
