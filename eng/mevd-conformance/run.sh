@@ -2,13 +2,20 @@
 # Runs Microsoft's MEVD conformance suite (dotnet/extensions, src/Libraries/Microsoft.Extensions.VectorData.ConformanceTests)
 # against Mrl.Adapters.VectorData over the in-memory and pgvector stores, with fixtures that give the suite only what it
 # requires. The suite's source is not part of this repository: pass the folder that holds it.
-#   eng/mevd-conformance/run.sh /path/to/Microsoft.Extensions.VectorData.ConformanceTests [work-dir]
+#   eng/mevd-conformance/run.sh /path/to/Microsoft.Extensions.VectorData.ConformanceTests [work-dir] [strict|declared]
+# strict (the default) runs every test; declared declares the unsupported features as upstream providers do (Fixtures.cs.template).
 # pgvector needs MRL_TEST_POSTGRES (a server with pgvector; the run creates and drops database mrl_conformance).
 set -euo pipefail
 suite=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=${2:-$(mktemp -d)}
+mode=${3:-strict}
+case $mode in
+  strict) constants='' ;;
+  declared) constants='DECLARED' ;;
+  *) echo "mode must be strict or declared, got '$mode'" >&2; exit 2 ;;
+esac
 mkdir -p "$work"
 # Outside the repository, so that its build settings (analyzers, central versions) do not apply to the suite.
 echo '<Project></Project>' > "$work/Directory.Build.props"
@@ -30,6 +37,7 @@ for store in InMemory Pgvector; do
     <IsTestProject>true</IsTestProject>
     <OutputType>Exe</OutputType>
     <NoWarn>\$(NoWarn);MEVD9000;MEVD9001;CS1591;xUnit1045</NoWarn>
+    <DefineConstants>\$(DefineConstants);$constants</DefineConstants>
     <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
   </PropertyGroup>
   <ItemGroup>
@@ -49,6 +57,7 @@ for store in InMemory Pgvector; do
   </ItemGroup>
 </Project>
 PROJ
-  (cd "$work/$store" && dotnet test -c Release --logger "trx;LogFileName=$work/$store.trx" | tail -1) || true
-  python3 "$here/summarize.py" "$work/$store.trx"
+  echo "== $store ($mode)"
+  (cd "$work/$store" && dotnet test -c Release --logger "trx;LogFileName=$work/$store-$mode.trx" | tail -1) || true
+  python3 "$here/summarize.py" "$work/$store-$mode.trx"
 done

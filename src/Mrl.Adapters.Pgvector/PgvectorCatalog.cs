@@ -62,10 +62,14 @@ internal static class PgvectorCatalog
         "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid " +
         "WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refobjid = to_regclass($1) AND a.attname = $2 AND v.oid <> d.refobjid ORDER BY 1";
 
-    /// <summary>How many of the first <paramref name="sampleRows"/> vectors have each dimension: what a column without a declared dimension holds.</summary>
-    public static string DimensionSample(string qualifiedTable, string vectorColumn, string vectorSchema, int sampleRows) =>
+    /// <summary>
+    /// How many of the first <paramref name="sampleRows"/> vectors have each dimension: what a column without a declared dimension holds.
+    /// With <paramref name="scopeColumn"/>, only the rows of one collection, whose value (as text) is <c>$1</c>.
+    /// </summary>
+    public static string DimensionSample(string qualifiedTable, string vectorColumn, string vectorSchema, int sampleRows, string? scopeColumn = null) =>
         $"SELECT {SqlIdentifier.Quote(vectorSchema)}.vector_dims(s.v), count(*) FROM (SELECT {SqlIdentifier.Quote(vectorColumn)} AS v FROM {qualifiedTable} " +
-        $"WHERE {SqlIdentifier.Quote(vectorColumn)} IS NOT NULL LIMIT {sampleRows.ToString(System.Globalization.CultureInfo.InvariantCulture)}) AS s GROUP BY 1 ORDER BY 2 DESC, 1";
+        $"WHERE {SqlIdentifier.Quote(vectorColumn)} IS NOT NULL{(scopeColumn is null ? "" : $" AND {SqlIdentifier.Quote(scopeColumn)}::pg_catalog.text = $1")} " +
+        $"LIMIT {sampleRows.ToString(System.Globalization.CultureInfo.InvariantCulture)}) AS s GROUP BY 1 ORDER BY 2 DESC, 1";
 
     /// <summary>Rows of the layout's dimension still without a prefix, and rows in all: a full scan, for status reports.</summary>
     public static string PrefixCoverage(string qualifiedTable, string vectorColumn, string prefixColumn, string vectorSchema, int fullDimensions) =>

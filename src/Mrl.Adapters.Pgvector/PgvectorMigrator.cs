@@ -302,11 +302,17 @@ public sealed class PgvectorMigrator
     private bool FitsInline(VectorType type) =>
         type == VectorType.Vector ? _layout.FullDimensions <= 1_900 : _layout.FullDimensions <= 3_900;
 
-    /// <summary>What every script of one run needs beyond the options: where pgvector is, the full column's type, the functions' comment.</summary>
-    private sealed record ScriptContext(string VectorSchema, VectorType FullType, string FunctionComment);
+    /// <summary>
+    /// What every script of one run needs beyond the options: where pgvector is, the full column's type, the functions' comment,
+    /// and the type of the scope column (the partial index's predicate names it, as the store's queries do).
+    /// </summary>
+    private sealed record ScriptContext(string VectorSchema, VectorType FullType, string FunctionComment, string ScopeType = "text");
 
-    private static ScriptContext Context(PgvectorTableState state, PgvectorPreflight preflight) => new(state.VectorSchema, preflight.FullType, preflight.FunctionComment);
+    private ScriptContext Context(PgvectorTableState state, PgvectorPreflight preflight) =>
+        new(state.VectorSchema, preflight.FullType, preflight.FunctionComment,
+            _options.ScopeColumn is { } scope && state.Columns.TryGetValue(scope, out var column) ? column.Type : "text");
 
+    /// <summary>Without a connection the scope column's type is unknown: the plan shows it as <c>text</c>.</summary>
     private ScriptContext Offline(string vectorSchema)
     {
         var state = new PgvectorTableState { VectorSchema = vectorSchema, PgvectorVersion = new Version(0, 8, 0) };
@@ -373,7 +379,8 @@ public sealed class PgvectorMigrator
     private IndexKind PrefixIndex()
     {
         var prefixType = _options.PrefixStorage == PrefixStorage.Expression ? VectorType.HalfVec : _options.PrefixVectorType;
-        return new IndexKind(_options.PrefixStorage == PrefixStorage.Column ? "create_prefix_index" : "create_expression_index",
+        var script = _options.PrefixStorage == PrefixStorage.Column ? "prefix_index" : "expression_index";
+        return new IndexKind(_options.ScopeColumn is null ? "create_" + script : "create_scoped_" + script,
             PgvectorTable.OperatorClass(prefixType, _layout.Metric),
             table => table == _options.Table && _options.IndexName is { } name ? name : _options.PartitionIndexName(table, _layout.PrefixDimensions));
     }
@@ -448,6 +455,10 @@ public sealed class PgvectorMigrator
             .Raw("full_dims", _layout.FullDimensions)
             .Raw("concurrently", "CONCURRENTLY")
             .Raw("only", "");
+        if (_options.ScopeColumn is { } scopeColumn)
+        {
+            variables.Identifier("scope_column", scopeColumn).Literal("scope_value", _options.ScopeValue!).Raw("scope_type", context.ScopeType);
+        }
 
         // The trigger script passes these as settings (psql does not expand variables inside dollar quotes).
         variables.Value("schema", _options.Schema).Value("table", _options.Table).Value("vector_column", _options.VectorColumn)

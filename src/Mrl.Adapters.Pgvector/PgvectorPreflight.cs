@@ -121,6 +121,11 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
             _problems.Add($"{_table} has no column '{options.KeyColumn}' (its columns: {names}). Pass the primary key to --key-column.");
         }
 
+        if (options.ScopeColumn is { } scope && !state.Columns.ContainsKey(scope))
+        {
+            _problems.Add($"{_table} has no column '{scope}' (its columns: {names}) to scope the prefix index to. Pass the column that tells collections apart to --scope-column.");
+        }
+
         if (!state.Columns.TryGetValue(options.VectorColumn, out var vector))
         {
             _problems.Add($"{_table} has no column '{options.VectorColumn}' (its columns: {names}). Pass the vector column to --vector-column.");

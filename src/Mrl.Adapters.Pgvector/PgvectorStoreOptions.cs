@@ -32,7 +32,8 @@ public sealed class PgvectorStoreOptions
     /// <summary>
     /// A column that tells apart several collections kept in one table (LangChain's <c>collection_id</c>): with
     /// <see cref="ScopeValue"/>, every read, search, count and delete sees only the rows whose column holds that value, and
-    /// every upsert writes it. Default null: the whole table is the store's.
+    /// every upsert writes it; the prefix index the store or the migrator builds is partial, of that value's rows only, and pass 1
+    /// carries the same predicate so that the planner uses it. Default null: the whole table is the store's.
     /// </summary>
     public string? ScopeColumn { get; set; }
 
@@ -56,7 +57,9 @@ public sealed class PgvectorStoreOptions
 
     /// <summary>
     /// The prefix index. Default <c>{table}_{prefix column}_{hash}_hnsw</c> (or <c>{table}_{vector column}_{hash}_p{p}_hnsw</c> for an
-    /// expression index), where the hash of the table and column names keeps two tables from deriving the same name.
+    /// expression index), where the hash of the table and column names keeps two tables from deriving the same name. With
+    /// <see cref="ScopeColumn"/> the index is partial, of the store's collection only (<c>WHERE scope_column = value</c>), and the
+    /// scope goes into the hash too, so each collection of a shared table gets its own.
     /// </summary>
     public string? IndexName { get; set; }
 
@@ -113,10 +116,16 @@ public sealed class PgvectorStoreOptions
 
     internal string ResolvedIndexName(int prefixDimensions) => IndexName ?? PartitionIndexName(Table, prefixDimensions);
 
-    /// <summary>The prefix index of one table: the parent's own name for the parent, a name of the partition's own for each partition.</summary>
+    /// <summary>
+    /// The prefix index of one table: the parent's own name for the parent, a name of the partition's own for each partition.
+    /// A scoped store's index is partial, of its collection only, so the scope goes into the name's hash: each collection of a
+    /// shared table gets an index of its own.
+    /// </summary>
     internal string PartitionIndexName(string table, int prefixDimensions) => PrefixStorage == PrefixStorage.Column
-        ? ObjectName(table, ResolvedPrefixColumn, "hnsw")
-        : ObjectName(table, VectorColumn, "p" + prefixDimensions.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_hnsw");
+        ? ObjectName(table, ResolvedPrefixColumn, "hnsw", ScopeKey)
+        : ObjectName(table, VectorColumn, "p" + prefixDimensions.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_hnsw", ScopeKey);
+
+    private string? ScopeKey => ScopeColumn is null ? null : ScopeColumn + "\0" + ScopeValue;
 
     internal string FullIndexName => PartitionFullIndexName(Table);
 
@@ -136,9 +145,9 @@ public sealed class PgvectorStoreOptions
     /// name: table <c>products_image</c> with column <c>embedding</c> and table <c>products</c> with column <c>image_embedding</c>
     /// read alike when joined with an underscore, and without it would share their trigger function and index.
     /// </summary>
-    internal static string ObjectName(string table, string column, string suffix)
+    internal static string ObjectName(string table, string column, string suffix, string? scope = null)
     {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(table + "\0" + column));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(table + "\0" + column + (scope is null ? "" : "\0" + scope)));
         return SqlIdentifier.Derive(table + "_" + column, Convert.ToHexStringLower(hash)[..8] + "_" + suffix);
     }
 

@@ -93,6 +93,7 @@ internal sealed class PgvectorTable
         {
             DistanceMetric.Cosine => $"OPERATOR({_pgvector}.<=>)",
             DistanceMetric.DotProduct => $"OPERATOR({_pgvector}.<#>)",
+            DistanceMetric.Manhattan => $"OPERATOR({_pgvector}.<+>)",
             _ => $"OPERATOR({_pgvector}.<->)",
         };
     }
@@ -167,6 +168,7 @@ internal sealed class PgvectorTable
         {
             DistanceMetric.Cosine => "cosine_ops",
             DistanceMetric.DotProduct => "ip_ops",
+            DistanceMetric.Manhattan => "l1_ops",
             _ => "l2_ops",
         };
 

@@ -154,7 +154,10 @@ internal sealed class PgvectorTableState
         IReadOnlyDictionary<int, long>? sample = null;
         if (columns.TryGetValue(options.VectorColumn, out var vector) && vector.Modifier < 0 && vector.Type is "vector" or "halfvec")
         {
-            sample = (await ReadRowsAsync(connection, PgvectorCatalog.DimensionSample(qualified, options.VectorColumn, vectorSchema, DimensionSampleRows), [],
+            // A scoped migration is for one collection: the sizes of the others do not matter to it.
+            var scope = options.ScopeColumn is { } scopeColumn && columns.ContainsKey(scopeColumn) ? scopeColumn : null;
+            sample = (await ReadRowsAsync(connection, PgvectorCatalog.DimensionSample(qualified, options.VectorColumn, vectorSchema, DimensionSampleRows, scope),
+                scope is null ? [] : [options.ScopeValue!],
                 r => (Dims: r.GetInt32(0), Rows: r.GetInt64(1)), cancellationToken).ConfigureAwait(false)).ToDictionary(d => d.Dims, d => d.Rows);
         }
 

@@ -106,6 +106,7 @@ internal sealed class ScriptVariables
     private readonly Dictionary<string, string> _identifiers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _raw = new(StringComparer.Ordinal);
     private readonly Dictionary<string, object?> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _literals = new(StringComparer.Ordinal);
 
     public ScriptVariables Identifier(string name, string value)
     {
@@ -145,6 +146,24 @@ internal sealed class ScriptVariables
         _values[name] = value;
         return this;
     }
+
+    /// <summary>
+    /// A <c>:'name'</c> variable written into the statement as a string literal, as psql writes it, rather than bound: for the few
+    /// places that take no parameter (a partial index's predicate). The value is configuration, checked like an identifier:
+    /// control characters and backslashes are refused, quotes doubled.
+    /// </summary>
+    public ScriptVariables Literal(string name, string value)
+    {
+        if (value.Any(c => char.IsControl(c) || c == '\\'))
+        {
+            throw new ArgumentException($"Script variable '{name}' holds a control character or a backslash; use a plain value.", nameof(value));
+        }
+
+        _literals[name] = "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+        return this;
+    }
+
+    public bool TryGetLiteral(string name, out string value) => _literals.TryGetValue(name, out value!);
 
     /// <summary>The text a <c>:'name'</c> variable stands for when the script is shown rather than run.</summary>
     public bool TryGetIdentifier(string name, out string value) => _identifiers.TryGetValue(name, out value!);
@@ -204,6 +223,11 @@ internal sealed class SqlScript
                 if (match.Groups["value"].Success)
                 {
                     var name = match.Groups["value"].Value;
+                    if (variables.TryGetLiteral(name, out var literal))
+                    {
+                        return literal;
+                    }
+
                     if (!variables.TryGetValue(name, out var value))
                     {
                         throw Missing(name, "a value");

@@ -29,7 +29,7 @@ namespace Mrl.Adapters.Qdrant;
 /// through a large upsert leaves the batches sent before it written.</para>
 /// <para>With <see cref="DistanceMetric.Cosine"/>, Qdrant stores vectors normalized to unit length, so
 /// <see cref="GetAsync(TKey, CancellationToken)"/> returns the full vector normalized. Scores are higher-is-better for every metric (Qdrant's
-/// Euclidean distances are negated). A payload that is empty comes back as null.</para>
+/// Euclidean and Manhattan distances are negated). A payload that is empty comes back as null.</para>
 /// <para><see cref="SearchStrategy.TwoPassInDatabase"/> runs a <c>prefetch</c> on the prefix and rescores on the full vector in Qdrant;
 /// <see cref="SearchStrategy.FullDimension"/> runs an exact scan of the full vectors, which have no HNSW graph.</para>
 /// <para>The store never disposes the client: whoever created it (the DI container, the caller) does.</para>

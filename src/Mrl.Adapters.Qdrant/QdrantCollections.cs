@@ -169,6 +169,7 @@ internal static class QdrantCollections
         DistanceMetric.Cosine => Proto.Distance.Cosine,
         DistanceMetric.DotProduct => Proto.Distance.Dot,
         DistanceMetric.Euclidean => Proto.Distance.Euclid,
+        DistanceMetric.Manhattan => Proto.Distance.Manhattan,
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric."),
     };
 

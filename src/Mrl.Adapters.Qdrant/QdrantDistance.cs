@@ -8,9 +8,11 @@ internal static class QdrantDistance
         DistanceMetric.Cosine => "Cosine",
         DistanceMetric.DotProduct => "Dot",
         DistanceMetric.Euclidean => "Euclid",
+        DistanceMetric.Manhattan => "Manhattan",
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric."),
     };
 
-    /// <summary>Qdrant reports Euclidean results as distances (lower is better); the core scores higher-is-better.</summary>
-    public static float ToScore(DistanceMetric metric, float qdrantScore) => metric == DistanceMetric.Euclidean ? -qdrantScore : qdrantScore;
+    /// <summary>Qdrant reports Euclidean and Manhattan results as distances (lower is better); the core scores higher-is-better.</summary>
+    public static float ToScore(DistanceMetric metric, float qdrantScore) =>
+        metric is DistanceMetric.Euclidean or DistanceMetric.Manhattan ? -qdrantScore : qdrantScore;
 }

@@ -48,5 +48,5 @@ public static class ConformanceCases
     };
 
     /// <summary>The metrics every store supports.</summary>
-    public static TheoryData<DistanceMetric> Metrics => new(DistanceMetric.Cosine, DistanceMetric.DotProduct, DistanceMetric.Euclidean);
+    public static TheoryData<DistanceMetric> Metrics => new(DistanceMetric.Cosine, DistanceMetric.DotProduct, DistanceMetric.Euclidean, DistanceMetric.Manhattan);
 }

@@ -18,10 +18,11 @@ internal readonly record struct ScoreMapping(DistanceMetric Metric, Func<float, 
         DistanceFunction.NegativeDotProductSimilarity => new(DistanceMetric.DotProduct, s => -(double)s, false),
         DistanceFunction.EuclideanDistance => new(DistanceMetric.Euclidean, s => -(double)s, false),
         DistanceFunction.EuclideanSquaredDistance => new(DistanceMetric.Euclidean, s => (double)s * s, false),
+        DistanceFunction.ManhattanDistance => new(DistanceMetric.Manhattan, s => -(double)s, false),
         var other => throw new NotSupportedException(
             $"Distance function '{other}' on vector property '{property.ModelName}' is not supported; use {DistanceFunction.CosineSimilarity}, " +
             $"{DistanceFunction.CosineDistance}, {DistanceFunction.DotProductSimilarity}, {DistanceFunction.NegativeDotProductSimilarity}, " +
-            $"{DistanceFunction.EuclideanDistance} or {DistanceFunction.EuclideanSquaredDistance}."),
+            $"{DistanceFunction.EuclideanDistance}, {DistanceFunction.EuclideanSquaredDistance} or {DistanceFunction.ManhattanDistance}."),
     };
 
     /// <summary>Whether a converted score passes the threshold as MEVD defines it for this function.</summary>

@@ -11,4 +11,7 @@ public enum DistanceMetric
 
     /// <summary>Euclidean (L2) distance; the score is the negative distance. Prefixes are kept as they are.</summary>
     Euclidean,
+
+    /// <summary>Manhattan (L1) distance, the sum of absolute differences; the score is the negative distance. Prefixes are kept as they are.</summary>
+    Manhattan,
 }

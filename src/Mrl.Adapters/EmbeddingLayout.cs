@@ -81,8 +81,8 @@ public sealed record EmbeddingLayout
         return 1 << (31 - int.LeadingZeroCount(quarter));
     }
 
-    /// <summary>Whether the prefix is renormalized to unit length (Cosine and DotProduct) or kept as is (Euclidean).</summary>
-    public bool NormalizesPrefix => Metric != DistanceMetric.Euclidean;
+    /// <summary>Whether the prefix is renormalized to unit length (Cosine and DotProduct) or kept as is (Euclidean and Manhattan).</summary>
+    public bool NormalizesPrefix => Metric is DistanceMetric.Cosine or DistanceMetric.DotProduct;
 
     /// <summary>Writes the prefix of <paramref name="fullVector"/> into <paramref name="destination"/>, renormalized where the metric needs it.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length, or the prefix is all zeros for a normalizing metric.</exception>

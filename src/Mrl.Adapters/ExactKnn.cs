@@ -71,6 +71,7 @@ public static class ExactKnn
             {
                 DistanceMetric.DotProduct => TensorPrimitives.Dot(vector, query),
                 DistanceMetric.Euclidean => -TensorPrimitives.Distance(vector, query),
+                DistanceMetric.Manhattan => -VectorMath.ManhattanDistance(vector, query),
                 _ => TensorPrimitives.CosineSimilarity(vector, query),
             };
             heap.Offer(score, row);

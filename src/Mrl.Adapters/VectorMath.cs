@@ -13,8 +13,35 @@ public static class VectorMath
         DistanceMetric.Cosine => TensorPrimitives.CosineSimilarity(a, b),
         DistanceMetric.DotProduct => TensorPrimitives.Dot(a, b),
         DistanceMetric.Euclidean => -TensorPrimitives.Distance(a, b),
+        DistanceMetric.Manhattan => -ManhattanDistance(a, b),
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric."),
     };
+
+    /// <summary>The Manhattan (L1) distance of two vectors of equal length: the sum of the magnitudes of their differences.</summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static float ManhattanDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Expected vectors of equal length, got {a.Length} and {b.Length}."), nameof(b));
+        }
+
+        // TensorPrimitives has no L1 distance: the differences go through a stack buffer a chunk at a time, so nothing is allocated.
+        Span<float> difference = stackalloc float[Math.Min(a.Length, ManhattanChunk)];
+        var sum = 0f;
+        for (var start = 0; start < a.Length; start += ManhattanChunk)
+        {
+            var length = Math.Min(ManhattanChunk, a.Length - start);
+            var chunk = difference[..length];
+            TensorPrimitives.Subtract(a.Slice(start, length), b.Slice(start, length), chunk);
+            sum += TensorPrimitives.SumOfMagnitudes(chunk);
+        }
+
+        return sum;
+    }
+
+    private const int ManhattanChunk = 256;
 
     /// <summary>Writes <paramref name="source"/> scaled to unit length into <paramref name="destination"/>; false when its norm is zero or not finite.</summary>
     public static bool TryNormalize(ReadOnlySpan<float> source, Span<float> destination)

@@ -63,6 +63,14 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
             await using var store = new PgvectorAdaptiveStore<Guid>(postgres.DataSource, layout, options);
             await store.EnsureSchemaAsync();
 
+            // Each collection has a partial index of its own, and pass 1 of its store is an index scan on it.
+            var index = options.ResolvedIndexName(prefix);
+            Assert.Equal($"(collection_id = '{id}'::uuid)", await PredicateAsync(index));
+            var plan = await ExplainPass1Async(table, new PgvectorTable(options, layout, VectorType.Vector, new Version(0, 8, 0), "public",
+                undeclaredDimension: true, scopeType: "uuid", payloadIsJson: true), prefix);
+            Assert.Contains($"Index Scan using {index}", plan, StringComparison.Ordinal);
+            Assert.DoesNotContain("collection_id", plan, StringComparison.Ordinal);
+
             Assert.Equal(collections.Single(c => c.Id == id).Rows, await store.CountAsync());
             Assert.Equal(collections.Single(c => c.Id == id).Rows / 2, await store.CountAsync(Filter.Eq("odd", true)));
             var exactMatches = 0;
@@ -150,6 +158,41 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
         }
 
         await ExecuteAsync($"DROP SCHEMA \"{schema}\" CASCADE");
+    }
+
+    private async Task<string?> PredicateAsync(string index)
+    {
+        await using var command = postgres.DataSource.CreateCommand(
+            "SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i WHERE i.indexrelid = to_regclass($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = index });
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    private async Task<string> ExplainPass1Async(string table, PgvectorTable rendering, int prefix)
+    {
+        await ExecuteAsync($"ANALYZE \"{table}\"");
+        var sql = rendering.Pass1(filter: null, includeFullVectors: true, []).Replace("$2", "40", StringComparison.Ordinal);
+        await using var connection = await postgres.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        // A table this small is cheaper to scan than to search: the plan shows whether the partial index can serve pass 1 at all,
+        // which it can only when the query's predicate implies the index's.
+        await using (var noSeqScan = new NpgsqlCommand("SET LOCAL enable_seqscan = off", connection, transaction))
+        {
+            await noSeqScan.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand("EXPLAIN " + sql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = new global::Pgvector.HalfVector(Enumerable.Repeat((Half)0.25f, prefix).ToArray()) });
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        var plan = string.Join('\n', lines);
+        output.WriteLine(plan);
+        return plan;
     }
 
     private static PgvectorStoreOptions Options(string table, Guid collection, int dims) => new()

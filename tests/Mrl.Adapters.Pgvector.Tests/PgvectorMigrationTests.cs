@@ -279,6 +279,33 @@ public sealed class PgvectorMigrationTests(PostgresFixture postgres, ITestOutput
         Assert.StartsWith("(CAST(\"embedding\" AS \"ext\".halfvec(3072)))", table.FullIndexExpression, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(PrefixStorage.Column)]
+    [InlineData(PrefixStorage.Expression)]
+    public void A_scoped_prefix_index_is_partial_with_the_predicate_pass_1_repeats_and_a_name_of_its_own(PrefixStorage mode)
+    {
+        var layout = new EmbeddingLayout(1536, 256, DistanceMetric.Manhattan);
+        PgvectorStoreOptions Scoped(string value) => new()
+        {
+            Table = "langchain_pg_embedding", KeyColumn = "uuid", PrefixStorage = mode, CreateTableIfMissing = false,
+            ScopeColumn = "collection_id", ScopeValue = value,
+        };
+        var options = Scoped("it's one");
+        using var dataSource = PgvectorDataSource.Create("Host=127.0.0.1");
+        var table = new PgvectorTable(options, layout, VectorType.Vector, new Version(0, 8, 0), "public", scopeType: "text");
+
+        var index = new PgvectorMigrator(dataSource, layout, options).PlanUp()[^1];
+
+        Assert.StartsWith($"CREATE INDEX CONCURRENTLY IF NOT EXISTS \"{options.ResolvedIndexName(256)}\"", index, StringComparison.Ordinal);
+        Assert.Contains("\"public\".halfvec_l1_ops", index, StringComparison.Ordinal);
+        Assert.EndsWith($"WHERE \"collection_id\" = {table.ScopeValue};", index, StringComparison.Ordinal);
+        Assert.Equal("'it''s one'::pg_catalog.text", table.ScopeValue);
+        Assert.NotEqual(options.ResolvedIndexName(256), Scoped("another").ResolvedIndexName(256));
+        Assert.NotEqual(options.ResolvedIndexName(256), new PgvectorStoreOptions { Table = "langchain_pg_embedding", PrefixStorage = mode }.ResolvedIndexName(256));
+        Assert.Equal(options.TriggerName, Scoped("another").TriggerName);
+        Assert.Throws<ArgumentException>(() => new ScriptVariables().Literal("scope_value", "a\\b"));
+    }
+
     [Fact]
     public void Tables_and_columns_whose_names_join_alike_get_different_object_names()
     {

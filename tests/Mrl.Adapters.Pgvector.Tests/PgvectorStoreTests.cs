@@ -69,6 +69,45 @@ public sealed class PgvectorStoreTests(PostgresFixture postgres)
         }
     }
 
+    [SkippableTheory]
+    [InlineData(PrefixStorage.Column)]
+    [InlineData(PrefixStorage.Expression)]
+    public async Task Manhattan_layouts_index_the_prefix_with_l1_ops_and_pass_1_uses_it(PrefixStorage mode)
+    {
+        var layout = new EmbeddingLayout(64, 16, DistanceMetric.Manhattan);
+        var options = new PgvectorStoreOptions { Table = postgres.NewTableName("l1"), PrefixStorage = mode };
+        await using var store = await CreateStoreAsync(layout, options);
+        var records = Records(2000, 64);
+        await store.UpsertAsync(records);
+        await using (var analyze = postgres.DataSource.CreateCommand($"ANALYZE \"{options.Table}\""))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        await using var opclass = postgres.DataSource.CreateCommand(
+            "SELECT o.opcname FROM pg_index i JOIN pg_opclass o ON o.oid = i.indclass[0] WHERE i.indexrelid = to_regclass($1)");
+        opclass.Parameters.AddWithValue(options.ResolvedIndexName(16));
+        var table = new PgvectorTable(options, layout, VectorType.Vector, new Version(0, 8, 0), "public");
+        var sql = table.Pass1(filter: null, includeFullVectors: true, []);
+        var prefixQuery = new global::Pgvector.HalfVector(layout.ToPrefix(records[9].Vector.Span).Select(x => (Half)x).ToArray());
+        var plan = await ExplainAsync(sql.Replace("$2", "80", StringComparison.Ordinal), prefixQuery);
+        var query = records[9].Vector;
+        var matrix = records.SelectMany(r => r.Vector.ToArray()).ToArray();
+        var exact = ExactKnn.Search(matrix, records.Length, 64, query, 10, DistanceMetric.Manhattan);
+        var twoPass = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 100, EfSearch = 1000 });
+        var inDatabase = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 100, EfSearch = 1000, Strategy = SearchStrategy.TwoPassInDatabase });
+
+        Assert.Equal("halfvec_l1_ops", await opclass.ExecuteScalarAsync());
+        Assert.Contains($"Index Scan using {options.ResolvedIndexName(16)}", plan, StringComparison.Ordinal);
+        Assert.Contains("<+>", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("l2_normalize", plan, StringComparison.Ordinal);
+        Assert.Equal(exact.Select(e => (long)e.Index), twoPass.Hits.Select(h => h.Key));
+        Assert.Equal(0f, twoPass.Hits[0].Score);
+        Assert.All(exact.Zip(twoPass.Hits), p => Assert.Equal(p.First.Score, p.Second.Score, 3));
+        Assert.Equal(exact.Select(e => (long)e.Index), inDatabase.Hits.Select(h => h.Key));
+        Assert.All(exact.Zip(inDatabase.Hits), p => Assert.Equal(p.First.Score, p.Second.Score, 3));
+    }
+
     [SkippableFact]
     public async Task Filter_matching_one_percent_of_rows_still_returns_k_rows()
     {

@@ -403,6 +403,7 @@ public sealed class StoreFlowTests : IDisposable
     [InlineData(DistanceMetric.Cosine, Proto.Distance.Cosine)]
     [InlineData(DistanceMetric.DotProduct, Proto.Distance.Dot)]
     [InlineData(DistanceMetric.Euclidean, Proto.Distance.Euclid)]
+    [InlineData(DistanceMetric.Manhattan, Proto.Distance.Manhattan)]
     public async Task Both_vectors_get_the_distance_of_the_metric(DistanceMetric metric, Proto.Distance distance)
     {
         _ = new FakeQdrantCollection(_qdrant);
@@ -411,6 +412,23 @@ public sealed class StoreFlowTests : IDisposable
 
         var create = _qdrant.Calls.Single(c => c.Method == "qdrant.Collections/Create").As<Proto.CreateCollection>();
         Assert.All(create.VectorsConfig.ParamsMap.Map.Values, v => Assert.Equal(distance, v.Distance));
+        AssertSupportedBy("1.19.0");
+    }
+
+    [Fact]
+    public async Task Manhattan_distances_are_negated_and_the_prefix_query_is_not_renormalized()
+    {
+        _qdrant.On("qdrant.Points/Query", _ => Answer(Scored(4, 2.5f, null), Scored(7, 3f, null)));
+        var layout = Samples.Layout(DistanceMetric.Manhattan);
+        var query = Samples.Vectors(1);
+
+        var result = await Store<long>(Samples.Options(layout)).SearchAsync(query,
+            new SearchOptions { K = 2, Oversampling = 4, Strategy = SearchStrategy.TwoPassInDatabase });
+
+        var call = Assert.Single(_qdrant.Calls).As<Proto.QueryPoints>();
+        Assert.Equal(query.AsSpan(0, layout.PrefixDimensions).ToArray(), Assert.Single(call.Prefetch).Query.Nearest.Dense.Data);
+        Assert.Equal([-2.5f, -3f], result.Hits.Select(h => h.Score));
+        AssertSupportedBy("1.17.0");
     }
 
     [Fact]

@@ -122,4 +122,36 @@ public sealed class EmbeddingLayoutTests
     {
         new EmbeddingLayout(4, 2, DistanceMetric.Euclidean).Validate(new float[4], "record 1");
     }
+
+    [Fact]
+    public void Manhattan_layout_keeps_the_prefix_as_is_and_accepts_a_zero_prefix()
+    {
+        var layout = new EmbeddingLayout(4, 2, DistanceMetric.Manhattan);
+
+        layout.Validate([0, 0, 1, 2], "record 1");
+
+        Assert.False(layout.NormalizesPrefix);
+        Assert.Equal([3f, 4f], layout.ToPrefix([3, 4, 12, 0]));
+        Assert.Equal(-7f, layout.Score([0, 0, 0, 0], [3, -4, 0, 0]), 5);
+    }
+
+    [Fact]
+    public void Manhattan_distance_is_the_sum_of_absolute_differences_at_any_length()
+    {
+        // Lengths around the chunk the distance works in (256) and far beyond it.
+        Gen.Int[1, 1100].SelectMany(n => Gen.Single[-100f, 100f].Array[n].Select(Gen.Single[-100f, 100f].Array[n]))
+            .Sample((a, b) =>
+            {
+                var expected = a.Zip(b, (x, y) => Math.Abs((double)x - y)).Sum();
+                var actual = VectorMath.ManhattanDistance(a, b);
+                return Math.Abs(actual - expected) <= 1e-4 * Math.Max(1, expected)
+                       && VectorMath.Score(DistanceMetric.Manhattan, a, b) == -actual;
+            }, iter: 200);
+    }
+
+    [Fact]
+    public void Manhattan_distance_of_vectors_of_different_lengths_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => VectorMath.ManhattanDistance([1f, 2f], [1f]));
+    }
 }

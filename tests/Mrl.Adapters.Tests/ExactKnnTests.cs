@@ -22,6 +22,24 @@ public sealed class ExactKnnTests
     }
 
     [Fact]
+    public void Manhattan_scan_ranks_rows_by_the_negative_l1_distance()
+    {
+        const int d = 300;
+        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = d, Seed = 5 }).Generate(2_000);
+        var query = data.AsMemory(77 * d, d);
+
+        var found = ExactKnn.Search(data, 2_000, d, query, 10, DistanceMetric.Manhattan);
+
+        var expected = Enumerable.Range(0, 2_000)
+            .Select(i => (Index: i, Score: -data.AsSpan(i * d, d).ToArray().Zip(query.ToArray(), (x, y) => Math.Abs(x - y)).Sum()))
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Index).Take(10).ToArray();
+        Assert.Equal(expected.Select(e => e.Index), found.Select(f => f.Index));
+        Assert.Equal(77, found[0].Index);
+        Assert.Equal(0f, found[0].Score);
+        Assert.All(found.Zip(expected), p => Assert.Equal(p.Second.Score, p.First.Score, 3));
+    }
+
+    [Fact]
     public void Predicate_restricts_the_rows_searched()
     {
         Gen.Int[1, 400].Sample(n =>

@@ -387,8 +387,10 @@ public abstract class VectorDataConformanceTests
             await collection.SearchAsync("red", 1, new VectorSearchOptions<Note> { IncludeVectors = true }).ToListAsync());
     }
 
-    [SkippableFact]
-    public async Task Euclidean_distance_scores_are_distances_and_the_threshold_is_an_upper_bound()
+    [SkippableTheory]
+    [InlineData(DistanceFunction.EuclideanDistance, DistanceMetric.Euclidean)]
+    [InlineData(DistanceFunction.ManhattanDistance, DistanceMetric.Manhattan)]
+    public async Task Distance_scores_are_distances_and_the_threshold_is_an_upper_bound(string function, DistanceMetric metric)
     {
         var store = new AdaptiveVectorStore(CreateFactory(), new AdaptiveVectorStoreOptions { PrefixDimensions = 8 });
         var definition = new VectorStoreCollectionDefinition
@@ -399,16 +401,16 @@ public abstract class VectorDataConformanceTests
                 new VectorStoreDataProperty(nameof(Hotel.HotelName), typeof(string)),
                 new VectorStoreVectorProperty(nameof(Hotel.Embedding), typeof(ReadOnlyMemory<float>?), Corpus.Dimensions)
                 {
-                    DistanceFunction = DistanceFunction.EuclideanDistance,
+                    DistanceFunction = function,
                 },
             ],
         };
         var hotels = Corpus.Hotels();
-        var collection = store.GetCollection<long, Hotel>(NewName("euclid"), definition);
+        var collection = store.GetCollection<long, Hotel>(NewName(metric == DistanceMetric.Euclidean ? "euclid" : "manhattan"), definition);
         await collection.EnsureCollectionExistsAsync();
         await collection.UpsertAsync(hotels);
         var query = Corpus.Query();
-        var exact = Corpus.ExactTop(hotels, query, 5, DistanceMetric.Euclidean);
+        var exact = Corpus.ExactTop(hotels, query, 5, metric);
         var threshold = -(exact[2].Score + exact[3].Score) / 2;
         var options = Exhaustive();
         options.ScoreThreshold = threshold;

@@ -81,4 +81,20 @@ public sealed class MigrateCommandTests(PostgresFixture postgres) : IClassFixtur
         Assert.Contains("Removed the prefix", down.Output, StringComparison.Ordinal);
         NpgsqlConnection.ClearAllPools();
     }
+
+    [Fact]
+    public async Task A_scoped_manhattan_migration_plans_a_partial_l1_index_for_its_collection()
+    {
+        var plan = await CliRunner.RunAsync("migrate", "postgres", "-c", "Host=127.0.0.1", "--table", "public.langchain_pg_embedding", "--key-column", "uuid",
+            "--dims", "96", "--prefix", "24", "--metric", "Manhattan", "--prefix-column", "embedding_p96",
+            "--scope-column", "collection_id", "--scope-value", "4b0c7e8e-0000-4000-8000-000000000001", "--dry-run", "--offline");
+        var unpaired = await CliRunner.RunAsync("migrate", "postgres", "-c", "Host=127.0.0.1", "--table", "public.langchain_pg_embedding",
+            "--dims", "96", "--prefix", "24", "--scope-column", "collection_id", "--dry-run", "--offline");
+
+        Assert.True(plan.ExitCode == 0, plan.Output);
+        Assert.Contains("\"public\".halfvec_l1_ops", plan.Output, StringComparison.Ordinal);
+        Assert.Contains("WHERE \"collection_id\" = '4b0c7e8e-0000-4000-8000-000000000001'::pg_catalog.text;", plan.Output, StringComparison.Ordinal);
+        Assert.Equal(1, unpaired.ExitCode);
+        Assert.Contains("ScopeColumn and ScopeValue together", unpaired.Output, StringComparison.Ordinal);
+    }
 }

@@ -40,7 +40,7 @@ public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         _telemetry = new StoreTelemetry(SystemName, name, layout, ActivityKind.Internal);
 
         // Prefixes of normalizing metrics are stored at unit length, so their cosine is a plain dot product.
-        _prefixMetric = layout.NormalizesPrefix ? DistanceMetric.DotProduct : DistanceMetric.Euclidean;
+        _prefixMetric = layout.NormalizesPrefix ? DistanceMetric.DotProduct : layout.Metric;
     }
 
     /// <inheritdoc />

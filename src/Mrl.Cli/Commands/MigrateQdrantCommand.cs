@@ -18,7 +18,7 @@ internal static class MigrateQdrantCommand
         var collection = new Option<string>("--collection") { Description = "The collection or alias to migrate.", Required = true };
         var dims = new Option<int>("--dims") { Description = "Full dimensions of the existing vectors.", Required = true };
         var prefix = new Option<int>("--prefix", "-p") { Description = "Prefix dimensions to index.", Required = true };
-        var metric = new Option<DistanceMetric>("--metric") { Description = "Cosine, DotProduct or Euclidean.", DefaultValueFactory = _ => DistanceMetric.Cosine };
+        var metric = new Option<DistanceMetric>("--metric") { Description = "Cosine, DotProduct, Euclidean or Manhattan.", DefaultValueFactory = _ => DistanceMetric.Cosine };
         var prefixName = new Option<string>("--prefix-vector") { Description = "Name of the new prefix vector.", DefaultValueFactory = _ => "prefix" };
         var fullName = new Option<string>("--full-vector") { Description = "Name the full vector has (or gets, through a new collection).", DefaultValueFactory = _ => "full" };
         var source = new Option<string?>("--source-vector") { Description = "The existing vector's name; omit for an unnamed vector." };
