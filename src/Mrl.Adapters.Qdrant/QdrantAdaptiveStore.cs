@@ -504,7 +504,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The prefix query does not fit the layout, or the count is not between 1 and <see cref="SearchOptions.MaxCandidates"/>.</exception>
-    public async ValueTask<CandidateBatch<TKey>> FetchCandidatesAsync(CandidateRequest request, CancellationToken cancellationToken)
+    async ValueTask<CandidateBatch<TKey>> ICandidateSource<TKey>.FetchCandidatesAsync(CandidateRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Count is < 1 or > SearchOptions.MaxCandidates)

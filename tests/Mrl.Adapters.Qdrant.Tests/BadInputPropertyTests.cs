@@ -483,7 +483,7 @@ public sealed class BadInputPropertyTests : IDisposable
 
         foreach (var (request, message) in bad)
         {
-            var error = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.FetchCandidatesAsync(request, CancellationToken.None));
+            var error = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await ((ICandidateSource<long>)store).FetchCandidatesAsync(request, CancellationToken.None));
             Assert.Contains(message, error.Message, StringComparison.Ordinal);
         }
 

@@ -160,7 +160,7 @@ public sealed class StoreFlowTests : IDisposable
         _qdrant.On("qdrant.Points/Query", _ => Answer(Scored(7, 0.9f, full, ("rank", 7))));
         var filter = Filter.Eq("category", "c1");
 
-        var batch = await Store<long>().FetchCandidatesAsync(new CandidateRequest(Samples.Layout().ToPrefix(full), 250, filter, true, null), default);
+        var batch = await ((ICandidateSource<long>)Store<long>()).FetchCandidatesAsync(new CandidateRequest(Samples.Layout().ToPrefix(full), 250, filter, true, null), default);
 
         var query = Assert.Single(_qdrant.Calls).As<Proto.QueryPoints>();
         Assert.Equal("prefix", query.Using);

@@ -214,7 +214,7 @@ public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     }
 
     /// <inheritdoc />
-    public ValueTask<CandidateBatch<TKey>> FetchCandidatesAsync(CandidateRequest request, CancellationToken cancellationToken)
+    ValueTask<CandidateBatch<TKey>> ICandidateSource<TKey>.FetchCandidatesAsync(CandidateRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         cancellationToken.ThrowIfCancellationRequested();
