@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.AI;
@@ -29,7 +28,7 @@ namespace Mrl.Adapters.Onnx;
 /// jina-embeddings-v3's) between the query and the document adapter.
 /// </para>
 /// </remarks>
-public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+public sealed partial class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
     private const string ProviderName = "onnxruntime";
 
@@ -255,117 +254,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _tasks?.Dispose();
     }
 
-    internal ModelSignature Signature => _signature;
-
-    internal TextTokenizer Tokenizer => _tokenizer;
-
-    /// <summary>When set, times every call and the model runs within it; for benchmarks.</summary>
-    internal GenerationTimer? Timer { get; set; }
-
-    /// <summary>The task prefix for a request: the query or the document prompt, or null.</summary>
-    internal string? ResolvePrefix(EmbeddingGenerationOptions? options) => Prompt(ResolveInputType(options));
-
-    /// <summary>The input type a request names, else the default.</summary>
-    internal EmbeddingInputType ResolveInputType(EmbeddingGenerationOptions? options) => options.GetInputType() ?? _options.DefaultInputType;
-
-    /// <summary>Tokenizes one text's content, truncated to fit the length limit beside the special tokens.</summary>
-    internal TokenizedText TokenizeText(string text, string? prefix)
-    {
-        var ids = _tokenizer.EncodeContent(prefix, text, _maxSequenceLength - _tokenizer.SpecialTokenCount, out var count, out var truncated);
-        return new TokenizedText(ids, count, truncated);
-    }
-
-    /// <summary>Turns tokenized texts into one batch of the model's input tensors.</summary>
-    internal EncoderBatch CreateBatch(ReadOnlySpan<TokenizedText> texts) =>
-        EncoderBatch.Create(_tokenizer, texts, _paddingSide, _signature.TokenTypeIdsName is not null, _signature.PositionIdsName is not null);
-
-    /// <summary>Tokenizes <paramref name="count"/> texts from <paramref name="start"/> into one batch, in order.</summary>
-    internal EncoderBatch Tokenize(IReadOnlyList<string> texts, int start, int count, string? prefix)
-    {
-        var tokenized = new TokenizedText[count];
-        for (var i = 0; i < count; i++)
-        {
-            tokenized[i] = TokenizeText(texts[start + i], prefix);
-        }
-
-        return CreateBatch(tokenized);
-    }
-
-    /// <summary>Runs the model on a batch and returns its one requested output; a model with task adapters gets the adapter of <paramref name="inputType"/>.</summary>
-    internal IDisposableReadOnlyCollection<OrtValue> Run(EncoderBatch batch, RunOptions runOptions, EmbeddingInputType inputType = EmbeddingInputType.Document)
-    {
-        try
-        {
-            return _session.Run(runOptions, _inputNames, Inputs(batch, inputType), _outputNames);
-        }
-        catch (OnnxRuntimeException exception) when (!runOptions.Terminate)
-        {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"ONNX Runtime failed on a batch of {batch.Count} texts of up to {batch.SequenceLength} tokens: {exception.Message} " +
-                $"If the model has fewer positions than {nameof(OnnxEmbeddingGeneratorOptions.MaxSequenceLength)} ({_maxSequenceLength}), lower it."),
-                exception);
-        }
-    }
-
-    /// <summary>Pools, optionally layer-norms, truncates and normalizes each row of the model's output into an embedding.</summary>
-    internal void Pool(EncoderBatch batch, OrtValue output, int dimensions, ReadOnlySpan<int> textIndexes, Embedding<float>[] into, DateTimeOffset createdAt)
-    {
-        var hidden = _signature.HiddenSize;
-        CheckOutputShape(output.GetTensorTypeAndShape().Shape, batch);
-        var data = output.GetTensorDataAsSpan<float>();
-        var buffer = ArrayPool<float>.Shared.Rent(hidden);
-        try
-        {
-            var scratch = buffer.AsSpan(0, hidden);
-            var rowStride = _signature.OutputIsPooled ? hidden : batch.SequenceLength * hidden;
-            for (var row = 0; row < batch.Count; row++)
-            {
-                var states = data.Slice(row * rowStride, rowStride);
-                var first = _signature.OutputIsPooled ? 0 : batch.Start(row) * hidden;
-                var tokens = batch.Lengths[row];
-                ReadOnlySpan<float> pooled;
-                switch (_pooling)
-                {
-                    case OnnxPooling.Mean:
-                        EmbeddingPooling.Mean(states[first..], tokens, scratch);
-                        pooled = scratch;
-                        break;
-                    case OnnxPooling.LastToken:
-                        pooled = states.Slice(first + (tokens - 1) * hidden, hidden);
-                        break;
-                    default:
-                        // Cls reads the first real token's state, ModelOutput the whole (already pooled) row.
-                        pooled = states.Slice(first, hidden);
-                        break;
-                }
-
-                if (_layerNorm)
-                {
-                    if (!pooled.Overlaps(scratch))
-                    {
-                        pooled.CopyTo(scratch);
-                    }
-
-                    EmbeddingPooling.LayerNorm(scratch);
-                    pooled = scratch;
-                }
-
-                var vector = new float[dimensions];
-                if (!VectorMath.TryNormalize(pooled[..dimensions], vector))
-                {
-                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                        $"The model's embedding of values[{textIndexes[row]}] is zero or not finite in its first {dimensions} dimensions, so it cannot be normalized."));
-                }
-
-                into[textIndexes[row]] = new Embedding<float>(vector) { ModelId = ModelId, CreatedAt = createdAt };
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
-    }
-
     private GeneratedEmbeddings<Embedding<float>> Generate(IReadOnlyList<string> texts, EmbeddingInputType inputType, int dimensions, CancellationToken cancellationToken)
     {
         var createdAt = DateTimeOffset.UtcNow;
@@ -497,68 +385,4 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return dimensions;
     }
 
-    private void CheckOutputShape(ReadOnlySpan<long> shape, EncoderBatch batch)
-    {
-        long[] expected = _signature.OutputIsPooled
-            ? [batch.Count, _signature.HiddenSize]
-            : [batch.Count, batch.SequenceLength, _signature.HiddenSize];
-        if (!shape.SequenceEqual(expected))
-        {
-            throw new OnnxModelSignatureException(string.Create(CultureInfo.InvariantCulture,
-                $"The model's output '{_signature.OutputName}' has shape [{string.Join(", ", shape.ToArray())}] for a batch of {batch.Count} texts of {batch.SequenceLength} tokens; expected [{string.Join(", ", expected)}]."));
-        }
-    }
-
-    private int ProbeHiddenSize(ModelSignature signature)
-    {
-        using var batch = EncoderBatch.Probe(_tokenizer, signature.TokenTypeIdsName is not null, signature.PositionIdsName is not null);
-        using var outputs = _session.Run(_uncancellableRun, _inputNames, Inputs(batch, EmbeddingInputType.Document), _outputNames);
-        var shape = outputs[0].GetTensorTypeAndShape().Shape;
-        return shape.Length > 0 && shape[^1] is > 0 and <= int.MaxValue
-            ? (int)shape[^1]
-            : throw new OnnxModelSignatureException(
-                $"The model's output '{signature.OutputName}' has shape [{string.Join(", ", shape)}] for one text; its last dimension should be the hidden size.");
-    }
-
-    private static void AppendExecutionProvider(SessionOptions sessionOptions, OnnxEmbeddingGeneratorOptions options)
-    {
-        try
-        {
-            switch (options.ExecutionProvider)
-            {
-                case OnnxExecutionProvider.Cuda:
-                    sessionOptions.AppendExecutionProvider_CUDA(options.DeviceId);
-                    break;
-                case OnnxExecutionProvider.DirectML:
-                    sessionOptions.AppendExecutionProvider_DML(options.DeviceId);
-                    break;
-            }
-        }
-        catch (Exception exception) when (exception is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"ONNX Runtime cannot use the {options.ExecutionProvider} execution provider on device {options.DeviceId}: {exception.Message} " +
-                $"Reference the ONNX Runtime package built with it ({(options.ExecutionProvider == OnnxExecutionProvider.Cuda ? "Microsoft.ML.OnnxRuntime.Gpu" : "Microsoft.ML.OnnxRuntime.DirectML")}) and install its drivers, or use {nameof(OnnxExecutionProvider.Cpu)}."),
-                exception);
-        }
-    }
-
-    private static InferenceSession CreateSession(string modelPath, OnnxEmbeddingGeneratorOptions options)
-    {
-        using var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = options.GraphOptimizationLevel,
-            IntraOpNumThreads = options.IntraOpNumThreads,
-            InterOpNumThreads = options.InterOpNumThreads,
-        };
-        AppendExecutionProvider(sessionOptions, options);
-        try
-        {
-            return new InferenceSession(modelPath, sessionOptions);
-        }
-        catch (OnnxRuntimeException exception)
-        {
-            throw new InvalidDataException($"ONNX Runtime cannot load the model '{modelPath}': {exception.Message}", exception);
-        }
-    }
 }
