@@ -1,8 +1,8 @@
 using System.Buffers;
 using Google.Protobuf.Collections;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Mrl.Adapters.Filtering;
 using Proto = Qdrant.Client.Grpc;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Mrl.Adapters.Qdrant;
 
