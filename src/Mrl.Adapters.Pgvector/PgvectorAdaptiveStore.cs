@@ -85,16 +85,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     public IFullVectorCache<TKey>? FullVectorCache
     {
         get => _cached?.Cache;
-        init
-        {
-            if (value is not null && value.Dimensions != Layout.FullDimensions)
-            {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
-            }
-
-            _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
-        }
+        init => _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
     }
 
     /// <summary>The data source the store queries through.</summary>
@@ -189,10 +180,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
     /// <exception cref="ArgumentException">A text value of the filter holds a NUL character or a lone surrogate, or a field is not a payload column.</exception>
     public Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
-        options ??= new RecordQueryOptions();
-        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
-        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        options = RecordQueryOptions.Check(top, options);
         return _telemetry.TraceAsync(StoreOperations.Get, this, (filter, top, options),
             static (s, a, ct) => s._retry.ExecuteAsync("get", c => s.QueryOnceAsync(a.filter, a.top, a.options, c), ct), static records => records.Count, cancellationToken);
     }

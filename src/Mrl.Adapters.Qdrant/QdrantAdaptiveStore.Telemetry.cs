@@ -38,10 +38,7 @@ public sealed partial class QdrantAdaptiveStore<TKey>
     /// <exception cref="InvalidOperationException">The records must be ordered in process and more than <see cref="QdrantStoreOptions.MaxScanPoints"/> match.</exception>
     public Task<IReadOnlyList<VectorRecord<TKey>>> GetAsync(Filter? filter, int top, RecordQueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
-        options ??= new RecordQueryOptions();
-        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
-        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        options = RecordQueryOptions.Check(top, options);
         return _telemetry.TraceAsync(StoreOperations.Get, this, (filter, top, options),
             static (s, a, ct) => s.QueryCoreAsync(a.filter, a.top, a.options, ct), static records => records.Count, cancellationToken);
     }

@@ -109,16 +109,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     public IFullVectorCache<TKey>? FullVectorCache
     {
         get => _cached?.Cache;
-        init
-        {
-            if (value is not null && value.Dimensions != Layout.FullDimensions)
-            {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"The cache holds {value.Dimensions}-dimension vectors; the layout has {Layout.FullDimensions}."), nameof(FullVectorCache));
-            }
-
-            _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
-        }
+        init => _cached = value is null ? null : new CachedCandidateSource<TKey>(this, value);
     }
 
     /// <summary>

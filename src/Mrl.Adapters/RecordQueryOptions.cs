@@ -14,4 +14,19 @@ public sealed record RecordQueryOptions
 
     /// <summary>Whether records carry their full vectors; when false their <see cref="VectorRecord{TKey}.Vector"/> is empty. Default false.</summary>
     public bool IncludeVectors { get; init; }
+
+    /// <summary>
+    /// Checks the arguments of a filtered scan, as every store must before it starts one, and returns the options to use
+    /// (the defaults for null).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="top"/> is less than 1, or <see cref="Skip"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><see cref="OrderBy"/> is null.</exception>
+    public static RecordQueryOptions Check(int top, RecordQueryOptions? options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new RecordQueryOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        return options;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 
 namespace Mrl.Adapters.Caching;
@@ -20,10 +21,17 @@ public sealed class CachedCandidateSource<TKey> : ICandidateSource<TKey> where T
     private double _recentHitRate;
 
     /// <summary>Puts <paramref name="cache"/> in front of <paramref name="source"/>.</summary>
+    /// <exception cref="ArgumentException">The cache holds vectors of another length than the source's full vectors.</exception>
     public CachedCandidateSource(IVersionedCandidateSource<TKey> source, IFullVectorCache<TKey> cache)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(cache);
+        if (cache.Dimensions != source.FullDimensions)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The cache holds {cache.Dimensions}-dimension vectors; the layout has {source.FullDimensions}."), nameof(cache));
+        }
+
         _source = source;
         Cache = cache;
 

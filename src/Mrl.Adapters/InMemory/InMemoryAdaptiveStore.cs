@@ -138,10 +138,7 @@ public sealed partial class InMemoryAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
 
     private Task<IReadOnlyList<VectorRecord<TKey>>> QueryCoreAsync(Filter? filter, int top, RecordQueryOptions? options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
-        options ??= new RecordQueryOptions();
-        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options));
-        ArgumentNullException.ThrowIfNull(options.OrderBy, nameof(options));
+        options = RecordQueryOptions.Check(top, options);
         var d = Layout.FullDimensions;
         _lock.EnterReadLock();
         try
