@@ -7,6 +7,8 @@
 -- so nothing another role creates in a schema on the caller's search_path (a public.l2_normalize, say) is ever run.
 -- Each function carries a comment naming the table, the columns and the layout: a later run reads it to tell its own
 -- functions from anyone else's, and an earlier run with other parameters from this one.
+-- With a projection table (create_projection_table.sql) the key is P·v instead of the first values: one inner product per
+-- stored direction, by pgvector's own <#> operator, gathered in key order; the function is then STABLE, as it reads a table.
 -- psql does not expand variables inside dollar quotes, so they reach the DO block as settings.
 SELECT set_config('mrl.schema', :'schema', false),
        set_config('mrl.table', :'table', false),
@@ -21,7 +23,9 @@ SELECT set_config('mrl.schema', :'schema', false),
        set_config('mrl.function_name', :'function_name', false),
        set_config('mrl.prefix_function', :'prefix_function', false),
        set_config('mrl.trigger_name', :'trigger_name', false),
-       set_config('mrl.function_comment', :'function_comment', false);
+       set_config('mrl.function_comment', :'function_comment', false),
+       set_config('mrl.projection_table', :'projection_table', false),
+       set_config('mrl.projection_version', :'projection_version', false);
 
 DO $mrl$
 DECLARE
@@ -39,7 +43,12 @@ DECLARE
     prefix_function text := current_setting('mrl.prefix_function');
     trigger_name text := current_setting('mrl.trigger_name');
     function_comment text := current_setting('mrl.function_comment');
+    projection_table text := current_setting('mrl.projection_table');
+    projection_version text := current_setting('mrl.projection_version');
+    volatility text := 'IMMUTABLE';
     head text;
+    argument_type text;
+    body text;
     guard text;
     value text;
 BEGIN
@@ -47,8 +56,19 @@ BEGIN
         RAISE EXCEPTION 'prefix_type and full_type must be halfvec or vector, not % and %', prefix_type, full_type;
     END IF;
 
+    argument_type := full_type;
+
     head := format('%I.subvector(v, 1, %s)', ext, prefix_dims);
     guard := format('v IS NOT NULL AND %I.vector_dims(v) = %s', ext, full_dims);
+    IF projection_table <> '' THEN
+        -- <#> is the negative inner product. The full vector is cast to vector, the directions' type.
+        head := format(
+            'CAST(CAST((SELECT array_agg(-(CAST(v AS %1$I.vector) OPERATOR(%1$I.<#>) d.direction) ORDER BY d.i) '
+            'FROM %2$I.%3$I AS d WHERE d.version = %4$s) AS real[]) AS %1$I.vector)',
+            ext, schema_name, projection_table, projection_version::int);
+        full_type := 'vector';
+        volatility := 'STABLE';
+    END IF;
     IF normalize THEN
         -- A zero prefix has no direction: cosine and inner-product indexes cannot place it.
         guard := guard || format(' AND %I.%I(%s) > 0', ext, CASE full_type WHEN 'vector' THEN 'vector_norm' ELSE 'l2_norm' END, head);
@@ -61,12 +81,20 @@ BEGIN
         END IF;
     END IF;
 
+    IF projection_table <> '' THEN
+        -- The key is computed once, in a subquery, and only then checked and normalized.
+        body := format('SELECT CASE WHEN %s THEN CAST(%s AS %I.%I(%s)) END FROM (SELECT CASE WHEN %s THEN %s END AS k) AS projected',
+            replace(guard, head, 'k'), replace(value, head, 'k'), ext, prefix_type, prefix_dims,
+            format('v IS NOT NULL AND %I.vector_dims(v) = %s', ext, full_dims), head);
+    ELSE
+        body := format('SELECT CASE WHEN %s THEN CAST(%s AS %I.%I(%s)) END', guard, value, ext, prefix_type, prefix_dims);
+    END IF;
+
     EXECUTE format(
-        'CREATE OR REPLACE FUNCTION %I.%I(v %I.%I) RETURNS %I.%I LANGUAGE sql IMMUTABLE PARALLEL SAFE '
+        'CREATE OR REPLACE FUNCTION %I.%I(v %I.%I) RETURNS %I.%I LANGUAGE sql %s PARALLEL SAFE '
         'SET search_path = pg_catalog, %I, pg_temp AS %L',
-        schema_name, prefix_function, ext, full_type, ext, prefix_type, ext,
-        format('SELECT CASE WHEN %s THEN CAST(%s AS %I.%I(%s)) END', guard, value, ext, prefix_type, prefix_dims));
-    EXECUTE format('COMMENT ON FUNCTION %I.%I(%I.%I) IS %L', schema_name, prefix_function, ext, full_type, function_comment);
+        schema_name, prefix_function, ext, argument_type, ext, prefix_type, volatility, ext, body);
+    EXECUTE format('COMMENT ON FUNCTION %I.%I(%I.%I) IS %L', schema_name, prefix_function, ext, argument_type, function_comment);
 
     -- The body goes in as a quoted literal (%L), not between dollar quotes: a column name containing the dollar tag
     -- would otherwise end the body early and splice the rest of the name into the statement.

@@ -204,6 +204,13 @@ public sealed class PgvectorMigrator
         {
             if (!checks.PrefixInPlace)
             {
+                if (_layout.Projection is { } projection)
+                {
+                    await RunStepAsync(connection, "projection-table", Script("create_projection_table", context), migration, progress, cancellationToken).ConfigureAwait(false);
+                    var (store, variables) = Script("store_projection", context);
+                    await RunStepAsync(connection, "store-projection", (store, variables.Value("directions", DirectionLiterals(projection))), migration, progress, cancellationToken).ConfigureAwait(false);
+                }
+
                 await RunStepAsync(connection, "add-column", Script("add_prefix_column", context), migration, progress, cancellationToken).ConfigureAwait(false);
                 await RunStepAsync(connection, "trigger", Script("create_prefix_trigger", context), migration, progress, cancellationToken).ConfigureAwait(false);
                 await BuildIndexAsync(connection, PendingIndex(), context, state, migration, progress, cancellationToken).ConfigureAwait(false);
@@ -323,6 +330,14 @@ public sealed class PgvectorMigrator
     {
         if (_options.PrefixStorage == PrefixStorage.Column)
         {
+            if (_layout.Projection is { } projection)
+            {
+                yield return Named("projection-table", Script("create_projection_table", context));
+                var (store, storeVariables) = Script("store_projection", context);
+                yield return ("store-projection", store, storeVariables.Value("directions",
+                    string.Create(CultureInfo.InvariantCulture, $"<{projection.Rows} directions of {projection.Columns} values>")));
+            }
+
             yield return Named("add-column", Script("add_prefix_column", context));
             yield return Named("trigger", Script("create_prefix_trigger", context));
             foreach (var step in IndexScripts(PendingIndex(), context, state))
@@ -468,8 +483,30 @@ public sealed class PgvectorMigrator
             .Value("prefix_dims", _layout.PrefixDimensions.ToString(CultureInfo.InvariantCulture))
             .Value("normalize", _layout.NormalizesPrefix ? "true" : "false")
             .Value("function_name", _options.TriggerName).Value("prefix_function", _options.PrefixFunctionName)
-            .Value("trigger_name", _options.TriggerName).Value("function_comment", context.FunctionComment);
+            .Value("trigger_name", _options.TriggerName).Value("function_comment", context.FunctionComment)
+            .Value("projection_table", _layout.Projection is null ? "" : _options.ProjectionTableName)
+            .Value("projection_version", (_layout.Projection?.Version ?? 0).ToString(CultureInfo.InvariantCulture))
+            .Identifier("projection_table", _options.ProjectionTableName);
         return (SqlScript.Load(name), variables);
+    }
+
+    /// <summary>The projection's rows as pgvector literals, in key order, for store_projection.sql.</summary>
+    private static string[] DirectionLiterals(PrefixProjection projection)
+    {
+        var literals = new string[projection.Rows];
+        for (var i = 0; i < projection.Rows; i++)
+        {
+            var row = projection.Row(i);
+            var text = new System.Text.StringBuilder(row.Length * 12).Append('[');
+            for (var j = 0; j < row.Length; j++)
+            {
+                text.Append(j == 0 ? "" : ",").Append(row[j].ToString("R", CultureInfo.InvariantCulture));
+            }
+
+            literals[i] = text.Append(']').ToString();
+        }
+
+        return literals;
     }
 
     private async Task<NpgsqlConnection> OpenAsync(PgvectorMigrationOptions migration, CancellationToken cancellationToken)

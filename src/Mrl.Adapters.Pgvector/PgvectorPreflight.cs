@@ -20,7 +20,11 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
     /// <summary>The comment the migration puts on its functions: whose they are and the layout they compute.</summary>
     public string FunctionComment => string.Create(CultureInfo.InvariantCulture,
         $"{OwnerTag}{SqlIdentifier.Quote(options.VectorColumn)} -> {SqlIdentifier.Quote(options.ResolvedPrefixColumn)} " +
-        $"{PgvectorTable.TypeName(PrefixType)}({layout.PrefixDimensions}) of {layout.FullDimensions} dimensions{(layout.NormalizesPrefix ? ", normalized" : "")}");
+        $"{PgvectorTable.TypeName(PrefixType)}({layout.PrefixDimensions}) of {layout.FullDimensions} dimensions{(layout.NormalizesPrefix ? ", normalized" : "")}{ProjectionNote}");
+
+    private string ProjectionNote => layout.Projection is { } projection
+        ? string.Create(CultureInfo.InvariantCulture, $", projected by {SqlIdentifier.Quote(options.ProjectionTableName)} version {projection.Version}")
+        : "";
 
     private string OwnerTag => $"mrl prefix of {_table}.";
 

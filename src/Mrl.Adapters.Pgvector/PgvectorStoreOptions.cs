@@ -134,6 +134,9 @@ public sealed class PgvectorStoreOptions
     /// <summary>The trigger, and the trigger function, that keep the prefix filled.</summary>
     internal string TriggerName => ObjectName(Table, ResolvedPrefixColumn, "fill");
 
+    /// <summary>The side table that holds a projected key's directions, one row per direction and version.</summary>
+    internal string ProjectionTableName => ObjectName(Table, ResolvedPrefixColumn, "projection");
+
     /// <summary>The partial index of the rows still without a prefix, on the table or on one partition.</summary>
     internal string PendingIndexName(string table) => ObjectName(table, ResolvedPrefixColumn, "pending");
 

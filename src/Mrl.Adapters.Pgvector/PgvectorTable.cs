@@ -65,8 +65,11 @@ internal sealed class PgvectorTable
 
         // The prefix of a row that has none stored, computed as the migration's prefix function does.
         var head = string.Create(CultureInfo.InvariantCulture, $"{_pgvector}.subvector({_vector}, 1, {layout.PrefixDimensions})");
-        _computedPrefix = string.Create(CultureInfo.InvariantCulture,
-            $"CAST({(layout.NormalizesPrefix ? $"{_pgvector}.l2_normalize({head})" : head)} AS {_pgvector}.{TypeName(PrefixType)}({layout.PrefixDimensions}))");
+        // A projected key is the prefix function's own work: it reads the projection table.
+        _computedPrefix = layout.Projection is not null
+            ? SqlIdentifier.Quote(options.Schema) + "." + SqlIdentifier.Quote(options.PrefixFunctionName) + "(" + _vector + ")"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"CAST({(layout.NormalizesPrefix ? $"{_pgvector}.l2_normalize({head})" : head)} AS {_pgvector}.{TypeName(PrefixType)}({layout.PrefixDimensions}))");
 
         var d = layout.FullDimensions;
         ScopeValue = options.ScopeColumn is null ? null : ScopeLiteral(options.ScopeValue!, scopeType ?? "text");

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Mrl.Adapters;
 
 /// <summary>
-/// The shape of a Matryoshka embedding as the stores hold it: <see cref="FullDimensions"/> values,
-/// of which the first <see cref="PrefixDimensions"/> are indexed for pass 1.
+/// The shape of a Matryoshka embedding as the stores hold it: <see cref="FullDimensions"/> values, and a pass-1 key of
+/// <see cref="PrefixDimensions"/> values indexed for pass 1: the first values of the vector (<see cref="PrefixKind.Truncate"/>),
+/// or a learned projection of it (<see cref="PrefixKind.Projection"/>).
 /// </summary>
 public sealed record EmbeddingLayout
 {
@@ -49,6 +50,25 @@ public sealed record EmbeddingLayout
         Metric = metric;
     }
 
+    /// <summary>
+    /// Creates a layout whose pass-1 key is <c>P·x</c> for the rows of <paramref name="projection"/>, renormalized for
+    /// Cosine and DotProduct as a truncated prefix is. The full dimensions are the projection's columns, the prefix
+    /// dimensions its rows.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="projection"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The metric is unknown.</exception>
+    public EmbeddingLayout(PrefixProjection projection, DistanceMetric metric = DistanceMetric.Cosine)
+        : this(projection?.Columns ?? throw new ArgumentNullException(nameof(projection)), projection.Rows, metric)
+    {
+        Projection = projection;
+    }
+
+    /// <summary>How the pass-1 key is made from a full vector.</summary>
+    public PrefixKind PrefixKind => Projection is null ? PrefixKind.Truncate : PrefixKind.Projection;
+
+    /// <summary>The projection that makes the pass-1 key, or null when the key is the first values of the vector.</summary>
+    public PrefixProjection? Projection { get; }
+
     /// <summary>The number of values in a full vector (D).</summary>
     public int FullDimensions { get; }
 
@@ -62,7 +82,7 @@ public sealed record EmbeddingLayout
     /// Whether the prefix is the whole vector: pass 1 already searches the full vectors, and pass 2 only rescores them
     /// under the metric (which changes the order for <see cref="DistanceMetric.DotProduct"/>, whose prefix is normalized).
     /// </summary>
-    public bool IsSinglePass => PrefixDimensions == FullDimensions;
+    public bool IsSinglePass => PrefixDimensions == FullDimensions && Projection is null;
 
     /// <summary>
     /// The prefix length used when none is configured: the whole vector below <see cref="SinglePassBelow"/> dimensions,
@@ -84,8 +104,11 @@ public sealed record EmbeddingLayout
     /// <summary>Whether the prefix is renormalized to unit length (Cosine and DotProduct) or kept as is (Euclidean and Manhattan).</summary>
     public bool NormalizesPrefix => Metric is DistanceMetric.Cosine or DistanceMetric.DotProduct;
 
-    /// <summary>Writes the prefix of <paramref name="fullVector"/> into <paramref name="destination"/>, renormalized where the metric needs it.</summary>
-    /// <exception cref="ArgumentException">A span has the wrong length, or the prefix is all zeros for a normalizing metric.</exception>
+    /// <summary>
+    /// Writes the pass-1 key of <paramref name="fullVector"/> into <paramref name="destination"/>: its first values, or its
+    /// projection, renormalized where the metric needs it. Every store, cache and benchmark computes keys here.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or the key is all zeros for a normalizing metric.</exception>
     public void WritePrefix(ReadOnlySpan<float> fullVector, Span<float> destination)
     {
         if (fullVector.Length != FullDimensions)
@@ -100,6 +123,20 @@ public sealed record EmbeddingLayout
             throw new ArgumentException(
                 string.Create(CultureInfo.InvariantCulture, $"The destination must hold {PrefixDimensions} values, got {destination.Length}."),
                 nameof(destination));
+        }
+
+        if (Projection is not null)
+        {
+            Projection.Project(fullVector, destination);
+            if (NormalizesPrefix && !VectorMath.TryNormalize(destination))
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"The vector's projection on the {PrefixDimensions} key directions is zero: the key cannot be normalized."),
+                    nameof(fullVector));
+            }
+
+            return;
         }
 
         var prefix = fullVector[..PrefixDimensions];
@@ -119,7 +156,7 @@ public sealed record EmbeddingLayout
         }
     }
 
-    /// <summary>Returns the prefix of <paramref name="fullVector"/> as a new array.</summary>
+    /// <summary>Returns the pass-1 key of <paramref name="fullVector"/> as a new array (see <see cref="WritePrefix"/>).</summary>
     public float[] ToPrefix(ReadOnlySpan<float> fullVector)
     {
         var prefix = new float[PrefixDimensions];
@@ -139,7 +176,10 @@ public sealed record EmbeddingLayout
     /// <exception cref="ArgumentException">The vector would be stored or scored wrongly; the message names the subject.</exception>
     public void Validate(ReadOnlySpan<float> vector, string subject)
     {
-        var problem = VectorMath.FindProblem(vector, FullDimensions, PrefixDimensions, NormalizesPrefix);
+        // A projected key mixes every value, so only the whole vector must be non-zero; WritePrefix refuses the rare vector
+        // that is orthogonal to every key direction.
+        var checkedPrefix = Projection is null ? PrefixDimensions : FullDimensions;
+        var problem = VectorMath.FindProblem(vector, FullDimensions, checkedPrefix, NormalizesPrefix);
         if (problem is not null)
         {
             throw new ArgumentException($"Invalid vector for {subject}: {problem}", nameof(vector));
@@ -147,6 +187,7 @@ public sealed record EmbeddingLayout
     }
 
     /// <inheritdoc />
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Metric} {FullDimensions}d, prefix {PrefixDimensions}d");
+    public override string ToString() => Projection is null
+        ? string.Create(CultureInfo.InvariantCulture, $"{Metric} {FullDimensions}d, prefix {PrefixDimensions}d")
+        : string.Create(CultureInfo.InvariantCulture, $"{Metric} {FullDimensions}d, projected key {PrefixDimensions}d (v{Projection.Version})");
 }

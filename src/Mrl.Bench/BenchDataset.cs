@@ -89,7 +89,7 @@ internal sealed class BenchDataset
         var corpus = new SyntheticCorpus(options);
         var d = options.Dimensions;
         var description = string.Create(CultureInfo.InvariantCulture,
-            $"synthetic MRL-like: {count:N0} x {d}, {queries:N0} queries, difficulty {options.Difficulty}, {options.Clusters} clusters, seed {options.Seed}");
+            $"synthetic {(options.Spectrum == SyntheticSpectrum.Flat ? "flat-spectrum" : "MRL-like")}{(options.Rotated ? ", rotated" : "")}: {count:N0} x {d}, {queries:N0} queries, difficulty {options.Difficulty}, {options.Clusters} clusters, seed {options.Seed}");
         return new BenchDataset(description,
             new VectorMatrix<float>(corpus.Generate(count, stream: 0), count, d),
             new VectorMatrix<float>(corpus.Generate(queries, stream: 1), queries, d),

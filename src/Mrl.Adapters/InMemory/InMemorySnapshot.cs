@@ -12,11 +12,14 @@ namespace Mrl.Adapters.InMemory;
 /// Layout, little-endian: the magic <c>MRLS</c>, format version (int32, 1), full and prefix dimensions (int32 each),
 /// metric (int32), key kind (int32: 0 long, 1 Guid, 2 string), record count (int64); then per record the key (8 bytes,
 /// 16 bytes, or a length-prefixed UTF-8 string), the full vector (D float32), and the payload as length-prefixed UTF-8
-/// JSON (length -1 when absent). Prefixes are not stored: they are recomputed on load.
+/// JSON (length -1 when absent). Prefixes are not stored: they are recomputed on load. A store with a projected key
+/// (<see cref="PrefixKind.Projection"/>) writes format version 2, which adds after the metric the projection's version
+/// (int32) and its <c>p × D</c> matrix (float32, row-major), so that the loaded store computes the same keys.
 /// </remarks>
 public static class InMemorySnapshot
 {
     private const int Version = 1;
+    private const int ProjectionVersion = 2;
     private static readonly byte[] Magic = "MRLS"u8.ToArray();
 
     /// <summary>Writes every record of <paramref name="store"/> to <paramref name="stream"/>.</summary>
@@ -27,10 +30,17 @@ public static class InMemorySnapshot
         var records = store.Snapshot();
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         writer.Write(Magic);
-        writer.Write(Version);
+        var projection = store.Layout.Projection;
+        writer.Write(projection is null ? Version : ProjectionVersion);
         writer.Write(store.Layout.FullDimensions);
         writer.Write(store.Layout.PrefixDimensions);
         writer.Write((int)store.Layout.Metric);
+        if (projection is not null)
+        {
+            writer.Write(projection.Version);
+            writer.Write(MemoryMarshal.AsBytes(projection.Matrix));
+        }
+
         writer.Write(KeyKind<TKey>());
         writer.Write((long)records.Count);
         foreach (var record in records)
@@ -93,12 +103,21 @@ public static class InMemorySnapshot
     private static async Task<InMemoryAdaptiveStore<TKey>> ReadAsync<TKey>(Stream stream, CancellationToken cancellationToken) where TKey : notnull
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || reader.ReadInt32() != Version)
+        var format = reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) ? reader.ReadInt32() : 0;
+        if (format is not (Version or ProjectionVersion))
         {
-            throw new InvalidDataException("Not an Mrl.Adapters in-memory snapshot (version 1).");
+            throw new InvalidDataException("Not an Mrl.Adapters in-memory snapshot (version 1 or 2).");
         }
 
         var layout = new EmbeddingLayout(reader.ReadInt32(), reader.ReadInt32(), (DistanceMetric)reader.ReadInt32());
+        if (format == ProjectionVersion)
+        {
+            var projectionVersion = reader.ReadInt32();
+            var matrix = new float[layout.PrefixDimensions * layout.FullDimensions];
+            reader.ReadExactly(MemoryMarshal.AsBytes(matrix.AsSpan()));
+            layout = new EmbeddingLayout(new PrefixProjection(layout.PrefixDimensions, layout.FullDimensions, matrix, projectionVersion), layout.Metric);
+        }
+
         var kind = reader.ReadInt32();
         if (kind != KeyKind<TKey>())
         {

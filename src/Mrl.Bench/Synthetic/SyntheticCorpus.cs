@@ -11,12 +11,16 @@ namespace Mrl.Bench.Synthetic;
 /// scaled to unit length. Because the scale decays with <c>i</c>, the leading dimensions carry most of the variance,
 /// as in a model trained with a Matryoshka loss: a short prefix ranks neighbours roughly, the full vector exactly.
 /// Rows are generated in blocks with their own seeded generator, so the output does not depend on the thread count.
+/// With <see cref="SyntheticCorpusOptions.Spectrum"/> <see cref="SyntheticSpectrum.Flat"/> every scale is 1; with
+/// <see cref="SyntheticCorpusOptions.Rotated"/> every vector is multiplied by one fixed random orthogonal matrix, which
+/// keeps every distance and spreads the information over all dimensions (data from a model without a Matryoshka loss).
 /// </remarks>
 public sealed class SyntheticCorpus
 {
     private const int RowsPerBlock = 1_024;
     private readonly float[] _scale;
     private readonly float[] _centres;
+    private readonly RandomRotation? _rotation;
 
     /// <summary>Creates the centres for <paramref name="options"/>.</summary>
     public SyntheticCorpus(SyntheticCorpusOptions options)
@@ -28,7 +32,7 @@ public sealed class SyntheticCorpus
         _scale = new float[d];
         for (var i = 0; i < d; i++)
         {
-            _scale[i] = (float)(Math.Exp(-i / decay) + options.Floor);
+            _scale[i] = options.Spectrum == SyntheticSpectrum.Flat ? 1f : (float)(Math.Exp(-i / decay) + options.Floor);
         }
 
         _centres = new float[options.Clusters * d];
@@ -40,6 +44,8 @@ public sealed class SyntheticCorpus
                 _centres[(c * d) + i] = (float)(Gaussian(random) * _scale[i]);
             }
         }
+
+        _rotation = options.Rotated ? new RandomRotation(d, unchecked(options.Seed + 0x5eed)) : null;
     }
 
     /// <summary>The parameters this corpus was made with.</summary>
@@ -58,6 +64,7 @@ public sealed class SyntheticCorpus
         Parallel.For(0, blocks, block =>
         {
             var random = new Random(BlockSeed(Options.Seed, stream, block));
+            var scratch = new float[_rotation is null ? 0 : d];
             var end = Math.Min(count, (block + 1) * RowsPerBlock);
             for (var row = block * RowsPerBlock; row < end; row++)
             {
@@ -72,6 +79,8 @@ public sealed class SyntheticCorpus
                 {
                     VectorMath.TryNormalize(vector);
                 }
+
+                _rotation?.Apply(vector, scratch);
             }
         });
         return data;

@@ -50,6 +50,16 @@ public sealed record SyntheticCorpusOptions
     /// <summary>Seed for the centres and the points; equal seeds give equal data.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>How the variance is spread over the dimensions. Default <see cref="SyntheticSpectrum.Decaying"/> (Matryoshka-like).</summary>
+    public SyntheticSpectrum Spectrum { get; init; } = SyntheticSpectrum.Decaying;
+
+    /// <summary>
+    /// Whether every vector is multiplied by one fixed random orthogonal matrix (seeded by <see cref="Seed"/>): the
+    /// neighbours stay the same, but no prefix carries more information than another, as with a model trained without a
+    /// Matryoshka loss. Costs <c>D²</c> multiply-adds per vector. Default false.
+    /// </summary>
+    public bool Rotated { get; init; }
+
     /// <summary>Whether vectors are scaled to unit length, as embedding models return them. Default true.</summary>
     public bool Normalize { get; init; } = true;
 }

@@ -71,6 +71,12 @@ internal sealed class BenchOptions
 
     public Option<string> EfSearch { get; } = new("--ef-search") { Description = "ef_search values to sweep (raised to the candidate count, as the stores do).", DefaultValueFactory = _ => "40,80,160,320,640" };
 
+    public Option<PrefixKind> PrefixKind { get; } = new("--prefix-kind") { Description = "Truncate (the first values) or Projection (a key fitted to a sample of the base vectors; memory backend only).", DefaultValueFactory = _ => Adapters.PrefixKind.Truncate };
+
+    public Option<bool> Rotate { get; } = new("--rotate") { Description = "Multiply the synthetic vectors by a fixed random orthogonal matrix: data like a model trained without a Matryoshka loss." };
+
+    public Option<SyntheticSpectrum> Spectrum { get; } = new("--spectrum") { Description = "Decaying (Matryoshka-like) or Flat variance over the synthetic dimensions.", DefaultValueFactory = _ => SyntheticSpectrum.Decaying };
+
     public Option<int> Warmup { get; } = new("--warmup") { Description = "Untimed queries before each measurement.", DefaultValueFactory = _ => 20 };
 
     public void AddTo(Command command)
@@ -78,7 +84,7 @@ internal sealed class BenchOptions
         foreach (var option in new Option[]
         {
             Count, Dims, Queries, Difficulty, Seed, Base, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey, Collection, Table, KeepTable, FullType,
-            ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, CacheStorage, PrefixDims, Oversampling, EfSearch, Warmup,
+            ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, CacheStorage, PrefixDims, Oversampling, EfSearch, Warmup, PrefixKind, Rotate, Spectrum,
         })
         {
             command.Options.Add(option);
@@ -102,6 +108,8 @@ internal sealed class BenchOptions
             {
                 case "memory":
                     break;
+                case not "memory" when parse.GetValue(PrefixKind) == Adapters.PrefixKind.Projection:
+                    throw new ArgumentException($"--prefix-kind Projection runs on the memory backend only so far, not on '{name}'.");
                 case "postgres":
                     if (string.IsNullOrWhiteSpace(parse.GetValue(Connection)))
                     {
@@ -126,7 +134,7 @@ internal sealed class BenchOptions
 
     public IBenchBackend CreateBackend(string name, BenchDataset data, ParseResult parse) => name switch
     {
-        "memory" => new MemoryBenchBackend(data),
+        "memory" => new MemoryBenchBackend(data, parse.GetValue(PrefixKind)),
         "postgres" => new PostgresBenchBackend(data, new PostgresBenchOptions(
             parse.GetValue(Connection)!,
             parse.GetValue(Table) ?? "mrl_bench_" + data.Identity[..12],
@@ -160,6 +168,11 @@ internal sealed class BenchOptions
                 throw new ArgumentException("With --base, --queries must name a file of query vectors (.fvecs or .npy), not a count.");
             }
 
+            if (parse.GetValue(Rotate) || parse.GetValue(Spectrum) != SyntheticSpectrum.Decaying)
+            {
+                throw new ArgumentException("--rotate and --spectrum shape synthetic data; they do not apply to --base files.");
+            }
+
             var countGiven = parse.GetResult(Count) is { Implicit: false };
             return BenchDataset.FromFiles(basePath, queries, parse.GetValue(Truth), countGiven ? parse.GetValue(Count) : null, maxQueries, parse.GetValue(Metric));
         }
@@ -179,7 +192,11 @@ internal sealed class BenchOptions
             throw new ArgumentException("Synthetic vectors are unit length and searched by cosine; --metric applies to --base files.");
         }
 
-        var options = new SyntheticCorpusOptions { Dimensions = parse.GetValue(Dims), Difficulty = parse.GetValue(Difficulty), Seed = parse.GetValue(Seed) };
+        var options = new SyntheticCorpusOptions
+        {
+            Dimensions = parse.GetValue(Dims), Difficulty = parse.GetValue(Difficulty), Seed = parse.GetValue(Seed),
+            Rotated = parse.GetValue(Rotate), Spectrum = parse.GetValue(Spectrum),
+        };
         return BenchDataset.Synthetic(options, parse.GetValue(Count), Math.Min(queryCount, maxQueries ?? int.MaxValue));
     }
 
