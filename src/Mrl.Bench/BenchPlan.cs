@@ -14,7 +14,7 @@ internal static class BenchPlan
         var seen = new HashSet<BenchConfiguration>();
         foreach (var strategy in strategies.Where(s => !features.Unsupported.ContainsKey(s)))
         {
-            int?[] prefixes = strategy == BenchStrategy.Full ? [null] : prefixDims.Select(p => (int?)p).ToArray();
+            int?[] prefixes = strategy is BenchStrategy.Full or BenchStrategy.BqRerank ? [null] : prefixDims.Select(p => (int?)p).ToArray();
             var factors = strategy is BenchStrategy.Full or BenchStrategy.Prefix ? [1] : oversampling;
             foreach (var p in prefixes)
             {

@@ -12,6 +12,7 @@ namespace Mrl.Bench;
 /// <param name="BandwidthBytes">Size of the memory-bandwidth probe; 0 skips it.</param>
 /// <param name="TargetRecall">The recall the summary compares strategies at.</param>
 /// <param name="CommandLine">The command, as the report shows it.</param>
+/// <param name="Rounds">Times every configuration is measured, round-robin across all of them.</param>
 internal sealed record BenchSettings(
     int K, IReadOnlyList<string> Strategies, IReadOnlyList<int> PrefixDims, IReadOnlyList<int> Oversampling, IReadOnlyList<int> EfSearch,
-    int Clients, int Warmup, string? TruthCache, long BandwidthBytes, double TargetRecall, string CommandLine);
+    int Clients, int Warmup, string? TruthCache, long BandwidthBytes, double TargetRecall, string CommandLine, int Rounds = 1);

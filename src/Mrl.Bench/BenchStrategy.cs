@@ -4,12 +4,19 @@ namespace Mrl.Bench;
 
 /// <summary>
 /// The strategies a benchmark compares, by the names results carry: the core's <see cref="SearchStrategy"/> names
-/// (<see cref="SearchStrategyNames"/>), and two-pass with a cold or a warm full-vector cache.
+/// (<see cref="SearchStrategyNames"/>), two-pass with a cold or a warm full-vector cache, and pgvector's binary quantization
+/// with a rerank, a baseline the benchmark runs with its own SQL.
 /// </summary>
 internal static class BenchStrategy
 {
     /// <summary>One pass over the full vectors: HNSW in a database, an exact scan in memory.</summary>
     public const string Full = "full";
+
+    /// <summary>
+    /// pgvector's binary quantization: HNSW over <c>binary_quantize(embedding)::bit(D)</c> by Hamming distance, the candidates
+    /// reranked on the full vectors in the same SQL statement. PostgreSQL only.
+    /// </summary>
+    public const string BqRerank = "bq-rerank";
 
     /// <summary>One pass over the prefix alone, no rerank.</summary>
     public const string Prefix = "prefix";
@@ -26,13 +33,17 @@ internal static class BenchStrategy
     /// <summary>Two-pass with a full-vector cache warmed with every vector first.</summary>
     public const string TwoPassCachedWarm = "two-pass-cached-warm";
 
-    public static IReadOnlyList<string> All { get; } = [Full, Prefix, TwoPass, TwoPassInDatabase, TwoPassCachedCold, TwoPassCachedWarm];
+    public static IReadOnlyList<string> All { get; } = [Full, BqRerank, Prefix, TwoPass, TwoPassInDatabase, TwoPassCachedCold, TwoPassCachedWarm];
 
-    /// <summary>The core strategy a benchmark strategy runs (the cached ones run <see cref="SearchStrategy.TwoPass"/> on a store with a cache).</summary>
+    /// <summary>
+    /// The core strategy a benchmark strategy runs (the cached ones run <see cref="SearchStrategy.TwoPass"/> on a store with a
+    /// cache; <see cref="BqRerank"/>, like <see cref="SearchStrategy.TwoPassInDatabase"/>, reranks in the database).
+    /// </summary>
     /// <exception cref="ArgumentException">Not a benchmark strategy.</exception>
     public static SearchStrategy SearchStrategyOf(string name) => name switch
     {
         TwoPassCachedCold or TwoPassCachedWarm => SearchStrategy.TwoPass,
+        BqRerank => SearchStrategy.TwoPassInDatabase,
         _ when SearchStrategyNames.TryParse(name, out var strategy) => strategy.Value,
         _ => throw new ArgumentException($"'{name}' is not a benchmark strategy.", nameof(name)),
     };

@@ -8,11 +8,18 @@ namespace Mrl.Bench;
 /// <param name="FractionOfBandwidth">The rate over the parallel-sum bandwidth; null when the bandwidth was not measured.</param>
 internal sealed record ScanRate(int PrefixDims, double BytesPerSecond, double? FractionOfBandwidth);
 
-/// <summary>The ratios the goals are stated in, computed from one run: every figure side by side, at the target recall.</summary>
+/// <summary>
+/// The ratios the goals are stated in, computed from one run: every figure side by side, at the target recall. The best
+/// configuration of a strategy is chosen by its median QPS; a ratio between two configurations is computed in each round
+/// (both were measured in it, close together) and reported as the median of the rounds, with the lowest and the highest.
+/// </summary>
 internal static class BenchSummary
 {
     private static readonly string[] Contenders =
-        [BenchStrategy.TwoPass, BenchStrategy.TwoPassInDatabase, BenchStrategy.TwoPassCachedWarm, BenchStrategy.TwoPassCachedCold, BenchStrategy.Prefix];
+        [BenchStrategy.BqRerank, BenchStrategy.TwoPass, BenchStrategy.TwoPassInDatabase, BenchStrategy.TwoPassCachedWarm, BenchStrategy.TwoPassCachedCold, BenchStrategy.Prefix];
+
+    private static readonly string[] TwoPassFamily =
+        [BenchStrategy.TwoPass, BenchStrategy.TwoPassInDatabase, BenchStrategy.TwoPassCachedWarm, BenchStrategy.TwoPassCachedCold];
 
     public static IReadOnlyList<string> Lines(IReadOnlyList<BenchRow> rows, IReadOnlyList<IndexBuildRecord> builds, IReadOnlyList<ScanRate> scanRates, double target, double? bandwidth)
     {
@@ -36,7 +43,7 @@ internal static class BenchSummary
                 else
                 {
                     lines.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"{header}: full reaches recall >= {target} at {full.Result.Qps:F1} QPS ({full.Configuration}, recall {full.Result.Recall:F4})."));
+                        $"{header}: full reaches recall >= {target} at {Qps(full)} ({full.Configuration}, recall {full.Result.Recall:F4}){Cpu(full, null)}."));
                 }
 
                 foreach (var strategy in Contenders)
@@ -55,9 +62,9 @@ internal static class BenchSummary
                         continue;
                     }
 
-                    var ratio = full is null ? "" : string.Create(CultureInfo.InvariantCulture, $" = {best.Result.Qps / full.Result.Qps:F2}x full");
+                    var ratio = full is null ? "" : " = " + RatioText(QpsRatio(best, full)) + " full";
                     lines.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"{header}: best {strategy} at recall >= {target}: {best.Result.Qps:F1} QPS ({best.Configuration}, recall {best.Result.Recall:F4}){ratio}."));
+                        $"{header}: best {strategy} at recall >= {target}: {Qps(best)} ({best.Configuration}, recall {best.Result.Recall:F4}){ratio}{Cpu(best, full)}."));
                 }
 
                 var pairs = atClients.Where(r => r.Result.Strategy == BenchStrategy.TwoPassCachedCold)
@@ -65,7 +72,7 @@ internal static class BenchSummary
                         && r.Configuration.PrefixDims == cold.Configuration.PrefixDims && r.Configuration.Oversampling == cold.Configuration.Oversampling
                         && r.Configuration.EfSearch == cold.Configuration.EfSearch)))
                     .Where(p => p.Plain is not null)
-                    .Select(p => p.Cold.Result.Qps / p.Plain!.Result.Qps)
+                    .Select(p => QpsRatio(p.Cold, p.Plain!).Median)
                     .Order()
                     .ToArray();
                 if (pairs.Length > 0)
@@ -73,16 +80,26 @@ internal static class BenchSummary
                     lines.Add(string.Create(CultureInfo.InvariantCulture,
                         $"{header}: cold cache vs uncached two-pass at the same settings: median {pairs[pairs.Length / 2]:F2}x, worst {pairs[0]:F2}x of {pairs.Length} configurations."));
                 }
+
+                var baseline = new[] { full, Best(atClients, BenchStrategy.BqRerank, target) }.Where(r => r is not null).MaxBy(r => r!.Result.Qps);
+                var twoPass = TwoPassFamily.Select(s => Best(atClients, s, target)).Where(r => r is not null).MaxBy(r => r!.Result.Qps);
+                if (baseline is not null && twoPass is not null)
+                {
+                    var ratio = QpsRatio(twoPass, baseline);
+                    var verdict = ratio.Median > 1 ? "two-pass wins" : ratio.Median < 1 ? "the baseline wins" : "a tie";
+                    lines.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{header}: best two-pass ({twoPass.Result.Strategy}, {Qps(twoPass)}) against the best baseline at recall >= {target} ({baseline.Result.Strategy}, {Qps(baseline)}): {RatioText(ratio)}; {verdict}."));
+                }
             }
 
-            var fullBuild = builds.FirstOrDefault(b => b.Backend == backend && b.PrefixDims is null);
-            foreach (var build in builds.Where(b => b.Backend == backend && b.PrefixDims is not null && b.Bytes is not null && fullBuild?.Bytes is not null))
+            var fullBuild = builds.FirstOrDefault(b => b.Backend == backend && b.PrefixDims is null && b.Strategy is null);
+            foreach (var build in builds.Where(b => b.Backend == backend && b != fullBuild && b.Bytes is not null && fullBuild?.Bytes is not null))
             {
                 var time = build.Seconds is { } s && fullBuild!.Seconds is { } f && f > 0
                     ? string.Create(CultureInfo.InvariantCulture, $", built in {s:F1} s = {s / f:F2}x the full index's {f:F1} s")
                     : "";
                 lines.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{backend}: prefix {build.PrefixDims} index {Mib(build.Bytes!.Value)} MiB = {build.Bytes.Value / (double)fullBuild!.Bytes!.Value:F2}x the full index's {Mib(fullBuild.Bytes.Value)} MiB{time}{Workers(build, fullBuild)}."));
+                    $"{backend}: {(build.Strategy ?? "prefix " + build.PrefixDims)} index {Mib(build.Bytes!.Value)} MiB = {build.Bytes.Value / (double)fullBuild!.Bytes!.Value:F2}x the full index's {Mib(fullBuild.Bytes.Value)} MiB{time}{Workers(build, fullBuild)}."));
             }
         }
 
@@ -115,8 +132,41 @@ internal static class BenchSummary
             .ToArray();
     }
 
+    /// <summary>The QPS of <paramref name="row"/> over that of <paramref name="baseline"/>, round by round.</summary>
+    /// <exception cref="ArgumentException">The rows were not measured in the same number of rounds.</exception>
+    public static Spread QpsRatio(BenchRow row, BenchRow baseline) =>
+        row.Rounds.Count == baseline.Rounds.Count
+            ? Spread.Of(row.Rounds.Zip(baseline.Rounds, (a, b) => a.Qps / b.Qps))
+            : throw new ArgumentException($"{row.Configuration} has {row.Rounds.Count} rounds and {baseline.Configuration} {baseline.Rounds.Count}.", nameof(row));
+
+    /// <summary>The database CPU per search of <paramref name="row"/> over that of <paramref name="baseline"/>, round by round; null where either is unknown.</summary>
+    public static Spread? DbCpuRatio(BenchRow row, BenchRow baseline) =>
+        row.Rounds.Count == baseline.Rounds.Count
+            ? Spread.OfPresent(row.Rounds.Zip(baseline.Rounds, (a, b) => a.DbCpuMsPerQuery is { } x && b.DbCpuMsPerQuery is { } y && y > 0 ? x / y : (double?)null))
+            : null;
+
+    /// <summary><c>1.52x</c>, with the rounds' range when there was more than one.</summary>
+    public static string RatioText(Spread ratio) => ratio.Count > 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{ratio.Median:F2}x (rounds {ratio.Min:F2}-{ratio.Max:F2}x)")
+        : string.Create(CultureInfo.InvariantCulture, $"{ratio.Median:F2}x");
+
     public static BenchRow? Best(IEnumerable<BenchRow> rows, string strategy, double target) =>
         rows.Where(r => r.Result.Strategy == strategy && r.Result.Recall >= target).MaxBy(r => r.Result.Qps);
+
+    private static string Qps(BenchRow row) => row.Result.Rounds > 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{row.Result.Qps:F1} QPS ({row.Result.QpsMin:F1}-{row.Result.QpsMax:F1})")
+        : string.Create(CultureInfo.InvariantCulture, $"{row.Result.Qps:F1} QPS");
+
+    private static string Cpu(BenchRow row, BenchRow? full)
+    {
+        if (row.Result.DbCpuMsPerQuery is not { } cpu)
+        {
+            return "";
+        }
+
+        var ratio = full is null ? null : DbCpuRatio(row, full);
+        return string.Create(CultureInfo.InvariantCulture, $"; database CPU {cpu:F3} ms/query") + (ratio is { } r ? " = " + RatioText(r) + " full's" : "");
+    }
 
     private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture);
 

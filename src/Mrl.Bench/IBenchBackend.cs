@@ -25,11 +25,26 @@ internal interface IBenchBackend : IAsyncDisposable
 
     /// <summary>The index a configuration searches: its build time (null when there is none to build) and its size.</summary>
     (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration);
+
+    /// <summary>
+    /// The CPU time each of the database server's backends serving this benchmark has used so far; null where the backend
+    /// has no database, or the server's processes cannot be read from here.
+    /// </summary>
+    Task<ServerCpuSample?> SampleServerCpuAsync(CancellationToken cancellationToken) => Task.FromResult<ServerCpuSample?>(null);
 }
 
-/// <summary>A store to search, and what to do when done with it.</summary>
-internal sealed record StoreLease(IAdaptiveStore<long> Store, Func<ValueTask>? Release = null) : IAsyncDisposable
+/// <summary>One search, as a store or a benchmark's own SQL runs it.</summary>
+internal delegate Task<SearchResult<long>> BenchSearch(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken);
+
+/// <summary>A search to measure, and what to do when done with it.</summary>
+internal sealed record StoreLease(BenchSearch Search, Func<ValueTask>? Release = null) : IAsyncDisposable
 {
+    /// <summary>Searches <paramref name="store"/>.</summary>
+    public StoreLease(IAdaptiveStore<long> store, Func<ValueTask>? release = null)
+        : this(store.SearchAsync, release)
+    {
+    }
+
     public ValueTask DisposeAsync() => Release?.Invoke() ?? ValueTask.CompletedTask;
 }
 
@@ -41,4 +56,5 @@ internal sealed record StoreLease(IAdaptiveStore<long> Store, Func<ValueTask>? R
 /// <param name="Bytes">Its size; null when the backend does not tell.</param>
 /// <param name="WorkersPlanned">Parallel workers the build was planned with, leader not counted; null when unknown.</param>
 /// <param name="WorkersSeen">The most parallel workers seen running during the build; null when not observed.</param>
-internal sealed record IndexBuildRecord(string Backend, string Index, int? PrefixDims, double? Seconds, long? Bytes, int? WorkersPlanned, int? WorkersSeen);
+/// <param name="Strategy">The strategy that searches it where the prefix does not say (<c>bq-rerank</c>); null otherwise.</param>
+internal sealed record IndexBuildRecord(string Backend, string Index, int? PrefixDims, double? Seconds, long? Bytes, int? WorkersPlanned, int? WorkersSeen, string? Strategy = null);

@@ -14,22 +14,34 @@ namespace Mrl.Bench;
 /// <param name="CandidatesPerQuery">Mean candidates pass 1 returned.</param>
 /// <param name="Queries">Searches measured.</param>
 /// <param name="Clients">Concurrent clients.</param>
+/// <param name="DbCpuMsPerQuery">CPU time the database server's backends spent per search, ms; null where it cannot be read.</param>
 internal sealed record Measurement(
-    double Recall, double Qps, double P50Ms, double P95Ms, double P99Ms, double BytesPerQuery, double Pass1Ms, double CandidatesPerQuery, int Queries, int Clients)
+    double Recall, double Qps, double P50Ms, double P95Ms, double P99Ms, double BytesPerQuery, double Pass1Ms, double CandidatesPerQuery, int Queries, int Clients,
+    double? DbCpuMsPerQuery = null)
 {
     /// <summary>
     /// Runs every query once, from <paramref name="clients"/> concurrent clients that take the next query as they finish one,
-    /// after <paramref name="warmup"/> untimed queries (JIT, connection pool, caches that should be warm).
+    /// after <paramref name="warmup"/> untimed queries (JIT, connection pool, caches that should be warm), shared among the
+    /// clients so that every connection they need is open before the clock starts. <paramref name="sampleServerCpu"/>, when
+    /// given, is read just before and just after the timed queries.
     /// </summary>
     public static async Task<Measurement> RunAsync(
-        IAdaptiveStore<long> store, SearchOptions options, VectorMatrix<float> queries, VectorMatrix<int> truth, int clients, int warmup,
-        Action? queryDone, CancellationToken cancellationToken)
+        BenchSearch search, SearchOptions options, VectorMatrix<float> queries, VectorMatrix<int> truth, int clients, int warmup,
+        Action? queryDone, Func<CancellationToken, Task<ServerCpuSample?>>? sampleServerCpu, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(clients, 1);
-        for (var q = 0; q < Math.Min(warmup, queries.Rows); q++)
+        var warm = -1;
+        var warmCount = Math.Min(warmup, queries.Rows);
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(clients, Math.Max(warmCount, 1))).Select(_ => Task.Run(async () =>
         {
-            await store.SearchAsync(queries.Row(q), options, cancellationToken);
-        }
+            int q;
+            while ((q = Interlocked.Increment(ref warm)) < warmCount)
+            {
+                await search(queries.Row(q), options, cancellationToken);
+            }
+        }, cancellationToken)));
+
+        var cpuBefore = sampleServerCpu is null ? null : await sampleServerCpu(cancellationToken);
 
         var count = queries.Rows;
         var latencies = new double[count];
@@ -45,7 +57,7 @@ internal sealed record Measurement(
             while ((q = Interlocked.Increment(ref next)) < count)
             {
                 var start = Stopwatch.GetTimestamp();
-                var result = await store.SearchAsync(queries.Row(q), options, cancellationToken);
+                var result = await search(queries.Row(q), options, cancellationToken);
                 latencies[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 recalls[q] = RecallAtK(truth.RowSpan(q), result.Hits);
                 bytes[q] = result.Diagnostics.BytesFetched;
@@ -56,6 +68,7 @@ internal sealed record Measurement(
         }, cancellationToken)).ToArray();
         await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpuAfter = cpuBefore is null ? null : await sampleServerCpu!(cancellationToken);
 
         Array.Sort(latencies);
         return new Measurement(
@@ -68,7 +81,8 @@ internal sealed record Measurement(
             pass1.Average(),
             candidates.Average(),
             count,
-            clients);
+            clients,
+            cpuAfter is null ? null : ServerCpuSample.MillisecondsBetween(cpuBefore!, cpuAfter) / count);
     }
 
     /// <summary>The fraction of the true neighbours among the hits.</summary>

@@ -22,6 +22,7 @@ internal sealed class MemoryBenchBackend(BenchDataset data, PrefixKind prefixKin
 
     public BackendFeatures Features { get; } = new(EfSearch: false, MaxEfSearch: 0, new Dictionary<string, string>
     {
+        [BenchStrategy.BqRerank] = "binary quantization with rerank is pgvector's; postgres only",
         [BenchStrategy.TwoPassInDatabase] = "there is no database: it would run the same in-process rerank as two-pass",
         [BenchStrategy.TwoPassCachedCold] = "the in-memory store holds every full vector already",
         [BenchStrategy.TwoPassCachedWarm] = "the in-memory store holds every full vector already",

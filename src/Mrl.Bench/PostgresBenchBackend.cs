@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using Mrl.Adapters;
 using Mrl.Adapters.Caching;
 using Mrl.Adapters.Pgvector;
@@ -12,18 +14,30 @@ namespace Mrl.Bench;
 /// <param name="FullType">The full column's type.</param>
 /// <param name="ParallelWorkers">The table's <c>parallel_workers</c>; null for the server's <c>max_parallel_maintenance_workers</c>.</param>
 /// <param name="MaintenanceWorkMem"><c>maintenance_work_mem</c> for the index builds.</param>
-/// <param name="HnswM">HNSW m of every index.</param>
-/// <param name="HnswEfConstruction">HNSW ef_construction of every index.</param>
+/// <param name="HnswM">HNSW m of the prefix indexes.</param>
+/// <param name="HnswEfConstruction">HNSW ef_construction of the prefix indexes.</param>
 /// <param name="KeepTable">Leave the table in place at the end.</param>
 /// <param name="CacheStorage">float32 or float16 values in the full-vector cache.</param>
+/// <param name="FullHnswM">HNSW m of the baselines' indexes (full and bq-rerank); null for <paramref name="HnswM"/>.</param>
+/// <param name="FullHnswEfConstruction">HNSW ef_construction of the baselines' indexes; null for <paramref name="HnswEfConstruction"/>.</param>
 internal sealed record PostgresBenchOptions(
     string ConnectionString, string Table, VectorType FullType, int? ParallelWorkers, string MaintenanceWorkMem, int HnswM, int HnswEfConstruction,
-    bool KeepTable, CacheStorage CacheStorage);
+    bool KeepTable, CacheStorage CacheStorage, int? FullHnswM = null, int? FullHnswEfConstruction = null)
+{
+    /// <summary>HNSW m of the baselines' indexes.</summary>
+    public int BaselineM => FullHnswM ?? HnswM;
+
+    /// <summary>HNSW ef_construction of the baselines' indexes.</summary>
+    public int BaselineEfConstruction => FullHnswEfConstruction ?? HnswEfConstruction;
+}
 
 /// <summary>
 /// PostgreSQL with pgvector: one table, loaded once, with one prefix column per prefix size (each filled by its trigger as
 /// rows arrive), then <c>VACUUM (ANALYZE)</c>, <c>parallel_workers</c> set on the table, and every HNSW index built once,
-/// the full-dimension one included, all at the same parallelism.
+/// all at the same parallelism: the prefix indexes by the store's migrator, the baselines' (full dimension, and binary
+/// quantization when <c>bq-rerank</c> first runs) by this class with their own m and ef_construction. The database CPU of
+/// each measurement is read from /proc for the backends of this benchmark's connections (found by their application_name),
+/// where the server runs on this machine.
 /// </summary>
 internal sealed class PostgresBenchBackend : IBenchBackend
 {
@@ -31,6 +45,8 @@ internal sealed class PostgresBenchBackend : IBenchBackend
     private readonly BenchDataset _data;
     private readonly PostgresBenchOptions _options;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _monitor;
+    private readonly string _applicationName;
     private readonly string _schema;
     private readonly string _table;
     private readonly List<IndexBuildRecord> _builds = [];
@@ -39,6 +55,9 @@ internal sealed class PostgresBenchBackend : IBenchBackend
     private IReadOnlyList<int> _prefixDims = [];
     private InMemoryFullVectorCache<long>? _warmCache;
     private string _settings = "";
+    private PostgresBenchSql? _sql;
+    private IndexBuildRecord? _bqBuild;
+    private bool _serverCpuReadable;
 
     public PostgresBenchBackend(BenchDataset data, PostgresBenchOptions options)
     {
@@ -53,7 +72,10 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         }
 
         Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 1_000, unsupported);
-        _dataSource = PgvectorDataSource.Create(options.ConnectionString);
+        // The benchmark's own connections carry a name of their own, by which their server processes are found.
+        _applicationName = string.Create(CultureInfo.InvariantCulture, $"mrl bench {Environment.ProcessId} {Guid.NewGuid().ToString("N")[..8]}");
+        _dataSource = PgvectorDataSource.Create(new NpgsqlConnectionStringBuilder(options.ConnectionString) { ApplicationName = _applicationName }.ConnectionString);
+        _monitor = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(options.ConnectionString) { ApplicationName = _applicationName + " monitor", MaxPoolSize = 1 }.ConnectionString);
     }
 
     public string Name => "postgres";
@@ -106,22 +128,22 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         var heap = await maintenance.ReadTableBytesAsync(cancellationToken);
 
         var migration = new PgvectorMigrationOptions { MaintenanceWorkMem = _options.MaintenanceWorkMem };
-        var withFull = !Features.Unsupported.ContainsKey(BenchStrategy.Full);
-        var fullOptions = StoreOptions(first);
-        fullOptions.CreateFullDimensionIndex = withFull;
+        _sql = new PostgresBenchSql(StoreOptions(first), Layout(first), await ReadPgvectorSchemaAsync(cancellationToken));
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var builds = new List<(IndexBuild Build, int? Prefix)>();
-        var results = await BuildAsync(new PgvectorMigrator(_dataSource, Layout(first), fullOptions), maintenance, progress, seen, migration, cancellationToken);
-        builds.Add((results[0], first));
-        if (withFull)
+        foreach (var p in prefixDims)
         {
-            builds.Add((results[^1], null));
+            var migrator = new PgvectorMigrator(_dataSource, Layout(p), StoreOptions(p));
+            var results = await BuildAsync(() => migrator.BuildIndexesAsync(migration, cancellationToken: cancellationToken), maintenance, progress, seen, cancellationToken);
+            builds.Add((results[0], p));
         }
 
-        foreach (var p in prefixDims.Skip(1))
+        if (!Features.Unsupported.ContainsKey(BenchStrategy.Full))
         {
-            results = await BuildAsync(new PgvectorMigrator(_dataSource, Layout(p), StoreOptions(p)), maintenance, progress, seen, migration, cancellationToken);
-            builds.Add((results[0], p));
+            var full = await BuildAsync(
+                async () => [await CreateIndexAsync(_sql.FullIndexName, _sql.FullIndex(_options.BaselineM, _options.BaselineEfConstruction), cancellationToken)],
+                maintenance, progress, seen, cancellationToken);
+            builds.Add((full[0], null));
         }
 
         foreach (var (index, prefix) in builds.OrderBy(b => b.Prefix ?? int.MaxValue))
@@ -137,11 +159,17 @@ internal sealed class PostgresBenchBackend : IBenchBackend
             _stores[p] = new PgvectorAdaptiveStore<long>(_dataSource, Layout(p), options);
         }
 
+        _serverCpuReadable = await IsServerLocalAsync(cancellationToken);
         var inline = _options.FullType == VectorType.Vector ? _data.Dimensions <= 1_900 : _data.Dimensions <= 3_900;
         _settings = string.Create(CultureInfo.InvariantCulture,
             $"pgvector table {_schema}.{_table}: full column {(_options.FullType == VectorType.HalfVec ? "halfvec" : "vector")}({_data.Dimensions}) {(inline ? "inline (STORAGE PLAIN)" : "in TOAST (STORAGE EXTERNAL)")}, ") +
             string.Create(CultureInfo.InvariantCulture,
-            $"prefix columns halfvec(p), heap {heap / 1048576.0:F0} MiB; HNSW m={_options.HnswM}, ef_construction={_options.HnswEfConstruction}; ") +
+            $"prefix columns halfvec(p), heap {heap / 1048576.0:F0} MiB; prefix HNSW m={_options.HnswM}, ef_construction={_options.HnswEfConstruction}; ") +
+            string.Create(CultureInfo.InvariantCulture,
+            $"full and bq-rerank HNSW m={_options.BaselineM}, ef_construction={_options.BaselineEfConstruction}; ") +
+            (_serverCpuReadable
+                ? "database CPU: the server's backends of this benchmark's connections, on-CPU time from /proc/<pid>/schedstat (or utime + stime), summed over each measurement; "
+                : "database CPU: not measured (the server's processes cannot be read from this machine); ") +
             string.Create(CultureInfo.InvariantCulture,
             $"parallel_workers={build.TableParallelWorkers} (max_parallel_maintenance_workers={build.MaxParallelMaintenanceWorkers}, max_parallel_workers={build.MaxParallelWorkers}), maintenance_work_mem={_options.MaintenanceWorkMem}");
     }
@@ -175,6 +203,9 @@ internal sealed class PostgresBenchBackend : IBenchBackend
                 }
 
                 return new StoreLease(warm);
+            case BenchStrategy.BqRerank:
+                await EnsureBqIndexAsync(progress, cancellationToken);
+                return new StoreLease(SearchBqAsync);
             default:
                 return new StoreLease(_stores[p]);
         }
@@ -182,8 +213,29 @@ internal sealed class PostgresBenchBackend : IBenchBackend
 
     public (double? Seconds, long? Bytes) IndexCost(BenchConfiguration configuration)
     {
-        var build = _builds.FirstOrDefault(b => b.PrefixDims == configuration.PrefixDims);
+        var build = configuration.Strategy == BenchStrategy.BqRerank ? _bqBuild : _builds.FirstOrDefault(b => b.PrefixDims == configuration.PrefixDims && b.Strategy is null);
         return (build?.Seconds, build?.Bytes);
+    }
+
+    public async Task<ServerCpuSample?> SampleServerCpuAsync(CancellationToken cancellationToken)
+    {
+        if (!_serverCpuReadable)
+        {
+            return null;
+        }
+
+        await using var command = _monitor.CreateCommand("SELECT pid FROM pg_catalog.pg_stat_activity WHERE application_name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _applicationName });
+        var pids = new List<int>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                pids.Add(reader.GetInt32(0));
+            }
+        }
+
+        return ServerCpuSample.Read(pids);
     }
 
     public async ValueTask DisposeAsync()
@@ -209,6 +261,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         finally
         {
             await _dataSource.DisposeAsync();
+            await _monitor.DisposeAsync();
         }
     }
 
@@ -248,13 +301,114 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         task.StopTask();
     }
 
+    // Built when bq-rerank first runs, so that a run without it does not pay for the build; never during a measurement.
+    private async Task EnsureBqIndexAsync(IBenchProgress progress, CancellationToken cancellationToken)
+    {
+        if (_bqBuild is not null)
+        {
+            return;
+        }
+
+        var sql = _sql!;
+        var maintenance = new PgvectorMaintenance(_dataSource, StoreOptions(_prefixDims[0]));
+        var build = await maintenance.ReadBuildSettingsAsync(cancellationToken);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var result = (await BuildAsync(
+            async () => [await CreateIndexAsync(sql.BqIndexName, sql.BqIndex(_options.BaselineM, _options.BaselineEfConstruction), cancellationToken)],
+            maintenance, progress, seen, cancellationToken))[0];
+        _bqBuild = new IndexBuildRecord(Name, result.Name, null, result.Elapsed.TotalSeconds, result.SizeBytes, build.PlannedWorkers,
+            seen.TryGetValue(result.Name, out var workers) ? workers : null, BenchStrategy.BqRerank);
+        _builds.Add(_bqBuild);
+    }
+
+    // One of the baselines' indexes, on a connection of its own with the run's maintenance_work_mem.
+    private async Task<IndexBuild> CreateIndexAsync(string name, string statement, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var setting = new NpgsqlCommand("SELECT pg_catalog.set_config('maintenance_work_mem', $1, false)", connection))
+        {
+            setting.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.MaintenanceWorkMem });
+            await setting.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        await using (var create = new NpgsqlCommand(statement, connection) { CommandTimeout = 0 })
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        await using var size = new NpgsqlCommand(PgvectorTable.RelationSize, connection);
+        size.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(_sql!.Schema, name) });
+        return new IndexBuild(name, elapsed, (long)(await size.ExecuteScalarAsync(cancellationToken) ?? 0L));
+    }
+
+    // pgvector's binary quantization with a rerank in one statement, with ef_search set for it as the store sets its own.
+    private async Task<SearchResult<long>> SearchBqAsync(ReadOnlyMemory<float> query, SearchOptions options, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var candidates = options.K * options.Oversampling;
+        var sql = _sql!;
+        await using var batch = _dataSource.CreateBatch();
+        batch.BatchCommands.Add(Setting("hnsw.ef_search", Math.Clamp(Math.Max(candidates, options.EfSearch ?? 40), 1, 1_000).ToString(CultureInfo.InvariantCulture)));
+        batch.BatchCommands.Add(Setting("enable_seqscan", "off"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(sql.BqSearch)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = new Pgvector.Vector(query), DataTypeName = sql.VectorParameterType },
+                new NpgsqlParameter<int> { TypedValue = candidates },
+                new NpgsqlParameter<int> { TypedValue = options.K },
+            },
+        });
+        var hits = new List<SearchHit<long>>(options.K);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                hits.Add(new SearchHit<long>(reader.GetInt64(0), (float)-reader.GetDouble(1), null));
+            }
+        }
+
+        return new SearchResult<long>(hits, new SearchDiagnostics
+        {
+            CandidatesFetched = candidates,
+            Pass1Time = Stopwatch.GetElapsedTime(started),
+            Strategy = SearchStrategy.TwoPassInDatabase,
+        });
+
+        static NpgsqlBatchCommand Setting(string name, string value) =>
+            new("SELECT pg_catalog.set_config($1, $2, true)") { Parameters = { new NpgsqlParameter<string> { TypedValue = name }, new NpgsqlParameter<string> { TypedValue = value } } };
+    }
+
+    private async Task<string> ReadPgvectorSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(PgvectorCatalog.Extension);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? reader.GetString(1) : throw new InvalidOperationException("The vector extension is not installed.");
+    }
+
+    // The backends' CPU can be read from /proc only for a server on this machine, in this process namespace: the monitor
+    // connection's own backend must be a postgres process here, and the server's address a loopback one (or a socket).
+    private async Task<bool> IsServerLocalAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _monitor.CreateCommand("SELECT pg_catalog.pg_backend_pid(), pg_catalog.host(pg_catalog.inet_server_addr())");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var pid = reader.GetInt32(0);
+        var loopback = reader.IsDBNull(1) || (IPAddress.TryParse(reader.GetString(1), out var address) && IPAddress.IsLoopback(address));
+        return loopback && ServerCpuSample.IsReadablePostgres(pid);
+    }
+
     // Builds while polling pg_stat_progress_create_index for the bar, and pg_stat_activity for the workers each build really got.
     private static async Task<IReadOnlyList<IndexBuild>> BuildAsync(
-        PgvectorMigrator migrator, PgvectorMaintenance maintenance, IBenchProgress progress, Dictionary<string, int> workersSeen,
-        PgvectorMigrationOptions migration, CancellationToken cancellationToken)
+        Func<Task<IReadOnlyList<IndexBuild>>> start, PgvectorMaintenance maintenance, IBenchProgress progress, Dictionary<string, int> workersSeen,
+        CancellationToken cancellationToken)
     {
         var task = progress.AddTask("Building HNSW index", maxValue: 1);
-        var build = migrator.BuildIndexesAsync(migration, cancellationToken: cancellationToken);
+        var build = start();
         while (!build.IsCompleted)
         {
             await Task.WhenAny(build, Task.Delay(500, cancellationToken));

@@ -40,7 +40,10 @@ internal sealed class QdrantBenchBackend : IBenchBackend
         _data = data;
         _options = options;
         _client = new QdrantClient(options.Endpoint, string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey);
-        Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 100_000, new Dictionary<string, string>());
+        Features = new BackendFeatures(EfSearch: true, MaxEfSearch: 100_000, new Dictionary<string, string>
+        {
+            [BenchStrategy.BqRerank] = "bq-rerank is pgvector's binary quantization; Qdrant's own quantization with rescoring is not measured yet",
+        });
     }
 
     public string Name => "qdrant";

@@ -30,12 +30,8 @@ internal static class Tuner
         {
             searching.Description = $"Tuning: {configuration}";
             await using var lease = await backend.OpenAsync(configuration, progress, cancellationToken);
-            var m = await Measurement.RunAsync(lease.Store, configuration.ToSearchOptions(settings.K), data.Queries, truth, 1, settings.Warmup, null, cancellationToken);
-            var (seconds, bytes) = backend.IndexCost(configuration);
-            var result = new BenchResult(backend.Name, configuration.Strategy, configuration.PrefixDims, configuration.Oversampling, configuration.EfSearch,
-                settings.K, Math.Round(m.Recall, 4), Math.Round(m.Qps, 1), 1, Math.Round(m.P50Ms, 3), Math.Round(m.P95Ms, 3), Math.Round(m.P99Ms, 3),
-                seconds, bytes, Math.Round(m.BytesPerQuery), data.Count, data.Dimensions);
-            var row = new BenchRow(result, configuration, m);
+            var m = await Measurement.RunAsync(lease.Search, configuration.ToSearchOptions(settings.K), data.Queries, truth, 1, settings.Warmup, null, backend.SampleServerCpuAsync, cancellationToken);
+            var row = BenchRow.FromRounds(backend.Name, configuration, [m], backend.IndexCost(configuration), data.Count, data.Dimensions, settings.K);
             tried.Add(row);
             return row;
         }

@@ -12,7 +12,8 @@ namespace Mrl.Cli.Tests;
 public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFixture<QdrantFixture>, IDisposable
 {
     private static readonly string[] Fields =
-        ["backend", "strategy", "prefixDims", "oversampling", "efSearch", "k", "recall", "qps", "clients", "p50Ms", "p95Ms", "p99Ms", "buildSeconds", "indexBytes", "bytesPerQuery", "n", "dims"];
+        ["backend", "strategy", "prefixDims", "oversampling", "efSearch", "k", "recall", "qps", "clients", "p50Ms", "p95Ms", "p99Ms", "buildSeconds", "indexBytes", "bytesPerQuery", "n", "dims",
+         "rounds", "qpsMin", "qpsMax", "p50MsMin", "p50MsMax", "recallMin", "recallMax", "dbCpuMsPerQuery", "dbCpuMsPerQueryMin", "dbCpuMsPerQueryMax"];
 
     private readonly PostgresFixture _postgres;
     private readonly QdrantFixture _qdrant;
@@ -184,18 +185,23 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFi
         var (exitCode, text) = await CliRunner.RunAsync(
             "bench", "--backend", "postgres", "--connection", _postgres.ConnectionString, "--table", table, "--count", "1500", "--dims", "64",
             "--queries", "30", "--prefix-dims", "16,32", "--oversampling", "2,4", "--ef-search", "40", "--clients", "2", "--parallel-workers", "1", "--maintenance-work-mem", "256MB",
+            "--rounds", "2", "--full-m", "8", "--full-ef-construction", "40",
             "--truth-cache", Folder("truth"), "--out", output);
 
         Assert.True(exitCode == 0, text);
         var results = Results(output);
         Assert.Equal(BenchStrategy.All.Order(), results.Select(r => r.GetProperty("strategy").GetString()).Distinct().Order());
         Assert.All(Rows(results, "full"), r => Assert.True(r.GetProperty("recall").GetDouble() >= 0.9, text));
+        Assert.All(results, r => Assert.Equal(2, r.GetProperty("rounds").GetInt32()));
+        Assert.All(results, r => Assert.True(r.GetProperty("qpsMin").GetDouble() <= r.GetProperty("qps").GetDouble() && r.GetProperty("qps").GetDouble() <= r.GetProperty("qpsMax").GetDouble()));
+        Assert.Contains("full and bq-rerank HNSW m=8, ef_construction=40", Run(output).GetProperty("backends").GetProperty("postgres").GetString(), StringComparison.Ordinal);
         Assert.All(Rows(results, "two-pass"), r => Assert.Equal(10 * r.GetProperty("oversampling").GetInt32() * 64 * 4, r.GetProperty("bytesPerQuery").GetDouble()));
         Assert.All(Rows(results, "two-pass-cached-warm"), r => Assert.Equal(0, r.GetProperty("bytesPerQuery").GetDouble()));
         Assert.All(Rows(results, "two-pass-cached-cold"), r => Assert.True(r.GetProperty("bytesPerQuery").GetDouble() > 0));
 
         var builds = Run(output).GetProperty("builds").EnumerateArray().ToArray();
-        Assert.Equal([16, 32, 0], builds.Select(b => b.GetProperty("prefixDims").ValueKind == JsonValueKind.Null ? 0 : b.GetProperty("prefixDims").GetInt32()));
+        Assert.Equal([16, 32, 0, 0], builds.Select(b => b.GetProperty("prefixDims").ValueKind == JsonValueKind.Null ? 0 : b.GetProperty("prefixDims").GetInt32()));
+        Assert.Equal([null, null, null, "bq-rerank"], builds.Select(b => b.GetProperty("strategy").GetString()));
         Assert.All(builds, b => Assert.True(b.GetProperty("bytes").GetInt64() > 0 && b.GetProperty("seconds").GetDouble() > 0));
         Assert.All(builds, b => Assert.Equal(1, b.GetProperty("workersPlanned").GetInt32()));
 
@@ -217,7 +223,7 @@ public sealed class BenchCommandTests : IClassFixture<PostgresFixture>, IClassFi
 
         Assert.True(exitCode == 0, text);
         var results = Results(output);
-        Assert.Equal(BenchStrategy.All.Order(), results.Select(r => r.GetProperty("strategy").GetString()).Distinct().Order());
+        Assert.Equal(BenchStrategy.All.Where(s => s != BenchStrategy.BqRerank).Order(), results.Select(r => r.GetProperty("strategy").GetString()).Distinct().Order());
         Assert.All(Rows(results, "full"), r => Assert.Equal(1.0, r.GetProperty("recall").GetDouble()));
         Assert.All(Rows(results, "two-pass"), r => Assert.True(r.GetProperty("bytesPerQuery").GetDouble() > 0));
         Assert.All(Rows(results, "two-pass-cached-warm"), r => Assert.Equal(0, r.GetProperty("bytesPerQuery").GetDouble()));

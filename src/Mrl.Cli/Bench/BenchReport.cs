@@ -46,11 +46,11 @@ internal static class BenchReport
     public static void Print(BenchRun run)
     {
         var table = new Table().Title(Markup.Escape(run.Data.Description))
-            .AddColumns("backend", "strategy", "p", "over", "ef", "clients", "recall", "QPS", "p50 ms", "p95 ms", "p99 ms", "KiB/query");
+            .AddColumns("backend", "strategy", "p", "over", "ef", "clients", "recall", "QPS", "QPS range", "p50 ms", "p95 ms", "p99 ms", "KiB/query", "DB CPU ms/q");
         foreach (var r in run.Rows.Select(r => r.Result))
         {
             table.AddRow(r.Backend, r.Strategy, Text(r.PrefixDims), Text(r.Oversampling), Text(r.EfSearch), Text(r.Clients), F(r.Recall, "F4"), F(r.Qps, "F1"),
-                F(r.P50Ms, "F2"), F(r.P95Ms, "F2"), F(r.P99Ms, "F2"), F(r.BytesPerQuery / 1024, "F1"));
+                QpsRange(r), F(r.P50Ms, "F2"), F(r.P95Ms, "F2"), F(r.P99Ms, "F2"), F(r.BytesPerQuery / 1024, "F1"), Cpu(r));
         }
 
         AnsiConsole.Write(table);
@@ -84,6 +84,7 @@ internal static class BenchReport
             md.AppendLine(Invariant($"- memory bandwidth: {bandwidth / 1e9:F2} GB/s (a parallel SIMD sum over {run.Settings.BandwidthBytes / 1048576} MiB on {Environment.ProcessorCount} threads, best of 5)"));
         }
 
+        md.AppendLine(Invariant($"- {run.Settings.Rounds} round(s): every configuration measured once a round, round-robin across all of them; each figure is the median over the rounds, with the lowest and highest round where a range is given"));
         md.AppendLine("- command: `" + run.Settings.CommandLine + "`").AppendLine();
 
         md.AppendLine(Invariant($"## Summary at recall@{k} >= {run.Settings.TargetRecall}")).AppendLine();
@@ -101,12 +102,12 @@ internal static class BenchReport
         }
 
         md.AppendLine().AppendLine("## Every configuration").AppendLine();
-        md.AppendLine(Invariant($"| backend | strategy | prefix dims | oversampling | ef_search | clients | recall@{k} | QPS | p50 ms | p95 ms | p99 ms | build s | index MiB | KiB fetched/query |"));
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine(Invariant($"| backend | strategy | prefix dims | oversampling | ef_search | clients | recall@{k} | QPS | QPS range | p50 ms | p95 ms | p99 ms | build s | index MiB | KiB fetched/query | DB CPU ms/query |"));
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in run.Rows.Select(r => r.Result))
         {
             md.AppendLine(Invariant(
-                $"| {r.Backend} | {r.Strategy} | {Text(r.PrefixDims)} | {r.Oversampling} | {Text(r.EfSearch)} | {r.Clients} | {F(r.Recall, "F4")} | {F(r.Qps, "F1")} | {F(r.P50Ms, "F2")} | {F(r.P95Ms, "F2")} | {F(r.P99Ms, "F2")} | {(r.BuildSeconds is { } s ? F(s, "F1") : "-")} | {(r.IndexBytes is { } bytes ? F(bytes / 1048576.0, "F1") : "-")} | {F(r.BytesPerQuery / 1024, "F1")} |"));
+                $"| {r.Backend} | {r.Strategy} | {Text(r.PrefixDims)} | {r.Oversampling} | {Text(r.EfSearch)} | {r.Clients} | {F(r.Recall, "F4")} | {F(r.Qps, "F1")} | {QpsRange(r)} | {F(r.P50Ms, "F2")} | {F(r.P95Ms, "F2")} | {F(r.P99Ms, "F2")} | {(r.BuildSeconds is { } s ? F(s, "F1") : "-")} | {(r.IndexBytes is { } bytes ? F(bytes / 1048576.0, "F1") : "-")} | {F(r.BytesPerQuery / 1024, "F1")} | {Cpu(r)} |"));
         }
 
         md.AppendLine().AppendLine("![recall vs QPS](" + Plot + ")");
@@ -131,6 +132,10 @@ internal static class BenchReport
 
     private static string PlotTitle(BenchRun run) =>
         Invariant($"{run.Data.Count:N0} x {run.Data.Dimensions}, k = {run.Settings.K}, {run.Data.Queries.Rows:N0} queries, {string.Join(" + ", run.BackendSettings.Keys)}");
+
+    private static string QpsRange(BenchResult r) => r.Rounds > 1 ? Invariant($"{r.QpsMin:F1}-{r.QpsMax:F1}") : "-";
+
+    private static string Cpu(BenchResult r) => r.DbCpuMsPerQuery is { } cpu ? F(cpu, "F3") : "-";
 
     private static string Text(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 

@@ -12,16 +12,17 @@ internal static class BenchCommand
     public static Command Create()
     {
         var options = new BenchOptions();
-        var strategies = new Option<string>("--strategies") { Description = "full, prefix, two-pass, two-pass-db, two-pass-cached (cold and warm), or all.", DefaultValueFactory = _ => "all" };
+        var strategies = new Option<string>("--strategies") { Description = "full, bq-rerank, prefix, two-pass, two-pass-db, two-pass-cached (cold and warm), or all.", DefaultValueFactory = _ => "all" };
         var clients = new Option<int>("--clients") { Description = "Also measure every configuration with this many concurrent clients (1: one client only).", DefaultValueFactory = _ => 4 };
         var output = new Option<string?>("--out") { Description = "Folder for results.json, results.md, recall-vs-qps.png and run.json." };
         var target = new Option<double>("--target-recall") { Description = "The recall the summary compares strategies at.", DefaultValueFactory = _ => 0.99 };
+        var rounds = new Option<int>("--rounds") { Description = "Measure every configuration this many times, round-robin across all of them; report medians and spreads.", DefaultValueFactory = _ => 3 };
         var bandwidth = new Option<int>("--bandwidth-mib") { Description = "Size of the memory-bandwidth probe run with the memory backend (0: skip).", DefaultValueFactory = _ => 1024 };
 
         var trace = TraceRecorder.CreateOption();
         var command = new Command("bench", "Measure recall, QPS, latency, index size and build time of full, prefix and two-pass search, side by side.")
         {
-            strategies, clients, output, target, bandwidth, trace,
+            strategies, clients, rounds, output, target, bandwidth, trace,
         };
         options.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -32,6 +33,7 @@ internal static class BenchCommand
             var k = parse.GetValue(options.K);
             ArgumentOutOfRangeException.ThrowIfLessThan(k, 1, "--k");
             ArgumentOutOfRangeException.ThrowIfLessThan(parse.GetValue(clients), 1, "--clients");
+            ArgumentOutOfRangeException.ThrowIfLessThan(parse.GetValue(rounds), 1, "--rounds");
             ArgumentOutOfRangeException.ThrowIfNegative(parse.GetValue(bandwidth), "--bandwidth-mib");
             var oversampling = BenchPlan.ParseList(parse.GetValue(options.Oversampling)!, "--oversampling");
             var efSearch = BenchPlan.ParseList(parse.GetValue(options.EfSearch)!, "--ef-search");
@@ -40,7 +42,8 @@ internal static class BenchCommand
             var notes = new List<string>();
             var prefixDims = options.PrefixSizes(parse, data.Dimensions, notes);
             var settings = new BenchSettings(k, chosen, prefixDims, oversampling, efSearch, parse.GetValue(clients), parse.GetValue(options.Warmup),
-                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine(parse));
+                options.TruthCacheDirectory(parse), parse.GetValue(bandwidth) * 1048576L, parse.GetValue(target), BenchOptions.CommandLine(parse),
+                parse.GetValue(rounds));
 
             var backends = new List<IBenchBackend>();
             BenchRun run;
