@@ -70,6 +70,10 @@ internal static class BenchCommand
                 BenchReport.Write(run, folder);
                 AnsiConsole.WriteLine($"Wrote {BenchReport.ResultsJson}, {BenchReport.ResultsMarkdown}, {BenchReport.Plot} and {BenchReport.RunJson} to {Path.GetFullPath(folder)}");
             }
+            else
+            {
+                AnsiConsole.WriteLine($"Nothing was written: add --out DIR to save {BenchReport.ResultsJson}, {BenchReport.ResultsMarkdown} (every row), {BenchReport.Plot} and {BenchReport.RunJson}.");
+            }
 
             return 0;
         });
