@@ -90,6 +90,23 @@ public sealed class CliErrorTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.Contains("Nothing was written: add --out DIR to save results.json", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Bench_in_a_log_prints_a_narrow_summary_that_fits_80_columns_and_points_to_results_md()
+    {
+        var folder = Path.Combine(_directory, "results");
+        var (exitCode, output) = await CliRunner.RunAsync(
+            "bench", "--count", "400", "--dims", "32", "--queries", "10", "--prefix-dims", "8", "--oversampling", "2", "--clients", "2",
+            "--truth-cache", "none", "--bandwidth-mib", "0", "--out", folder);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Rows with 1 client(s); the whole table is", output, StringComparison.Ordinal);
+        Assert.Contains("every row and column is in results.md.", output.Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("p95 ms", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("KiB/query", output, StringComparison.Ordinal);
+        Assert.All(output.Split('\n'), line => Assert.True(line.TrimEnd().Length <= 80, line));
+        Assert.Contains("KiB fetched/query", await File.ReadAllTextAsync(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task A_missing_table_is_explained_with_options_not_a_csharp_property()
     {

@@ -63,7 +63,7 @@ internal static class BenchCommand
             }
 
             run = run with { Notes = [.. notes, .. run.Notes] };
-            BenchReport.Print(run);
+            BenchReport.Print(run, written: parse.GetValue(output) is not null);
             recorder?.Print();
             if (parse.GetValue(output) is { } folder)
             {

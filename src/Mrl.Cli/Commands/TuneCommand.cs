@@ -45,7 +45,7 @@ internal static class TuneCommand
             }
 
             var table = new Table().Title(TerminalText.Markup($"{name}: {data.Description}"))
-                .AddColumns("", "strategy", "p", "oversampling", "ef_search", "recall", "QPS", "p95 ms");
+                .AddColumns("", "strategy", "p", "over", "ef", "recall", "QPS", "p95 ms");
             foreach (var row in result.Tried)
             {
                 var r = row.Result;
