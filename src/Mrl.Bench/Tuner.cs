@@ -6,17 +6,33 @@ namespace Mrl.Bench;
 /// <summary>What <c>mrl tune</c> searches over.</summary>
 internal sealed record TuneSettings(int K, double TargetRecall, IReadOnlyList<int> PrefixDims, IReadOnlyList<int> Oversampling, IReadOnlyList<int> EfSearch, int Warmup, string? TruthCache);
 
-/// <summary>Every configuration tune measured, and the cheapest that reached the target, if any.</summary>
-internal sealed record TuneResult(IReadOnlyList<BenchRow> Tried, BenchRow? Winner, string TruthSource, string BackendSettings);
+/// <summary>
+/// Every configuration tune measured, and the cheapest that reached the target, if any, with its QPS over the rounds it
+/// was measured in; notes say when the lead of a faster configuration was within the noise, or the data shows no
+/// Matryoshka structure.
+/// </summary>
+internal sealed record TuneResult(IReadOnlyList<BenchRow> Tried, BenchRow? Winner, double WinnerQps, IReadOnlyList<string> Notes, string TruthSource, string BackendSettings);
 
 /// <summary>
 /// Finds the cheapest configuration that reaches a target recall: for each strategy (full, rerank in process, rerank in
 /// the database) and prefix size, oversampling rises until the target is met, and for each oversampling ef_search rises
-/// until it is. Higher settings cost more, so a met target ends that line of the search. The winner is the fastest
-/// configuration that met the target, measured with one client.
+/// until it is. Higher settings cost more, so a met target ends that line of the search. The configurations that met the
+/// target within <see cref="ContenderShare"/> of the fastest are measured again, in turns, for <see cref="ExtraRounds"/>
+/// more rounds, and <see cref="TuneChoice"/> picks among them with one client.
 /// </summary>
 internal static class Tuner
 {
+    /// <summary>More rounds for the configurations in contention: enough to see the spread of one measurement.</summary>
+    public const int ExtraRounds = 3;
+
+    /// <summary>Configurations this close to the fastest (in QPS) are measured again.</summary>
+    public const double ContenderShare = 0.75;
+
+    /// <summary>Two-pass recall this far below the target, at the most candidates tried, while full met it: no Matryoshka structure.</summary>
+    public const double FarBelow = 0.1;
+
+    private const int MaxContenders = 6;
+
     public static async Task<TuneResult> RunAsync(BenchDataset data, IBenchBackend backend, TuneSettings settings, IBenchProgress progress, CancellationToken cancellationToken)
     {
         var tried = new List<BenchRow>();
@@ -26,14 +42,12 @@ internal static class Tuner
         await backend.PrepareAsync(settings.PrefixDims, progress, cancellationToken);
         var searching = progress.AddTask("Tuning", maxValue: 1);
 
-        async Task<BenchRow> MeasureAsync(BenchConfiguration configuration)
+        async Task<BenchRow> MeasureAsync(BenchConfiguration configuration, string step = "Tuning")
         {
-            searching.Description = $"Tuning: {configuration}";
+            searching.Description = $"{step}: {configuration}";
             await using var lease = await backend.OpenAsync(configuration, progress, cancellationToken);
             var m = await Measurement.RunAsync(lease.Search, configuration.ToSearchOptions(settings.K), data.Queries, truth, 1, settings.Warmup, null, backend.SampleServerCpuAsync, cancellationToken);
-            var row = BenchRow.FromRounds(backend.Name, configuration, [m], backend.IndexCost(configuration), data.Count, data.Dimensions, settings.K);
-            tried.Add(row);
-            return row;
+            return BenchRow.FromRounds(backend.Name, configuration, [m], backend.IndexCost(configuration), data.Count, data.Dimensions, settings.K);
         }
 
         // Climbs ef_search until the target is met, or until recall stops rising (then the candidates, not the graph search,
@@ -44,7 +58,9 @@ internal static class Tuner
             var previous = double.NegativeInfinity;
             for (var i = 0; i < efs.Count; i++)
             {
-                var recall = (await MeasureAsync(new BenchConfiguration(strategy, p, oversampling, efs[i]))).Result.Recall;
+                var row = await MeasureAsync(new BenchConfiguration(strategy, p, oversampling, efs[i]));
+                tried.Add(row);
+                var recall = row.Result.Recall;
                 if (recall >= settings.TargetRecall)
                 {
                     return i == 0;
@@ -80,16 +96,69 @@ internal static class Tuner
             }
         }
 
+        var met = tried.Where(r => r.Result.Recall >= settings.TargetRecall).OrderByDescending(r => r.Result.Qps).ToList();
+        var contenders = met.Where(r => r.Result.Qps >= met[0].Result.Qps * ContenderShare).Take(MaxContenders)
+            .Select(r => (Row: r, Qps: new List<double> { r.Result.Qps })).ToList();
+        for (var round = 1; contenders.Count > 1 && round <= ExtraRounds; round++)
+        {
+            foreach (var (row, qps) in contenders)
+            {
+                qps.Add((await MeasureAsync(row.Configuration, string.Create(CultureInfo.InvariantCulture, $"Round {round + 1} of {ExtraRounds + 1}"))).Result.Qps);
+            }
+        }
+
         searching.Description = string.Create(CultureInfo.InvariantCulture, $"Tuned: {tried.Count} configurations measured");
         searching.Value = 1;
         searching.StopTask();
 
-        var winner = tried.Where(r => r.Result.Recall >= settings.TargetRecall)
-            .OrderByDescending(r => r.Result.Qps).ThenBy(r => r.Result.PrefixDims ?? int.MaxValue).FirstOrDefault();
-        return new TuneResult(tried, winner, truthSource, backend.Settings);
+        var notes = new List<string>();
+        BenchRow? winner = null;
+        var winnerQps = 0.0;
+        if (contenders.Count > 0)
+        {
+            var (chosen, fastest) = TuneChoice.Choose(contenders.Select(c => new Contender(c.Row, c.Qps)).ToList());
+            winner = chosen.Row;
+            winnerQps = Math.Round(chosen.MeanQps, 1);
+            if (contenders.Count > 1)
+            {
+                notes.Add(chosen == fastest
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"QPS over {ExtraRounds + 1} rounds: {string.Join("; ", contenders.Select(c => new Contender(c.Row, c.Qps)))}. {fastest.Row.Configuration} leads by more than the spread.")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"Within the noise: {fastest} is not faster than {chosen} by more than the spread of {ExtraRounds + 1} rounds, so tune picks the simpler {chosen.Row.Configuration}."));
+            }
+        }
+
+        if (NoMatryoshkaStructure(tried, settings) is { } note)
+        {
+            notes.Add(note);
+        }
+
+        return new TuneResult(tried, winner, winnerQps, notes, truthSource, backend.Settings);
     }
 
-    public static SearchProfile ToProfile(BenchRow winner, BenchDataset data, TuneSettings settings, string backend) => new()
+    /// <summary>
+    /// A note when full met the target while two-pass, at the most candidates tried, stayed far below it: the prefix of
+    /// these vectors does not rank like the full vector, as it does for a model trained with a Matryoshka loss.
+    /// </summary>
+    public static string? NoMatryoshkaStructure(IReadOnlyList<BenchRow> tried, TuneSettings settings)
+    {
+        var full = tried.Where(r => r.Configuration.Strategy == BenchStrategy.Full && r.Result.Recall >= settings.TargetRecall).MaxBy(r => r.Result.Recall);
+        var most = settings.Oversampling.Max();
+        var twoPass = tried.Where(r => r.Configuration.Strategy is BenchStrategy.TwoPass or BenchStrategy.TwoPassInDatabase && r.Configuration.Oversampling == most)
+            .MaxBy(r => r.Result.Recall);
+        if (full is null || twoPass is null || twoPass.Result.Recall >= settings.TargetRecall - FarBelow)
+        {
+            return null;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"No Matryoshka structure: full reached recall {full.Result.Recall:F4}, but two-pass at the most candidates tried ({twoPass.Configuration}) only {twoPass.Result.Recall:F4}. ") +
+            "The first dimensions of these vectors do not rank like the whole vector, so a plain prefix will not serve this model: " +
+            "search the full vectors (the profile does), or use a model trained with a Matryoshka loss. See docs/benchmarks.md, \"When the data has no Matryoshka structure\".";
+    }
+
+    public static SearchProfile ToProfile(BenchRow winner, double qps, BenchDataset data, TuneSettings settings, string backend) => new()
     {
         FullDimensions = data.Dimensions,
         PrefixDimensions = winner.Configuration.PrefixDims ?? settings.PrefixDims.Min(),
@@ -100,7 +169,7 @@ internal static class Tuner
         Strategy = BenchStrategy.SearchStrategyOf(winner.Configuration.Strategy),
         TargetRecall = settings.TargetRecall,
         MeasuredRecall = winner.Result.Recall,
-        MeasuredQps = winner.Result.Qps,
+        MeasuredQps = qps,
         Backend = backend,
         CreatedAt = DateTimeOffset.Now,
     };

@@ -11,20 +11,21 @@ root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TuneCommand.Create());
 
+var parse = root.Parse(args);
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ArgumentException or SchemaMismatchException or NotSupportedException or InvalidOperationException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
     or Npgsql.NpgsqlException or Mrl.Adapters.Pgvector.PgvectorMigrationException or Mrl.Adapters.Onnx.OnnxModelSignatureException
     or Mrl.Adapters.Qdrant.QdrantException or Mrl.Adapters.Qdrant.Migration.QdrantMigrationException or HttpRequestException)
 {
     // Expected failures get one line that names the problem; anything else keeps its stack trace.
-    Console.Error.WriteLine($"error: {Mrl.Cli.TerminalText.Plain(e.Message)}");
+    Console.Error.WriteLine($"error: {Mrl.Cli.CliErrors.Describe(e, parse)}");
     return 1;
 }
-catch (OperationCanceledException)
+catch (OperationCanceledException e)
 {
-    Console.Error.WriteLine("cancelled");
+    Console.Error.WriteLine(e is Mrl.Cli.InterruptedStepException ? $"cancelled: {Mrl.Cli.TerminalText.Plain(e.Message)}" : "cancelled");
     return 130;
 }

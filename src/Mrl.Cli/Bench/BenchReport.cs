@@ -43,17 +43,51 @@ internal static class BenchReport
         }, Json));
     }
 
-    public static void Print(BenchRun run)
+    public static void Print(BenchRun run, bool written) => Print(run, written, AnsiConsole.Profile.Width);
+
+    /// <summary>
+    /// Prints the run: every column when the screen is wide enough, else (a narrow terminal, or a log, which Spectre
+    /// renders 80 wide) the one-client rows in the columns that decide, and where the rest is.
+    /// </summary>
+    public static void Print(BenchRun run, bool written, int width)
     {
-        var table = new Table().Title(Markup.Escape(run.Data.Description))
-            .AddColumns("backend", "strategy", "p", "over", "ef", "clients", "recall", "QPS", "QPS range", "p50 ms", "p95 ms", "p99 ms", "KiB/query", "DB CPU ms/q");
-        foreach (var r in run.Rows.Select(r => r.Result))
+        string[] headers = ["backend", "strategy", "p", "over", "ef", "clients", "recall", "QPS", "QPS range", "p50 ms", "p95 ms", "p99 ms", "KiB/query", "DB CPU ms/q"];
+        var rows = run.Rows.Select(r => r.Result).Select(r => new[]
         {
-            table.AddRow(r.Backend, r.Strategy, Text(r.PrefixDims), Text(r.Oversampling), Text(r.EfSearch), Text(r.Clients), F(r.Recall, "F4"), F(r.Qps, "F1"),
-                QpsRange(r), F(r.P50Ms, "F2"), F(r.P95Ms, "F2"), F(r.P99Ms, "F2"), F(r.BytesPerQuery / 1024, "F1"), Cpu(r));
+            r.Backend, r.Strategy, Text(r.PrefixDims), Text(r.Oversampling), Text(r.EfSearch), Text(r.Clients), F(r.Recall, "F4"), F(r.Qps, "F1"),
+            QpsRange(r), F(r.P50Ms, "F2"), F(r.P95Ms, "F2"), F(r.P99Ms, "F2"), F(r.BytesPerQuery / 1024, "F1"), Cpu(r),
+        }).ToList();
+        var table = new Table().Title(Markup.Escape(run.Data.Description));
+        string? footer = null;
+        if (TableWidth(headers, rows) <= width)
+        {
+            table.AddColumns(headers);
+            foreach (var row in rows)
+            {
+                table.AddRow(row.Select(Markup.Escape).ToArray());
+            }
+        }
+        else
+        {
+            var oneBackend = run.Rows.Select(r => r.Result.Backend).Distinct().Count() == 1;
+            var fewest = run.Rows.Count == 0 ? 1 : run.Rows.Min(r => r.Result.Clients);
+            table.Border(TableBorder.Simple).AddColumns((oneBackend ? headers[1..5] : headers[..5]).Concat(["recall", "QPS", "p95 ms"]).ToArray());
+            foreach (var r in run.Rows.Select(r => r.Result).Where(r => r.Clients == fewest))
+            {
+                string[] cells = [r.Backend, r.Strategy, Text(r.PrefixDims), Text(r.Oversampling), Text(r.EfSearch), F(r.Recall, "F4"), F(r.Qps, "F1"), F(r.P95Ms, "F2")];
+                table.AddRow((oneBackend ? cells[1..] : cells).Select(Markup.Escape).ToArray());
+            }
+
+            footer = Invariant($"Rows with {fewest} client(s); the whole table is {TableWidth(headers, rows)} columns wide, the screen {width}: ") +
+                (written ? $"every row and column is in {ResultsMarkdown}." : $"add --out DIR for every row and column in {ResultsMarkdown}.");
         }
 
         AnsiConsole.Write(table);
+        if (footer is not null)
+        {
+            AnsiConsole.WriteLine(footer);
+        }
+
         foreach (var build in run.Builds)
         {
             AnsiConsole.WriteLine(BuildLine(build));
@@ -64,6 +98,10 @@ internal static class BenchReport
             AnsiConsole.WriteLine(line);
         }
     }
+
+    /// <summary>The width a bordered table of these cells takes: each column's widest cell, padding and borders.</summary>
+    public static int TableWidth(IReadOnlyList<string> headers, IReadOnlyList<string[]> rows) =>
+        1 + headers.Select((header, i) => rows.Select(r => r[i].Length).Append(header.Length).Max() + 3).Sum();
 
     public static string Markdown(BenchRun run)
     {

@@ -38,7 +38,7 @@ internal static class BenchCommand
             var oversampling = BenchPlan.ParseList(parse.GetValue(options.Oversampling)!, "--oversampling");
             var efSearch = BenchPlan.ParseList(parse.GetValue(options.EfSearch)!, "--ef-search");
 
-            var data = LoadData(options, parse, maxQueries: null);
+            var data = await LoadDataAsync(options, parse, maxQueries: null, cancellationToken);
             var notes = new List<string>();
             var prefixDims = options.PrefixSizes(parse, data.Dimensions, notes);
             var settings = new BenchSettings(k, chosen, prefixDims, oversampling, efSearch, parse.GetValue(clients), parse.GetValue(options.Warmup),
@@ -66,12 +66,16 @@ internal static class BenchCommand
             }
 
             run = run with { Notes = [.. notes, .. run.Notes] };
-            BenchReport.Print(run);
+            BenchReport.Print(run, written: parse.GetValue(output) is not null);
             recorder?.Print();
             if (parse.GetValue(output) is { } folder)
             {
                 BenchReport.Write(run, folder);
                 AnsiConsole.WriteLine($"Wrote {BenchReport.ResultsJson}, {BenchReport.ResultsMarkdown}, {BenchReport.Plot} and {BenchReport.RunJson} to {Path.GetFullPath(folder)}");
+            }
+            else
+            {
+                AnsiConsole.WriteLine($"Nothing was written: add --out DIR to save {BenchReport.ResultsJson}, {BenchReport.ResultsMarkdown} (every row), {BenchReport.Plot} and {BenchReport.RunJson}.");
             }
 
             return 0;
@@ -80,14 +84,18 @@ internal static class BenchCommand
     }
 
     /// <summary>Generates or reads the data with a progress bar.</summary>
-    public static BenchDataset LoadData(BenchOptions options, ParseResult parse, int? maxQueries)
+    public static async Task<BenchDataset> LoadDataAsync(BenchOptions options, ParseResult parse, int? maxQueries, CancellationToken cancellationToken)
     {
-        var data = ConsoleBenchProgress.Run(progress =>
+        var data = await ConsoleBenchProgress.RunAsync(async progress =>
         {
-            var task = progress.AddTask(parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files", maxValue: 1);
-            var loaded = options.LoadData(parse, maxQueries);
+            var what = parse.GetValue(options.SourceTable) is { } table ? "Reading " + table
+                : parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files";
+            var task = progress.AddTask(what, maxValue: 1);
+            var loaded = await options.LoadDataAsync(parse, maxQueries,
+                rows => task.Description = string.Create(CultureInfo.InvariantCulture, $"{what}: {rows:N0} rows"), cancellationToken);
             task.Description = loaded.Description;
             task.Increment(1);
+            task.StopTask();
             return loaded;
         });
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data: {TerminalText.Plain(data.Description)}"));

@@ -40,6 +40,12 @@ internal sealed class BenchOptions
 
     public Option<string?> Base { get; } = new("--base") { Description = "Base vectors from a file instead of synthetic data: .fvecs or .npy (float32, 2-D)." };
 
+    public Option<string?> SourceTable { get; } = new("--source-table") { Description = "An existing pgvector table (name or schema.name) to take the data from, read-only: --queries of its rows are held out as queries; the backends search a copy. Needs --connection." };
+
+    public Option<string> KeyColumn { get; } = new("--key-column") { Description = "With --source-table: the key column rows are read in the order of.", DefaultValueFactory = _ => "id" };
+
+    public Option<string> VectorColumn { get; } = new("--vector-column") { Description = "With --source-table: the full-vector column (vector or halfvec).", DefaultValueFactory = _ => "embedding" };
+
     public Option<string?> Truth { get; } = new("--truth") { Description = "True neighbours of the queries (.ivecs or .npy, 0-based row ids); computed exactly when left out." };
 
     public Option<DistanceMetric> Metric { get; } = new("--metric") { Description = "Cosine, DotProduct or Euclidean (synthetic data is unit length: Cosine).", DefaultValueFactory = _ => DistanceMetric.Cosine };
@@ -50,7 +56,7 @@ internal sealed class BenchOptions
 
     public Option<string> Backend { get; } = new("--backend") { Description = "memory, postgres or qdrant (bench: a comma-separated list).", DefaultValueFactory = _ => "memory" };
 
-    public Option<string?> Connection { get; } = new("--connection", "-c") { Description = "Npgsql connection string, for --backend postgres." };
+    public Option<string?> Connection { get; } = new("--connection", "-c") { Description = "Npgsql connection string, for --backend postgres and --source-table." };
 
     public Option<string?> Url { get; } = new("--url") { Description = "Qdrant gRPC endpoint, e.g. http://localhost:6334, for --backend qdrant." };
 
@@ -58,7 +64,7 @@ internal sealed class BenchOptions
 
     public Option<string?> Collection { get; } = new("--collection") { Description = "Qdrant collections' name; each prefix size gets <name>_p<p>, deleted and re-created. Default mrl_bench_<data hash>." };
 
-    public Option<string?> Table { get; } = new("--table") { Description = "PostgreSQL table (name or schema.name), dropped and re-created. Default mrl_bench_<data hash>." };
+    public Option<string?> Table { get; } = new("--table") { Description = "PostgreSQL scratch table (name or schema.name), dropped and re-created. Default mrl_bench_<data hash>." };
 
     public Option<bool> KeepTable { get; } = new("--keep-table") { Description = "Leave the PostgreSQL table and the Qdrant collections in place at the end." };
 
@@ -96,9 +102,9 @@ internal sealed class BenchOptions
     {
         foreach (var option in new Option[]
         {
-            Count, Dims, Queries, Difficulty, Seed, Base, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey, Collection, Table, KeepTable, FullType,
-            ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, FullM, FullEfConstruction, CacheStorage, PrefixDims, Oversampling, EfSearch, Warmup,
-            PrefixKind, Rotate, Spectrum,
+            Count, Dims, Queries, Difficulty, Seed, Base, SourceTable, KeyColumn, VectorColumn, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey,
+            Collection, Table, KeepTable, FullType, ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, FullM, FullEfConstruction, CacheStorage,
+            PrefixDims, Oversampling, EfSearch, Warmup, PrefixKind, Rotate, Spectrum,
         })
         {
             command.Options.Add(option);
@@ -172,11 +178,43 @@ internal sealed class BenchOptions
         _ => throw new ArgumentException($"--backend: unknown backend '{name}'."),
     };
 
-    /// <summary>Synthetic data, or the files --base, --queries and --truth name; at most <paramref name="maxQueries"/> queries.</summary>
-    public BenchDataset LoadData(ParseResult parse, int? maxQueries)
+    /// <summary>
+    /// Synthetic data, the rows of --source-table, or the files --base, --queries and --truth name; at most
+    /// <paramref name="maxQueries"/> queries. <paramref name="rowsRead"/> hears how many rows of a source table are in.
+    /// </summary>
+    public async Task<BenchDataset> LoadDataAsync(ParseResult parse, int? maxQueries, Action<int> rowsRead, CancellationToken cancellationToken)
     {
         var queries = parse.GetValue(Queries)!;
         var isCount = int.TryParse(queries, NumberStyles.None, CultureInfo.InvariantCulture, out var queryCount);
+        var countGiven = parse.GetResult(Count) is { Implicit: false };
+        if (parse.GetValue(SourceTable) is { } sourceTable)
+        {
+            if (parse.GetValue(Base) is not null || parse.GetValue(Truth) is not null)
+            {
+                throw new ArgumentException("--source-table takes the base vectors and the queries from the table: leave out --base and --truth.");
+            }
+
+            if (!isCount || queryCount < 1)
+            {
+                throw new ArgumentException($"--queries: with --source-table, give the number of rows to hold out as queries, not '{queries}'.");
+            }
+
+            if (string.IsNullOrWhiteSpace(parse.GetValue(Connection)))
+            {
+                throw new ArgumentException("--source-table needs --connection \"Host=...;Username=...;Database=...\" (the table's server).");
+            }
+
+            if (parse.GetValue(Table) is { } scratch && SameTable(scratch, sourceTable))
+            {
+                throw new ArgumentException("--table names the scratch table that is dropped and re-created; it cannot be the --source-table.");
+            }
+
+            var source = new SourceTableOptions(parse.GetValue(Connection)!, sourceTable, parse.GetValue(KeyColumn)!, parse.GetValue(VectorColumn)!);
+            var held = Math.Min(queryCount, maxQueries ?? int.MaxValue);
+            return await Mrl.Bench.SourceTable.ReadAsync(source, held, countGiven ? parse.GetValue(Count) : null, parse.GetValue(Seed), parse.GetValue(Metric),
+                rowsRead, cancellationToken);
+        }
+
         if (parse.GetValue(Base) is { } basePath)
         {
             if (isCount)
@@ -189,7 +227,6 @@ internal sealed class BenchOptions
                 throw new ArgumentException("--rotate and --spectrum shape synthetic data; they do not apply to --base files.");
             }
 
-            var countGiven = parse.GetResult(Count) is { Implicit: false };
             return BenchDataset.FromFiles(basePath, queries, parse.GetValue(Truth), countGiven ? parse.GetValue(Count) : null, maxQueries, parse.GetValue(Metric));
         }
 
@@ -215,6 +252,8 @@ internal sealed class BenchOptions
         };
         return BenchDataset.Synthetic(options, parse.GetValue(Count), Math.Min(queryCount, maxQueries ?? int.MaxValue));
     }
+
+    private static bool SameTable(string a, string b) => SqlIdentifier.ParseQualified(a) == SqlIdentifier.ParseQualified(b);
 
     /// <summary>The prefix sizes below the full dimensions; the rest are dropped with a note.</summary>
     public IReadOnlyList<int> PrefixSizes(ParseResult parse, int dimensions, ICollection<string> notes)

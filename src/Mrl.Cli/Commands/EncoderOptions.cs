@@ -6,7 +6,7 @@ namespace Mrl.Cli.Commands;
 /// <summary>The options every command that runs the ONNX encoder shares.</summary>
 internal sealed class EncoderOptions
 {
-    public Option<string> Model { get; } = new("--model", "-m") { Description = "Folder with model.onnx and its tokenizer (vocab.txt, tokenizer.json or tokenizer.model).", Required = true };
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "Folder with model.onnx and its tokenizer (vocab.txt, tokenizer.json or tokenizer.model), or the .onnx file in such a folder.", Required = true };
 
     public Option<OnnxPooling?> Pooling { get; } = new("--pooling") { Description = "Mean, Cls, LastToken or ModelOutput (default: as the model folder or its profile says, else Mean)." };
 
@@ -37,8 +37,32 @@ internal sealed class EncoderOptions
         command.Options.Add(MaxLength);
     }
 
-    public OnnxEmbeddingGenerator Create(ParseResult parse) => OnnxEmbeddingGenerator.FromDirectory(parse.GetValue(Model)!, new OnnxEmbeddingGeneratorOptions
+    /// <summary>The encoder of the --model folder, or of the folder of a --model that names the .onnx file itself.</summary>
+    public OnnxEmbeddingGenerator Create(ParseResult parse)
     {
+        var model = parse.GetValue(Model)!;
+        string? file = null;
+        if (File.Exists(model))
+        {
+            if (!model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"--model: {model} is a file but not an .onnx model; give the model's folder (model.onnx and its tokenizer) or its .onnx file.");
+            }
+
+            file = Path.GetFileName(model);
+            model = Path.GetDirectoryName(Path.GetFullPath(model))!;
+        }
+        else if (!Directory.Exists(model))
+        {
+            throw new ArgumentException($"--model: there is no folder or file {model}; give the model's folder (model.onnx and its tokenizer) or its .onnx file.");
+        }
+
+        return OnnxEmbeddingGenerator.FromDirectory(model, Options(parse, file));
+    }
+
+    private OnnxEmbeddingGeneratorOptions Options(ParseResult parse, string? modelFile) => new()
+    {
+        ModelPath = modelFile,
         Pooling = parse.GetValue(Pooling),
         LayerNormBeforeTruncation = parse.GetValue(LayerNorm) ? true : null,
         QueryPrefix = parse.GetValue(QueryPrefix),
@@ -47,5 +71,5 @@ internal sealed class EncoderOptions
         DocumentTask = parse.GetValue(DocumentTask),
         MaxSequenceLength = parse.GetValue(MaxLength),
         Profile = parse.GetValue(Profile),
-    });
+    };
 }

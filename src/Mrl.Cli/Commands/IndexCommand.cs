@@ -94,7 +94,8 @@ internal static class IndexCommand
             }
             catch (JsonException e)
             {
-                throw new ArgumentException($"{path}, line {line}: not JSON ({e.Message}).", e);
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}, line {line}, column {e.BytePositionInLine.GetValueOrDefault() + 1}: not JSON ({CliErrors.WithoutPosition(e)})."), e);
             }
 
             if (element.ValueKind != JsonValueKind.Object

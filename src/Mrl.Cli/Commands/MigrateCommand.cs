@@ -128,35 +128,48 @@ internal static class MigrateCommand
             }
 
             PgvectorMigrationResult? result = null;
-            await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async context =>
+            var maintenance = new PgvectorMaintenance(dataSource, options);
+            var building = false;
+            try
+            {
+                await MigrationScreen.RunAsync(async screen =>
                 {
-                    var tasks = new Dictionary<string, ProgressTask>();
                     var progress = new InlineProgress(p =>
                     {
-                        if (p.Step == "preflight")
-                        {
-                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]note: {TerminalText.Plain(p.Message)}[/]");
-                            return;
-                        }
-
-                        if (!tasks.TryGetValue(p.Step, out var task))
-                        {
-                            task = tasks[p.Step] = context.AddTask(Markup.Escape(p.Step), maxValue: Math.Max(1, p.Total));
-                        }
-
-                        task.MaxValue = Math.Max(1, p.Total);
-                        task.Value = p.Total == 0 ? 1 : p.Done;
-                        if (p.Message.Contains("retry", StringComparison.Ordinal) || p.Message.Contains("INVALID", StringComparison.Ordinal))
-                        {
-                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]{TerminalText.Plain(p.Message)}[/]");
-                        }
+                        building = false;
+                        screen.Report(p);
                     });
-                    result = parse.GetValue(down)
-                        ? await migrator.DownAsync(migration, progress, cancellationToken)
-                        : await migrator.UpAsync(migration, progress, cancellationToken);
+                    var run = parse.GetValue(down)
+                        ? migrator.DownAsync(migration, progress, cancellationToken)
+                        : migrator.UpAsync(migration, progress, cancellationToken);
+
+                    // The library reports a step when it ends; an HNSW build runs for minutes, so the server's own progress
+                    // view shows it meanwhile.
+                    while (!run.IsCompleted)
+                    {
+                        await Task.WhenAny(run, Task.Delay(500, cancellationToken));
+                        if (run.IsCompleted)
+                        {
+                            break;
+                        }
+
+                        foreach (var build in await maintenance.ReadIndexBuildProgressAsync(cancellationToken))
+                        {
+                            building = true;
+                            screen.ReportBuild(build);
+                        }
+                    }
+
+                    result = await run;
                 });
+            }
+            catch (OperationCanceledException e) when (building && !parse.GetValue(down))
+            {
+                throw new InterruptedStepException(
+                    $"the index build of {qualified} was interrupted, and PostgreSQL keeps an INVALID index from an interrupted CREATE INDEX CONCURRENTLY. " +
+                    "Searches ignore it. Run the same command again: it drops the INVALID index and builds it anew (`mrl migrate status` shows it meanwhile).", e);
+            }
+
             var message = (parse.GetValue(down), result!.Changed) switch
             {
                 (true, true) => $"Removed the prefix from {qualified}.",

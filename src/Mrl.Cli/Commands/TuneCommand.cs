@@ -32,7 +32,7 @@ internal static class TuneCommand
             }
 
             ArgumentOutOfRangeException.ThrowIfLessThan(parse.GetValue(sample), 1, "--sample");
-            var data = BenchCommand.LoadData(options, parse, parse.GetValue(sample));
+            var data = await BenchCommand.LoadDataAsync(options, parse, parse.GetValue(sample), cancellationToken);
             var notes = new List<string>();
             var settings = new TuneSettings(parse.GetValue(options.K), goal, options.PrefixSizes(parse, data.Dimensions, notes),
                 BenchPlan.ParseList(parse.GetValue(options.Oversampling)!, "--oversampling"), BenchPlan.ParseList(parse.GetValue(options.EfSearch)!, "--ef-search"),
@@ -45,7 +45,7 @@ internal static class TuneCommand
             }
 
             var table = new Table().Title(TerminalText.Markup($"{name}: {data.Description}"))
-                .AddColumns("", "strategy", "p", "oversampling", "ef_search", "recall", "QPS", "p95 ms");
+                .AddColumns("", "strategy", "p", "over", "ef", "recall", "QPS", "p95 ms");
             foreach (var row in result.Tried)
             {
                 var r = row.Result;
@@ -54,7 +54,7 @@ internal static class TuneCommand
             }
 
             AnsiConsole.Write(table);
-            foreach (var note in notes)
+            foreach (var note in notes.Concat(result.Notes))
             {
                 AnsiConsole.WriteLine(note);
             }
@@ -66,12 +66,17 @@ internal static class TuneCommand
                     $"No configuration reached recall@{settings.K} {goal}; the best was {closest?.Result.Recall:F4} ({closest?.Configuration}). Widen --oversampling, --ef-search or --prefix-dims."));
             }
 
-            var profile = Tuner.ToProfile(winner, data, settings, name);
+            var profile = Tuner.ToProfile(winner, result.WinnerQps, data, settings, name);
             var path = parse.GetValue(output)!;
             profile.Save(path);
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Cheapest at recall@{settings.K} >= {goal}: {winner.Configuration} ({RerankText(profile)}), recall {winner.Result.Recall:F4}, {winner.Result.Qps:F1} QPS on {data.Queries.Rows} queries."));
+                $"Cheapest at recall@{settings.K} >= {goal}: {winner.Configuration} ({RerankText(profile)}), recall {winner.Result.Recall:F4}, {result.WinnerQps:F1} QPS on {data.Queries.Rows} queries."));
             AnsiConsole.WriteLine($"Wrote the profile to {Path.GetFullPath(path)}; use it with `mrl search --profile {path}`.");
+            if (parse.GetValue(options.SourceTable) is { } source)
+            {
+                AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{source} was only read. To search it with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {source} --prefix {profile.PrefixDimensions}`), then `mrl search --postgres ... --table {source} --profile {path}`."));
+            }
             return 0;
         });
         return command;
