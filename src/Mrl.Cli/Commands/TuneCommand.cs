@@ -72,10 +72,18 @@ internal static class TuneCommand
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Cheapest at recall@{settings.K} >= {goal}: {winner.Configuration} ({RerankText(profile)}), recall {winner.Result.Recall:F4}, {result.WinnerQps:F1} QPS on {data.Queries.Rows} queries."));
             AnsiConsole.WriteLine($"Wrote the profile to {Path.GetFullPath(path)}; use it with `mrl search --profile {path}`.");
-            if (parse.GetValue(options.SourceTable) is { } source)
+            if (parse.GetValue(options.SourceTable) is { } source && parse.GetValue(options.ScopeColumn) is { } scopeColumn)
+            {
+                // Collections of other sizes share the table, so the prefix column is named after this one's size.
+                var scopeValue = parse.GetValue(options.ScopeValue);
+                var vectorColumn = parse.GetValue(options.VectorColumn);
+                AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{source} was only read. To search this collection with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {source} --key-column {parse.GetValue(options.KeyColumn)} --vector-column {vectorColumn} --dims {profile.FullDimensions} --prefix {profile.PrefixDimensions} --prefix-column {vectorColumn}_p{profile.FullDimensions} --scope-column {scopeColumn} --scope-value {scopeValue}`), then open a store with the same ScopeColumn, ScopeValue and PrefixColumn and search with profile.ToSearchOptions()."));
+            }
+            else if (parse.GetValue(options.SourceTable) is { } sourceTable)
             {
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{source} was only read. To search it with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {source} --prefix {profile.PrefixDimensions}`), then `mrl search --postgres ... --table {source} --profile {path}`."));
+                    $"{sourceTable} was only read. To search it with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {sourceTable} --prefix {profile.PrefixDimensions}`), then `mrl search --postgres ... --table {sourceTable} --profile {path}`."));
             }
             return 0;
         });
