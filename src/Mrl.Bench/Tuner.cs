@@ -4,7 +4,14 @@ using Mrl.Adapters;
 namespace Mrl.Bench;
 
 /// <summary>What <c>mrl tune</c> searches over.</summary>
-internal sealed record TuneSettings(int K, double TargetRecall, IReadOnlyList<int> PrefixDims, IReadOnlyList<int> Oversampling, IReadOnlyList<int> EfSearch, int Warmup, string? TruthCache);
+/// <summary>What tune searches: the target, the settings to climb through, and the strategies it may pick from.</summary>
+internal sealed record TuneSettings(
+    int K, double TargetRecall, IReadOnlyList<int> PrefixDims, IReadOnlyList<int> Oversampling, IReadOnlyList<int> EfSearch, int Warmup, string? TruthCache,
+    IReadOnlyList<string> Strategies)
+{
+    /// <summary>The strategies a profile can hold, in the order tune tries them.</summary>
+    public static readonly IReadOnlyList<string> Tunable = [BenchStrategy.Full, BenchStrategy.TwoPass, BenchStrategy.TwoPassInDatabase];
+}
 
 /// <summary>
 /// Every configuration tune measured, and the cheapest that reached the target, if any, with its QPS over the rounds it
@@ -77,12 +84,12 @@ internal static class Tuner
             return false;
         }
 
-        if (!backend.Features.Unsupported.ContainsKey(BenchStrategy.Full))
+        if (settings.Strategies.Contains(BenchStrategy.Full) && !backend.Features.Unsupported.ContainsKey(BenchStrategy.Full))
         {
             await ClimbEfSearchAsync(BenchStrategy.Full, null, 1);
         }
 
-        foreach (var strategy in new[] { BenchStrategy.TwoPass, BenchStrategy.TwoPassInDatabase }.Where(s => !backend.Features.Unsupported.ContainsKey(s)))
+        foreach (var strategy in new[] { BenchStrategy.TwoPass, BenchStrategy.TwoPassInDatabase }.Where(s => settings.Strategies.Contains(s) && !backend.Features.Unsupported.ContainsKey(s)))
         {
             foreach (var p in settings.PrefixDims)
             {

@@ -4,7 +4,7 @@ namespace Mrl.Cli.Tests;
 
 public sealed class TuneChoiceTests
 {
-    private static readonly TuneSettings Settings = new(10, 0.95, [64, 128], [2, 8], [40], 0, null);
+    private static readonly TuneSettings Settings = new(10, 0.95, [64, 128], [2, 8], [40], 0, null, TuneSettings.Tunable);
 
     private static BenchRow Row(string strategy, int? p, int oversampling, double recall, double qps = 1000)
     {

@@ -88,7 +88,8 @@ internal static class BenchCommand
     {
         var data = await ConsoleBenchProgress.RunAsync(async progress =>
         {
-            var what = parse.GetValue(options.SourceTable) is { } table ? "Reading " + table
+            var what = parse.GetValue(options.SourceTable) is { } table
+                ? "Reading " + table + (parse.GetValue(options.ScopeValue) is { } collection ? $" ({parse.GetValue(options.ScopeColumn)} = {collection})" : "")
                 : parse.GetValue(options.Base) is null ? "Generating synthetic data" : "Reading vector files";
             var task = progress.AddTask(what, maxValue: 1);
             var loaded = await options.LoadDataAsync(parse, maxQueries,

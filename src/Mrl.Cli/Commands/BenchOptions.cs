@@ -46,6 +46,10 @@ internal sealed class BenchOptions
 
     public Option<string> VectorColumn { get; } = new("--vector-column") { Description = "With --source-table: the full-vector column (vector or halfvec).", DefaultValueFactory = _ => "embedding" };
 
+    public Option<string?> ScopeColumn { get; } = new("--scope-column") { Description = "With --source-table: the column that tells collections in one table apart (LangChain: collection_id); with --scope-value only that collection's rows are read." };
+
+    public Option<string?> ScopeValue { get; } = new("--scope-value") { Description = "With --source-table and --scope-column: the collection's value (a uuid, a number or a name)." };
+
     public Option<string?> Truth { get; } = new("--truth") { Description = "True neighbours of the queries (.ivecs or .npy, 0-based row ids); computed exactly when left out." };
 
     public Option<DistanceMetric> Metric { get; } = new("--metric") { Description = "Cosine, DotProduct or Euclidean (synthetic data is unit length: Cosine).", DefaultValueFactory = _ => DistanceMetric.Cosine };
@@ -102,7 +106,7 @@ internal sealed class BenchOptions
     {
         foreach (var option in new Option[]
         {
-            Count, Dims, Queries, Difficulty, Seed, Base, SourceTable, KeyColumn, VectorColumn, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey,
+            Count, Dims, Queries, Difficulty, Seed, Base, SourceTable, KeyColumn, VectorColumn, ScopeColumn, ScopeValue, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey,
             Collection, Table, KeepTable, FullType, ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, FullM, FullEfConstruction, CacheStorage,
             PrefixDims, Oversampling, EfSearch, Warmup, PrefixKind, Rotate, Spectrum,
         })
@@ -187,6 +191,12 @@ internal sealed class BenchOptions
         var queries = parse.GetValue(Queries)!;
         var isCount = int.TryParse(queries, NumberStyles.None, CultureInfo.InvariantCulture, out var queryCount);
         var countGiven = parse.GetResult(Count) is { Implicit: false };
+        var (scopeColumn, scopeValue) = (parse.GetValue(ScopeColumn), parse.GetValue(ScopeValue));
+        if (parse.GetValue(SourceTable) is null && (scopeColumn ?? scopeValue) is not null)
+        {
+            throw new ArgumentException("--scope-column and --scope-value choose one collection of a --source-table; give the table with --source-table.");
+        }
+
         if (parse.GetValue(SourceTable) is { } sourceTable)
         {
             if (parse.GetValue(Base) is not null || parse.GetValue(Truth) is not null)
@@ -209,7 +219,7 @@ internal sealed class BenchOptions
                 throw new ArgumentException("--table names the scratch table that is dropped and re-created; it cannot be the --source-table.");
             }
 
-            var source = new SourceTableOptions(parse.GetValue(Connection)!, sourceTable, parse.GetValue(KeyColumn)!, parse.GetValue(VectorColumn)!);
+            var source = new SourceTableOptions(parse.GetValue(Connection)!, sourceTable, parse.GetValue(KeyColumn)!, parse.GetValue(VectorColumn)!, scopeColumn, scopeValue);
             var held = Math.Min(queryCount, maxQueries ?? int.MaxValue);
             return await Mrl.Bench.SourceTable.ReadAsync(source, held, countGiven ? parse.GetValue(Count) : null, parse.GetValue(Seed), parse.GetValue(Metric),
                 rowsRead, cancellationToken);

@@ -15,11 +15,12 @@ internal static class TuneCommand
         var options = new BenchOptions();
         var target = new Option<double>("--target-recall") { Description = "The recall@k to reach.", DefaultValueFactory = _ => 0.99 };
         var sample = new Option<int>("--sample") { Description = "Queries to measure each configuration with.", DefaultValueFactory = _ => 200 };
+        var strategies = new Option<string>("--strategies") { Description = "The strategies to choose among: full, two-pass, two-pass-db (e.g. two-pass,two-pass-db for a profile that searches the prefix).", DefaultValueFactory = _ => string.Join(',', TuneSettings.Tunable) };
         var output = new Option<string>("--out") { Description = "Where to write the profile (JSON), for `mrl search --profile` and SearchProfile.Load.", DefaultValueFactory = _ => "mrl-profile.json" };
 
         var command = new Command("tune", "Find the cheapest prefix size, oversampling, ef_search and rerank location that reach a target recall, and save it as a profile.")
         {
-            target, sample, output,
+            target, sample, strategies, output,
         };
         options.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -32,11 +33,17 @@ internal static class TuneCommand
             }
 
             ArgumentOutOfRangeException.ThrowIfLessThan(parse.GetValue(sample), 1, "--sample");
+            var chosen = BenchStrategy.Parse(parse.GetValue(strategies)!);
+            if (chosen.FirstOrDefault(s => !TuneSettings.Tunable.Contains(s)) is { } other)
+            {
+                throw new ArgumentException($"--strategies: tune chooses among {string.Join(", ", TuneSettings.Tunable)}; '{other}' is not one a profile can hold.");
+            }
+
             var data = await BenchCommand.LoadDataAsync(options, parse, parse.GetValue(sample), cancellationToken);
             var notes = new List<string>();
             var settings = new TuneSettings(parse.GetValue(options.K), goal, options.PrefixSizes(parse, data.Dimensions, notes),
                 BenchPlan.ParseList(parse.GetValue(options.Oversampling)!, "--oversampling"), BenchPlan.ParseList(parse.GetValue(options.EfSearch)!, "--ef-search"),
-                parse.GetValue(options.Warmup), options.TruthCacheDirectory(parse));
+                parse.GetValue(options.Warmup), options.TruthCacheDirectory(parse), chosen);
 
             TuneResult result;
             await using (var backend = options.CreateBackend(name, data, parse))
@@ -72,10 +79,18 @@ internal static class TuneCommand
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Cheapest at recall@{settings.K} >= {goal}: {winner.Configuration} ({RerankText(profile)}), recall {winner.Result.Recall:F4}, {result.WinnerQps:F1} QPS on {data.Queries.Rows} queries."));
             AnsiConsole.WriteLine($"Wrote the profile to {Path.GetFullPath(path)}; use it with `mrl search --profile {path}`.");
-            if (parse.GetValue(options.SourceTable) is { } source)
+            if (parse.GetValue(options.SourceTable) is { } source && parse.GetValue(options.ScopeColumn) is { } scopeColumn)
+            {
+                // Collections of other sizes share the table, so the prefix column is named after this one's size.
+                var scopeValue = parse.GetValue(options.ScopeValue);
+                var vectorColumn = parse.GetValue(options.VectorColumn);
+                AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{source} was only read. To search this collection with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {source} --key-column {parse.GetValue(options.KeyColumn)} --vector-column {vectorColumn} --dims {profile.FullDimensions} --prefix {profile.PrefixDimensions} --prefix-column {vectorColumn}_p{profile.FullDimensions} --scope-column {scopeColumn} --scope-value {scopeValue}`), then open a store with the same ScopeColumn, ScopeValue and PrefixColumn and search with profile.ToSearchOptions()."));
+            }
+            else if (parse.GetValue(options.SourceTable) is { } sourceTable)
             {
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{source} was only read. To search it with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {source} --prefix {profile.PrefixDimensions}`), then `mrl search --postgres ... --table {source} --profile {path}`."));
+                    $"{sourceTable} was only read. To search it with this profile, give it a {profile.PrefixDimensions}-d prefix (`mrl migrate postgres --table {sourceTable} --prefix {profile.PrefixDimensions}`), then `mrl search --postgres ... --table {sourceTable} --profile {path}`."));
             }
             return 0;
         });
