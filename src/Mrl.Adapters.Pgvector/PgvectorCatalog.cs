@@ -89,4 +89,31 @@ internal static class PgvectorCatalog
         "SELECT bool_or(i.indisvalid) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid " +
         "JOIN pg_catalog.pg_am am ON am.oid = c.relam WHERE i.indrelid = pg_catalog.to_regclass($1) AND am.amname = 'hnsw' " +
         "AND (i.indkey[0] = (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indrelid AND a.attname = $2) OR c.relname = $3)";
+
+    /// <summary>The comment of function <c>$2</c> in schema <c>$1</c> (the prefix function names the projection version it computes with); no row when it does not exist.</summary>
+    public const string FunctionComment =
+        "SELECT coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), '') FROM pg_catalog.pg_proc p " +
+        "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2";
+
+    /// <summary>Whether the relation <c>$1</c> (qualified name) exists.</summary>
+    public const string RelationExists = "SELECT pg_catalog.to_regclass($1) IS NOT NULL";
+
+    /// <summary>The planner's estimate of the rows of <c>$1</c>; -1 or 0 when it was never analyzed.</summary>
+    public const string EstimatedRows = "SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)";
+
+    /// <summary>The directions of version <c>$1</c> of a projection table, in key order, as arrays.</summary>
+    public static string ProjectionDirections(string qualifiedProjectionTable) =>
+        $"SELECT CAST(d.direction AS pg_catalog.float4[]) FROM {qualifiedProjectionTable} AS d WHERE d.version = $1 ORDER BY d.i";
+
+    /// <summary>The highest version stored in a projection table, or NULL.</summary>
+    public static string LatestProjectionVersion(string qualifiedProjectionTable) => $"SELECT max(d.version) FROM {qualifiedProjectionTable} AS d";
+
+    /// <summary>
+    /// Up to <c>$3</c> vectors of <paramref name="fullDimensions"/> dimensions, a Bernoulli sample of <c>$1</c> percent of the rows
+    /// (seeded by <c>$2</c>, so a rerun reads the same rows), as arrays; with <paramref name="scopeColumn"/> of one collection (<c>$4</c>).
+    /// </summary>
+    public static string VectorSample(string qualifiedTable, string vectorColumn, string vectorSchema, int fullDimensions, string? scopeColumn) =>
+        $"SELECT CAST(s.v AS pg_catalog.float4[]) FROM (SELECT {SqlIdentifier.Quote(vectorColumn)} AS v FROM {qualifiedTable} TABLESAMPLE BERNOULLI ($1) REPEATABLE ($2) " +
+        $"WHERE {SqlIdentifier.Quote(vectorColumn)} IS NOT NULL AND {SqlIdentifier.Quote(vectorSchema)}.vector_dims({SqlIdentifier.Quote(vectorColumn)}) = " +
+        $"{fullDimensions.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(scopeColumn is null ? "" : $" AND {SqlIdentifier.Quote(scopeColumn)}::pg_catalog.text = $4")}) AS s LIMIT $3";
 }

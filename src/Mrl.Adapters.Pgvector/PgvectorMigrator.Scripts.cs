@@ -172,7 +172,8 @@ public sealed partial class PgvectorMigrator
             .Raw("ef_construction", _options.HnswEfConstruction)
             .Raw("full_dims", _layout.FullDimensions)
             .Raw("concurrently", "CONCURRENTLY")
-            .Raw("only", "");
+            .Raw("only", "")
+            .Raw("projection_storage", FitsInline(VectorType.Vector) ? "PLAIN" : "EXTERNAL");
         if (_options.ScopeColumn is { } scopeColumn)
         {
             variables.Identifier("scope_column", scopeColumn).Literal("scope_value", _options.ScopeValue!).Raw("scope_type", context.ScopeType);

@@ -78,6 +78,8 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
                 throw new SchemaMismatchException(
                     $"The prefix column '{_options.ResolvedPrefixColumn}' of {qualified} is {PgvectorTable.TypeName(prefixType)}, but the options say {PgvectorTable.TypeName(_options.PrefixVectorType)}.");
             }
+
+            await CheckProjectionAsync(qualified, cancellationToken).ConfigureAwait(false);
         }
 
         var scansRowsWithoutPrefix = false;
@@ -155,6 +157,40 @@ internal sealed partial class PgvectorSchemaInspector<TKey>(NpgsqlDataSource dat
         }
 
         LogNoPrefixIndex(_logger, qualified, valid is null ? "no HNSW index on its prefix" : "an HNSW index on its prefix that is not valid yet (being built, or left by an interrupted build)");
+    }
+
+    /// <summary>
+    /// The key of a table migrated with a projection is <c>P·x</c>: a query key made any other way (a truncated prefix, another
+    /// version's matrix) would search it with the wrong vector and find the wrong candidates without any error. The store takes
+    /// the layout as given, so it refuses one that does not match; <see cref="PgvectorMigrator.ReadLayoutAsync"/> reads the right one.
+    /// </summary>
+    private async Task CheckProjectionAsync(string qualified, CancellationToken cancellationToken)
+    {
+        int? version;
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            version = await PgvectorMigrator.ReadProjectionVersionAsync(connection, _options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var given = Layout.Projection?.Version;
+        if (version == given)
+        {
+            return;
+        }
+
+        var stored = version?.ToString(CultureInfo.InvariantCulture);
+        var mine = given?.ToString(CultureInfo.InvariantCulture);
+        throw new SchemaMismatchException((stored, mine) switch
+        {
+            (not null, null) =>
+                $"The key column '{_options.ResolvedPrefixColumn}' of {qualified} holds projected keys (projection version {stored}, stored beside the table), but the layout truncates. " +
+                "Open the store with the layout PgvectorMigrator.ReadLayoutAsync reads from the table, which carries the projection.",
+            (null, not null) =>
+                $"The layout projects with version {mine}, but the key column '{_options.ResolvedPrefixColumn}' of {qualified} holds truncated prefixes. Use a truncating layout, or migrate the table with `mrl fit-projection`.",
+            _ =>
+                $"The layout projects with version {mine}, but the keys of {qualified} are computed with projection version {stored}. " +
+                "Open the store with the layout PgvectorMigrator.ReadLayoutAsync reads from the table.",
+        });
     }
 
     private static string KeyTypeName =>

@@ -5,6 +5,7 @@ using Mrl.Cli.Commands;
 var root = new RootCommand("mrl: Matryoshka two-pass retrieval over the vector databases you already run.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(FitProjectionCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(IndexCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());

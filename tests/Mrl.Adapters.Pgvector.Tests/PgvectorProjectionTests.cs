@@ -57,6 +57,43 @@ public sealed class PgvectorProjectionTests(PostgresFixture postgres)
         }
     }
 
+    [SkippableFact]
+    public async Task A_store_reads_the_projection_from_the_table_and_refuses_a_truncating_layout_or_another_version()
+    {
+        postgres.RequireServer();
+        var table = postgres.NewTableName("projopen");
+        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = Dimensions, Rotated = true, Seed = 5 }).Generate(300);
+        await ExecuteAsync($"CREATE TABLE \"{table}\" (id bigint PRIMARY KEY, embedding vector({Dimensions}) NOT NULL, payload jsonb)");
+        await InsertAsync(table, data, 0, 300);
+        var projection = ProjectionFitter.Fit(data, Dimensions, KeyDimensions, DistanceMetric.Cosine);
+        var options = new PgvectorStoreOptions { Table = table, CreateTableIfMissing = false };
+        await new PgvectorMigrator(postgres.DataSource, new EmbeddingLayout(projection, DistanceMetric.Cosine), options).UpAsync();
+
+        var read = await PgvectorMigrator.ReadLayoutAsync(postgres.DataSource, options);
+        Assert.Equal(projection, read.Projection);
+        Assert.Equal(new EmbeddingLayout(projection, DistanceMetric.Cosine), read);
+
+        var query = data.AsMemory(0, Dimensions);
+        await using (var opened = new PgvectorAdaptiveStore<long>(postgres.DataSource, read, options))
+        {
+            Assert.Equal(0L, (await opened.SearchAsync(query, new SearchOptions { K = 1, Oversampling = 20 })).Hits[0].Key);
+        }
+
+        await using (var truncating = new PgvectorAdaptiveStore<long>(postgres.DataSource, new EmbeddingLayout(Dimensions, KeyDimensions), options))
+        {
+            var refused = await Assert.ThrowsAsync<SchemaMismatchException>(() => truncating.SearchAsync(query, new SearchOptions { K = 1 }));
+            Assert.Contains("projection version 1", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("ReadLayoutAsync", refused.Message, StringComparison.Ordinal);
+        }
+
+        var refit = new PrefixProjection(projection.Rows, projection.Columns, projection.Matrix, version: 2);
+        await using (var otherVersion = new PgvectorAdaptiveStore<long>(postgres.DataSource, new EmbeddingLayout(refit, DistanceMetric.Cosine), options))
+        {
+            var refused = await Assert.ThrowsAsync<SchemaMismatchException>(() => otherVersion.SearchAsync(query, new SearchOptions { K = 1 }));
+            Assert.Contains("version 2, but the keys", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
     private async Task InsertAsync(string table, float[] data, int first, int count)
     {
         var values = Enumerable.Range(first, count).Select(i =>

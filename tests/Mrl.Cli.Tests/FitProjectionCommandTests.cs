@@ -1,0 +1,111 @@
+using System.Globalization;
+using Mrl.Adapters;
+using Mrl.Adapters.Pgvector;
+using Mrl.Adapters.Testing;
+using Mrl.Bench.Synthetic;
+using Npgsql;
+
+namespace Mrl.Cli.Tests;
+
+/// <summary><c>mrl fit-projection</c> on a table another tool made, holding embeddings of a model without a Matryoshka loss.</summary>
+public sealed class FitProjectionCommandTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    private const int Dimensions = 96;
+    private const int KeyDimensions = 24;
+    private const int Rows = 3_000;
+
+    [SkippableFact]
+    public async Task Fit_projection_migrates_a_rotated_table_so_two_pass_search_finds_the_exact_top_10_and_the_dry_run_changes_nothing()
+    {
+        postgres.RequireServer();
+        var table = postgres.NewTableName("fitproj");
+        var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = Dimensions, Rotated = true, Seed = 11 }).Generate(Rows);
+        await ExecuteAsync($"CREATE TABLE public.\"{table}\" (id bigint PRIMARY KEY, embedding vector({Dimensions}) NOT NULL, body text)");
+        for (var first = 0; first < Rows; first += 500)
+        {
+            var values = Enumerable.Range(first, 500).Select(i =>
+                $"({i}, '[{string.Join(',', data.AsSpan(i * Dimensions, Dimensions).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}]', 'doc {i}')");
+            await ExecuteAsync($"INSERT INTO public.\"{table}\" (id, embedding, body) VALUES {string.Join(',', values)}");
+        }
+
+        var options = new PgvectorStoreOptions { Table = table, CreateTableIfMissing = false, PayloadColumn = null };
+        string[] common = ["fit-projection", "-c", postgres.ConnectionString, "--table", table, "--prefix", KeyDimensions.ToString(CultureInfo.InvariantCulture), "--sample", "2000"];
+
+        var dryRun = await CliRunner.RunAsync([.. common, "--dry-run"]);
+        Assert.True(dryRun.ExitCode == 0, dryRun.Output);
+        Assert.Contains("-- fitted projection v1 24×96", dryRun.Output, StringComparison.Ordinal);
+        Assert.Contains("_projection", dryRun.Output, StringComparison.Ordinal);
+        Assert.Contains("CREATE INDEX CONCURRENTLY", dryRun.Output, StringComparison.Ordinal);
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.\"{table}\"'::regclass AND attname = 'embedding_prefix'"));
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_class WHERE relname LIKE '{table}%projection'"));
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.\"{table}\"'::regclass"));
+
+        var run = await CliRunner.RunAsync(common);
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.True(run.Output.Contains("to projected key version 1", StringComparison.Ordinal), run.Output);
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM public.\"{table}\" WHERE embedding_prefix IS NULL"));
+
+        var again = await CliRunner.RunAsync(common);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("has projection version 1 already", again.Output, StringComparison.Ordinal);
+        Assert.True(again.Output.Contains("Already migrated", StringComparison.Ordinal), again.Output);
+
+        // The application passes no matrix: the layout, projection included, comes from the table.
+        var layout = await PgvectorMigrator.ReadLayoutAsync(postgres.DataSource, options);
+        Assert.Equal(PrefixKind.Projection, layout.PrefixKind);
+        Assert.Equal(1, layout.Projection!.Version);
+        await using var store = new PgvectorAdaptiveStore<long>(postgres.DataSource, layout, options);
+        var truncated = new EmbeddingLayout(Dimensions, KeyDimensions);
+        var found = 0;
+        var foundByTruncation = 0;
+        const int Queries = 20;
+        for (var q = 0; q < Queries; q++)
+        {
+            var query = data.AsMemory(q * 149 * Dimensions, Dimensions);
+            var twoPass = await store.SearchAsync(query, new SearchOptions { K = 10, Oversampling = 8, EfSearch = 400 });
+            var exact = ExactTop10(data, query.Span);
+            found += twoPass.Hits.Count(h => exact.Contains(h.Key));
+            foundByTruncation += TruncatedTop80(data, truncated, query.Span).Count(exact.Contains);
+        }
+
+        Assert.True(found == Queries * 10, $"two-pass found {found} of {Queries * 10}, truncation {foundByTruncation}");
+        // The same oversampling over the first 16 values misses neighbours: the projection is what finds them.
+        Assert.True(foundByTruncation < Queries * 9, $"truncation found {foundByTruncation} of {Queries * 10}");
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private static long[] ExactTop10(float[] data, ReadOnlySpan<float> query)
+    {
+        var scores = new (float Score, long Id)[Rows];
+        for (var i = 0; i < Rows; i++)
+        {
+            scores[i] = (VectorMath.Score(DistanceMetric.Cosine, query, data.AsSpan(i * Dimensions, Dimensions)), i);
+        }
+
+        return scores.OrderByDescending(s => s.Score).Take(10).Select(s => s.Id).ToArray();
+    }
+
+    private static long[] TruncatedTop80(float[] data, EmbeddingLayout layout, ReadOnlySpan<float> query)
+    {
+        var key = layout.ToPrefix(query);
+        var scores = new (float Score, long Id)[Rows];
+        for (var i = 0; i < Rows; i++)
+        {
+            scores[i] = (VectorMath.Score(DistanceMetric.Cosine, key, layout.ToPrefix(data.AsSpan(i * Dimensions, Dimensions))), i);
+        }
+
+        return scores.OrderByDescending(s => s.Score).Take(80).Select(s => s.Id).ToArray();
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = postgres.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var command = postgres.DataSource.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
