@@ -23,17 +23,6 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
         await command.ExecuteNonQueryAsync();
     }
 
-    private static string Literal(ReadOnlySpan<float> vector)
-    {
-        var parts = new string[vector.Length];
-        for (var i = 0; i < vector.Length; i++)
-        {
-            parts[i] = vector[i].ToString("R", CultureInfo.InvariantCulture);
-        }
-
-        return "[" + string.Join(',', parts) + "]";
-    }
-
     [SkippableFact]
     public async Task Two_langchain_collections_of_different_sizes_in_one_table_each_return_the_exact_top_10()
     {
@@ -50,7 +39,7 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
             for (var start = 0; start < rows; start += 200)
             {
                 var values = Enumerable.Range(start, Math.Min(200, rows - start)).Select(i =>
-                    $"(gen_random_uuid(), '{id}', '{Literal(data.AsSpan(i * dims, dims))}', 'doc {i}', '{{\"n\": {i}, \"odd\": {(i % 2 == 1 ? "true" : "false")}}}')");
+                    $"(gen_random_uuid(), '{id}', '{LangChainTables.Literal(data.AsSpan(i * dims, dims))}', 'doc {i}', '{{\"n\": {i}, \"odd\": {(i % 2 == 1 ? "true" : "false")}}}')");
                 await ExecuteAsync($"INSERT INTO \"{table}\" (uuid, collection_id, embedding, document, cmetadata) VALUES {string.Join(", ", values)}");
             }
         }
@@ -124,8 +113,8 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
                            (payload is null ? ", \"HotelName\" text, \"Rating\" double precision)" : $", \"{payload}\" jsonb)"));
         var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = 64, Clusters = 10 }).Generate(300);
         var rows = Enumerable.Range(0, 300).Select(i => payload is null
-            ? $"({i}, '{Literal(data.AsSpan(i * 64, 64))}', 'hotel {i}', {i % 5})"
-            : $"('doc-{i}', '{Literal(data.AsSpan(i * 64, 64))}', '{{\"i\": {i}}}')");
+            ? $"({i}, '{LangChainTables.Literal(data.AsSpan(i * 64, 64))}', 'hotel {i}', {i % 5})"
+            : $"('doc-{i}', '{LangChainTables.Literal(data.AsSpan(i * 64, 64))}', '{{\"i\": {i}}}')");
         await ExecuteAsync($"INSERT INTO \"{schema}\".\"{table}\" VALUES {string.Join(", ", rows)}");
 
         var options = new PgvectorStoreOptions
@@ -206,19 +195,6 @@ public sealed class FrameworkLayoutTests(PostgresFixture postgres, ITestOutputHe
         CreateTableIfMissing = false,
     };
 
-    private async Task<Guid[]> BruteForceAsync(string table, Guid collection, int dims, ReadOnlyMemory<float> query)
-    {
-        await using var command = postgres.DataSource.CreateCommand(
-            $"SELECT uuid FROM \"{table}\" WHERE collection_id = $1 AND vector_dims(embedding) = {dims} ORDER BY embedding <=> $2::vector LIMIT 10");
-        command.Parameters.Add(new NpgsqlParameter { Value = collection });
-        command.Parameters.Add(new NpgsqlParameter { Value = Literal(query.Span) });
-        var keys = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            keys.Add(reader.GetGuid(0));
-        }
-
-        return keys.ToArray();
-    }
+    private Task<Guid[]> BruteForceAsync(string table, Guid collection, int dims, ReadOnlyMemory<float> query) =>
+        LangChainTables.BruteForceTop10Async(postgres.DataSource, "\"" + table + "\"", collection, dims, query);
 }

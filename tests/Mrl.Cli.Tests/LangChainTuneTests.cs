@@ -18,17 +18,6 @@ public sealed class LangChainTuneTests(PostgresFixture postgres, ITestOutputHelp
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static string Literal(ReadOnlySpan<float> vector)
-    {
-        var parts = new string[vector.Length];
-        for (var i = 0; i < vector.Length; i++)
-        {
-            parts[i] = vector[i].ToString("R", CultureInfo.InvariantCulture);
-        }
-
-        return "[" + string.Join(',', parts) + "]";
-    }
-
     private async Task ExecuteAsync(string sql)
     {
         await using var command = postgres.DataSource.CreateCommand(sql);
@@ -47,7 +36,7 @@ public sealed class LangChainTuneTests(PostgresFixture postgres, ITestOutputHelp
         {
             var data = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = dims, Clusters = 20, Seed = dims }).Generate(rows);
             var values = Enumerable.Range(0, rows).Select(i =>
-                $"(gen_random_uuid(), '{id}', '{Literal(data.AsSpan(i * dims, dims))}', 'doc {i}', '{{\"n\": {i}}}')");
+                $"(gen_random_uuid(), '{id}', '{LangChainTables.Literal(data.AsSpan(i * dims, dims))}', 'doc {i}', '{{\"n\": {i}}}')");
             await ExecuteAsync($"INSERT INTO {table} (uuid, collection_id, embedding, document, cmetadata) VALUES {string.Join(", ", values)}");
         }
 
@@ -105,20 +94,6 @@ public sealed class LangChainTuneTests(PostgresFixture postgres, ITestOutputHelp
         }
     }
 
-    // The exact answer: every row of the collection, ordered by the cosine distance of the full vector.
-    private async Task<Guid[]> BruteForceAsync(string table, Guid collection, int dims, ReadOnlyMemory<float> query)
-    {
-        await using var command = postgres.DataSource.CreateCommand(
-            $"SELECT uuid FROM {table} WHERE collection_id = $1 ORDER BY embedding::vector({dims}) <=> $2::vector({dims}) LIMIT 10");
-        command.Parameters.Add(new NpgsqlParameter { Value = collection });
-        command.Parameters.Add(new NpgsqlParameter { Value = Literal(query.Span) });
-        var keys = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            keys.Add(reader.GetGuid(0));
-        }
-
-        return keys.ToArray();
-    }
+    private Task<Guid[]> BruteForceAsync(string table, Guid collection, int dims, ReadOnlyMemory<float> query) =>
+        LangChainTables.BruteForceTop10Async(postgres.DataSource, table, collection, dims, query);
 }
