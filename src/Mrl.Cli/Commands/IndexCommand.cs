@@ -65,7 +65,7 @@ internal static class IndexCommand
                 else if (!await store.RecordPostgresModelAsync(parse, model, cancellationToken))
                 {
                     await Console.Error.WriteLineAsync(
-                        $"note: the model was not recorded, because the prefix column of {TerminalText.Plain(parse.GetValue(store.Table)!)} is missing or has a comment of its own; `mrl search` cannot check that it uses the same model.");
+                        $"note: the model was not recorded, because the prefix column of {TerminalText.Plain(parse.GetValue(store.Table)!)} is missing, has a comment of its own, or belongs to another role; `mrl search` cannot check that it uses the same model.");
                 }
 
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,

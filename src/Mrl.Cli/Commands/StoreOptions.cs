@@ -56,14 +56,22 @@ internal sealed class StoreOptions
     }
 
     /// <summary>
-    /// The comment of the table's prefix column, where <c>mrl index</c> records its model; false when the column is missing
-    /// or carries a comment of someone else's, which is left as it is.
+    /// The comment of the table's prefix column, where <c>mrl index</c> records its model; false when the column is missing,
+    /// carries a comment of someone else's (left as it is), or the role does not own the table.
     /// </summary>
     public async Task<bool> RecordPostgresModelAsync(ParseResult parse, IndexedModel model, CancellationToken cancellationToken)
     {
         var (table, prefixColumn) = PrefixColumn(parse);
         await using var dataSource = PgvectorDataSource.Create(parse.GetValue(Postgres)!);
-        return await PgvectorColumnComment.WriteTaggedAsync(dataSource, table, prefixColumn, model.ToJson(), cancellationToken);
+        try
+        {
+            return await PgvectorColumnComment.WriteTaggedAsync(dataSource, table, prefixColumn, model.ToJson(), cancellationToken);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // COMMENT needs the table's owner; a role that may only write rows has still indexed everything.
+            return false;
+        }
     }
 
     /// <summary>The model <c>mrl index</c> recorded on the table's prefix column, or null when there is no such record.</summary>
