@@ -31,6 +31,40 @@ public sealed class InMemorySnapshotTests
     }
 
     [Fact]
+    public async Task Metadata_follows_the_records_and_a_snapshot_without_it_loads_with_none()
+    {
+        using var store = new InMemoryAdaptiveStore<string>(new EmbeddingLayout(4, 2));
+        await store.UpsertAsync([new VectorRecord<string>("a", new float[] { 1, 0, 0, 0 })]);
+        using var plain = new MemoryStream();
+        await InMemorySnapshot.SaveAsync(store, plain);
+        using var tagged = new MemoryStream();
+        await InMemorySnapshot.SaveAsync(store, tagged, new Dictionary<string, string> { ["mrl.model"] = "base", ["note"] = "é \"quoted\"" });
+
+        // Appended after the records, so that a reader that predates metadata reads the same snapshot and stops before it.
+        Assert.Equal(plain.ToArray(), tagged.ToArray()[..(int)plain.Length]);
+        tagged.Position = 0;
+        var (loaded, metadata) = await InMemorySnapshot.LoadWithMetadataAsync<string>(tagged);
+        using (loaded)
+        {
+            Assert.Equal(1, await loaded.CountAsync());
+            Assert.Equal("base", metadata["mrl.model"]);
+            Assert.Equal("é \"quoted\"", metadata["note"]);
+        }
+
+        plain.Position = 0;
+        var (old, none) = await InMemorySnapshot.LoadWithMetadataAsync<string>(plain);
+        using (old)
+        {
+            Assert.Equal(1, await old.CountAsync());
+            Assert.Empty(none);
+        }
+
+        tagged.SetLength(tagged.Length - 3);
+        tagged.Position = 0;
+        await Assert.ThrowsAsync<InvalidDataException>(() => InMemorySnapshot.LoadAsync<string>(tagged));
+    }
+
+    [Fact]
     public async Task Loading_with_another_key_type_or_a_foreign_file_fails_clearly()
     {
         using var store = new InMemoryAdaptiveStore<long>(new EmbeddingLayout(4, 2));

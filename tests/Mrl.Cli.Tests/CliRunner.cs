@@ -7,6 +7,13 @@ internal static class CliRunner
 {
     public static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
     {
+        var (exitCode, output, error) = await RunSeparatelyAsync(arguments);
+        return (exitCode, output + error);
+    }
+
+    /// <summary>Runs <c>mrl</c> and returns standard output and standard error apart, for what must go to one of them.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunSeparatelyAsync(params string[] arguments)
+    {
         var dll = Path.Combine(AppContext.BaseDirectory, "mrl.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
@@ -20,6 +27,6 @@ internal static class CliRunner
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 }

@@ -48,6 +48,47 @@ public sealed class MigrateCommandTests(PostgresFixture postgres) : IClassFixtur
     }
 
     [SkippableFact]
+    public async Task Cancelling_during_the_index_build_says_an_INVALID_index_remains_and_running_again_repairs_it()
+    {
+        postgres.RequireServer();
+        var table = postgres.NewTableName("interrupted");
+        await using (var seed = postgres.DataSource.CreateCommand(
+            $"CREATE TABLE public.{table} (id bigint PRIMARY KEY, embedding vector(256) NOT NULL); " +
+            $"INSERT INTO public.{table} SELECT i, ARRAY(SELECT random() - 0.5 + 0 * i FROM generate_series(1, 256))::vector FROM generate_series(1, 30000) AS i"))
+        {
+            seed.CommandTimeout = 300;
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        // A wide graph and a deep construction search make the build last long enough to be caught in the middle.
+        string[] arguments = ["migrate", "postgres", "-c", postgres.ConnectionString, "--table", $"public.{table}", "--prefix", "128", "--m", "48", "--ef-construction", "400"];
+        var parse = new System.CommandLine.RootCommand { Commands.MigrateCommand.Create() }.Parse(arguments);
+        using var interrupt = new CancellationTokenSource();
+        var run = parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }, interrupt.Token);
+
+        // Cancelled as Ctrl-C would be, once the server reports the build and the command has had time to show it.
+        while (!run.IsCompleted && await ScalarAsync(
+            "SELECT count(*) FROM pg_stat_progress_create_index p JOIN pg_class c ON c.oid = p.index_relid JOIN pg_am a ON a.oid = c.relam " +
+            $"WHERE p.relid = 'public.{table}'::regclass AND a.amname = 'hnsw'") == 0)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(run.IsCompleted, "the build ended before it could be interrupted");
+        await Task.Delay(1500);
+        await interrupt.CancelAsync();
+        var interrupted = await Assert.ThrowsAsync<InterruptedStepException>(() => run);
+
+        Assert.Contains("INVALID index", interrupted.Message, StringComparison.Ordinal);
+        Assert.Contains("Run the same command again", interrupted.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM pg_index WHERE indrelid = 'public.{table}'::regclass AND NOT indisvalid"));
+
+        var again = await CliRunner.RunAsync([.. arguments[..^4]]);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_index WHERE indrelid = 'public.{table}'::regclass AND NOT indisvalid"));
+    }
+
+    [SkippableFact]
     public async Task Mistakes_exit_with_one_line_that_says_what_to_type_and_change_nothing()
     {
         var conn = await SeedDocumentsAsync();

@@ -15,15 +15,27 @@ namespace Mrl.Adapters.InMemory;
 /// JSON (length -1 when absent). Prefixes are not stored: they are recomputed on load. A store with a projected key
 /// (<see cref="PrefixKind.Projection"/>) writes format version 2, which adds after the metric the projection's version
 /// (int32) and its <c>p × D</c> matrix (float32, row-major), so that the loaded store computes the same keys.
+/// Metadata, when given, follows the last record: the magic <c>MRLM</c>, a length (int32) and a UTF-8 JSON object of
+/// strings. It comes last so that a reader that predates it stops after the records and never sees it.
 /// </remarks>
 public static class InMemorySnapshot
 {
     private const int Version = 1;
     private const int ProjectionVersion = 2;
     private static readonly byte[] Magic = "MRLS"u8.ToArray();
+    private static readonly byte[] MetadataMagic = "MRLM"u8.ToArray();
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
 
     /// <summary>Writes every record of <paramref name="store"/> to <paramref name="stream"/>.</summary>
-    public static Task SaveAsync<TKey>(InMemoryAdaptiveStore<TKey> store, Stream stream, CancellationToken cancellationToken = default) where TKey : notnull
+    public static Task SaveAsync<TKey>(InMemoryAdaptiveStore<TKey> store, Stream stream, CancellationToken cancellationToken = default) where TKey : notnull =>
+        SaveAsync(store, stream, metadata: null, cancellationToken);
+
+    /// <summary>
+    /// Writes every record of <paramref name="store"/> to <paramref name="stream"/>, followed by <paramref name="metadata"/>
+    /// (for example what made the vectors), which <see cref="LoadWithMetadataAsync{TKey}"/> gives back.
+    /// </summary>
+    public static Task SaveAsync<TKey>(
+        InMemoryAdaptiveStore<TKey> store, Stream stream, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken = default) where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(stream);
@@ -72,6 +84,14 @@ public static class InMemorySnapshot
             }
         }
 
+        if (metadata is { Count: > 0 })
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(metadata);
+            writer.Write(MetadataMagic);
+            writer.Write(json.Length);
+            writer.Write(json);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -80,7 +100,16 @@ public static class InMemorySnapshot
     /// The stream is not a snapshot of this format, holds another key type, or is truncated or corrupt; the message names
     /// the file when the stream is a <see cref="FileStream"/>.
     /// </exception>
-    public static async Task<InMemoryAdaptiveStore<TKey>> LoadAsync<TKey>(Stream stream, CancellationToken cancellationToken = default) where TKey : notnull
+    public static async Task<InMemoryAdaptiveStore<TKey>> LoadAsync<TKey>(Stream stream, CancellationToken cancellationToken = default) where TKey : notnull =>
+        (await LoadWithMetadataAsync<TKey>(stream, cancellationToken).ConfigureAwait(false)).Store;
+
+    /// <summary>Reads a snapshot into a new store, with the metadata saved after its records (empty for a snapshot saved without).</summary>
+    /// <exception cref="InvalidDataException">
+    /// The stream is not a snapshot of this format, holds another key type, or is truncated or corrupt; the message names
+    /// the file when the stream is a <see cref="FileStream"/>.
+    /// </exception>
+    public static async Task<(InMemoryAdaptiveStore<TKey> Store, IReadOnlyDictionary<string, string> Metadata)> LoadWithMetadataAsync<TKey>(
+        Stream stream, CancellationToken cancellationToken = default) where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(stream);
         var source = stream is FileStream file ? $"The snapshot '{file.Name}'" : "The snapshot";
@@ -100,7 +129,7 @@ public static class InMemorySnapshot
         }
     }
 
-    private static async Task<InMemoryAdaptiveStore<TKey>> ReadAsync<TKey>(Stream stream, CancellationToken cancellationToken) where TKey : notnull
+    private static async Task<(InMemoryAdaptiveStore<TKey> Store, IReadOnlyDictionary<string, string> Metadata)> ReadAsync<TKey>(Stream stream, CancellationToken cancellationToken) where TKey : notnull
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         var format = reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) ? reader.ReadInt32() : 0;
@@ -159,7 +188,37 @@ public static class InMemorySnapshot
         }
 
         await store.UpsertAsync(batch, cancellationToken).ConfigureAwait(false);
-        return store;
+        return (store, ReadMetadata(reader));
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadMetadata(BinaryReader reader)
+    {
+        var magic = reader.ReadBytes(MetadataMagic.Length);
+        if (magic.Length == 0)
+        {
+            return NoMetadata;
+        }
+
+        if (!magic.AsSpan().SequenceEqual(MetadataMagic))
+        {
+            throw new InvalidDataException("The snapshot has bytes after its last record that are not metadata.");
+        }
+
+        var length = reader.ReadInt32();
+        var stream = reader.BaseStream;
+        if (length < 0 || (stream.CanSeek && length > stream.Length - stream.Position))
+        {
+            throw new EndOfStreamException(string.Create(CultureInfo.InvariantCulture, $"the metadata of {length} bytes is longer than the rest of the file."));
+        }
+
+        var json = reader.ReadBytes(length);
+        if (json.Length < length)
+        {
+            throw new EndOfStreamException("The metadata ends early.");
+        }
+
+        return JsonSerializer.Deserialize<Dictionary<string, string>>(json)
+            ?? throw new InvalidDataException("The snapshot's metadata is null instead of a JSON object.");
     }
 
     private static JsonElement ParsePayload(byte[] json, int length)
@@ -177,3 +236,4 @@ public static class InMemorySnapshot
         typeof(TKey) == typeof(long) ? 0 : typeof(TKey) == typeof(Guid) ? 1 : typeof(TKey) == typeof(string) ? 2
             : throw new NotSupportedException($"Snapshots hold long, Guid or string keys, not {typeof(TKey).Name}.");
 }
+

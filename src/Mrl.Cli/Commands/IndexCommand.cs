@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Mrl.Adapters;
+using Mrl.Adapters.InMemory;
 using Mrl.Adapters.Onnx;
 using Spectre.Console;
 
@@ -32,8 +33,15 @@ internal static class IndexCommand
             var documents = ReadDocuments(parse.GetValue(input)!);
             var embedding = new EmbeddingGenerationOptions { Dimensions = layout.FullDimensions }.WithInputType(EmbeddingInputType.Document);
 
+            var model = IndexedModel.Of(generator);
             var postgres = store.OpenPostgres(parse, layout);
-            var memory = postgres is null ? await store.LoadFileAsync(parse, layout, cancellationToken) : null;
+            InMemoryAdaptiveStore<string>? memory = null;
+            if (postgres is null)
+            {
+                (memory, var existing) = await store.LoadFileAsync(parse, layout, cancellationToken);
+                ModelCheck.Warn(existing?.Compare(model) ?? []);
+            }
+
             IAdaptiveStore<string> target = (IAdaptiveStore<string>?)postgres ?? memory!;
             try
             {
@@ -52,7 +60,12 @@ internal static class IndexCommand
 
                 if (memory is not null)
                 {
-                    await store.SaveFileAsync(parse, memory, cancellationToken);
+                    await store.SaveFileAsync(parse, memory, model, cancellationToken);
+                }
+                else if (!await store.RecordPostgresModelAsync(parse, model, cancellationToken))
+                {
+                    await Console.Error.WriteLineAsync(
+                        $"note: the model was not recorded, because the prefix column of {TerminalText.Plain(parse.GetValue(store.Table)!)} is missing, has a comment of its own, or belongs to another role; `mrl search` cannot check that it uses the same model.");
                 }
 
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -34,6 +34,7 @@ internal static class SearchCommand
             using var generator = encoder.Create(parse);
             var tuned = profile.Load(parse);
             IAdaptiveStore<string> source;
+            IndexedModel? indexed;
             if (parse.GetValue(store.Postgres) is not null)
             {
                 var metric = tuned?.Metric ?? DistanceMetric.Cosine;
@@ -42,12 +43,16 @@ internal static class SearchCommand
                 var layout = fullDimensions is { } givenFull && prefixDimensions is { } givenPrefix
                     ? new EmbeddingLayout(givenFull, givenPrefix, metric)
                     : await store.ReadPostgresLayoutAsync(parse, metric, cancellationToken);
+                indexed = await store.ReadPostgresModelAsync(parse, cancellationToken);
                 source = store.OpenPostgres(parse, new EmbeddingLayout(fullDimensions ?? layout.FullDimensions, prefixDimensions ?? layout.PrefixDimensions, metric))!;
             }
             else
             {
-                source = await store.LoadFileAsync(parse, layout: null, cancellationToken);
+                (var memory, indexed) = await store.LoadFileAsync(parse, layout: null, cancellationToken);
+                source = memory;
             }
+
+            ModelCheck.Warn(indexed, generator);
 
             try
             {

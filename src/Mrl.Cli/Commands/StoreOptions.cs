@@ -55,27 +55,62 @@ internal sealed class StoreOptions
         }
     }
 
-    public async Task<InMemoryAdaptiveStore<string>> LoadFileAsync(ParseResult parse, EmbeddingLayout? layout, CancellationToken cancellationToken)
+    /// <summary>
+    /// The comment of the table's prefix column, where <c>mrl index</c> records its model; false when the column is missing,
+    /// carries a comment of someone else's (left as it is), or the role does not own the table.
+    /// </summary>
+    public async Task<bool> RecordPostgresModelAsync(ParseResult parse, IndexedModel model, CancellationToken cancellationToken)
+    {
+        var (table, prefixColumn) = PrefixColumn(parse);
+        await using var dataSource = PgvectorDataSource.Create(parse.GetValue(Postgres)!);
+        try
+        {
+            return await PgvectorColumnComment.WriteTaggedAsync(dataSource, table, prefixColumn, model.ToJson(), cancellationToken);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // COMMENT needs the table's owner; a role that may only write rows has still indexed everything.
+            return false;
+        }
+    }
+
+    /// <summary>The model <c>mrl index</c> recorded on the table's prefix column, or null when there is no such record.</summary>
+    public async Task<IndexedModel?> ReadPostgresModelAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var (table, prefixColumn) = PrefixColumn(parse);
+        await using var dataSource = PgvectorDataSource.Create(parse.GetValue(Postgres)!);
+        return IndexedModel.FromJson(await PgvectorColumnComment.ReadTaggedAsync(dataSource, table, prefixColumn, cancellationToken));
+    }
+
+    private (string Table, string PrefixColumn) PrefixColumn(ParseResult parse)
+    {
+        var (schema, table) = SqlIdentifier.ParseQualified(parse.GetValue(Table)!);
+        return (SqlIdentifier.Qualified(schema, table), new PgvectorStoreOptions { Schema = schema, Table = table }.ResolvedPrefixColumn);
+    }
+
+    /// <summary>The snapshot at --store, with the model recorded in it (null for a snapshot that records none).</summary>
+    public async Task<(InMemoryAdaptiveStore<string> Store, IndexedModel? Model)> LoadFileAsync(ParseResult parse, EmbeddingLayout? layout, CancellationToken cancellationToken)
     {
         var path = parse.GetValue(File)!;
         if (!System.IO.File.Exists(path))
         {
             return layout is not null
-                ? new InMemoryAdaptiveStore<string>(layout)
+                ? (new InMemoryAdaptiveStore<string>(layout), null)
                 : throw new ArgumentException($"No index at {path}: run `mrl index` first, or pass --store.");
         }
 
         await using var stream = System.IO.File.OpenRead(path);
-        var store = await InMemorySnapshot.LoadAsync<string>(stream, cancellationToken);
+        var (store, metadata) = await InMemorySnapshot.LoadWithMetadataAsync<string>(stream, cancellationToken);
         if (layout is not null && store.Layout != layout)
         {
+            store.Dispose();
             throw new ArgumentException($"The index at {path} was built for {store.Layout}, not {layout}; use another --store or the same --prefix.");
         }
 
-        return store;
+        return (store, IndexedModel.From(metadata));
     }
 
-    public async Task SaveFileAsync(ParseResult parse, InMemoryAdaptiveStore<string> store, CancellationToken cancellationToken)
+    public async Task SaveFileAsync(ParseResult parse, InMemoryAdaptiveStore<string> store, IndexedModel model, CancellationToken cancellationToken)
     {
         var path = parse.GetValue(File)!;
         var temporary = path + ".tmp";
@@ -91,7 +126,7 @@ internal sealed class StoreOptions
 
         await using (var stream = new FileStream(temporary, create))
         {
-            await InMemorySnapshot.SaveAsync(store, stream, cancellationToken);
+            await InMemorySnapshot.SaveAsync(store, stream, model.ToMetadata(), cancellationToken);
         }
 
         System.IO.File.Move(temporary, path, overwrite: true);
