@@ -97,6 +97,32 @@ internal sealed class BenchDataset
             givenTruth: null);
     }
 
+    /// <summary>
+    /// Splits rows into base vectors and <paramref name="queries"/> queries chosen at random (by the seed) and held out of the
+    /// base, so that no query finds itself; <paramref name="describe"/> gets the base count, the dimensions and the queries.
+    /// </summary>
+    public static BenchDataset HoldOut(IReadOnlyList<ReadOnlyMemory<float>> rows, int queries, int seed, DistanceMetric metric, Func<int, int, int, string> describe)
+    {
+        var order = Enumerable.Range(0, rows.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var isQuery = new bool[rows.Count];
+        foreach (var row in order.AsSpan(0, queries))
+        {
+            isQuery[row] = true;
+        }
+
+        var d = rows[0].Length;
+        var queryValues = new float[queries * d];
+        var baseValues = new float[(rows.Count - queries) * d];
+        int q = 0, b = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            rows[i].Span.CopyTo(isQuery[i] ? queryValues.AsSpan(q++ * d, d) : baseValues.AsSpan(b++ * d, d));
+        }
+
+        return new BenchDataset(describe(b, d, q), new VectorMatrix<float>(baseValues, b, d), new VectorMatrix<float>(queryValues, q, d), metric, givenTruth: null);
+    }
+
     public static BenchDataset FromFiles(string basePath, string queriesPath, string? truthPath, int? maxBase, int? maxQueries, DistanceMetric metric)
     {
         var baseVectors = VectorFiles.ReadVectors(basePath, maxBase);

@@ -109,33 +109,8 @@ internal static class SourceTable
                 $"--source-table {options.Name} has {rows.Count} rows with a vector; {queries} are held out as queries, so it needs more rows than that. Lower --queries (or --sample)."));
         }
 
-        var order = Enumerable.Range(0, rows.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        var isQuery = new bool[rows.Count];
-        foreach (var row in order.AsSpan(0, queries))
-        {
-            isQuery[row] = true;
-        }
-
-        var d = rows[0].Length;
-        var queryValues = new float[queries * d];
-        var baseValues = new float[(rows.Count - queries) * d];
-        int q = 0, b = 0;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (isQuery[i])
-            {
-                rows[i].CopyTo(queryValues, q++ * d);
-            }
-            else
-            {
-                rows[i].CopyTo(baseValues, b++ * d);
-            }
-        }
-
-        var description = string.Create(CultureInfo.InvariantCulture,
-            $"table {options.Name}: {b:N0} x {d}, {q:N0} queries held out from its rows, {metric}");
-        return new BenchDataset(description, new VectorMatrix<float>(baseValues, b, d), new VectorMatrix<float>(queryValues, q, d), metric, givenTruth: null);
+        return BenchDataset.HoldOut(rows.ConvertAll(r => (ReadOnlyMemory<float>)r), queries, seed, metric,
+            (b, d, q) => string.Create(CultureInfo.InvariantCulture, $"table {options.Name}: {b:N0} x {d}, {q:N0} queries held out from its rows, {metric}"));
     }
 
     // A misspelt scope column would otherwise read as "column does not exist" with no hint of which option named it.

@@ -11,6 +11,7 @@ root.Subcommands.Add(IndexCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TuneCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
 
 var parse = root.Parse(args);
 try
