@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mrl.Adapters.Testing;
 
 namespace Mrl.Adapters.Onnx.Tests;
 
@@ -36,18 +37,7 @@ internal static class Fixtures
 
     public static string ModelDirectory(string model) => Path.Combine(Root.Value, model);
 
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Mrl.Adapters.sln")))
-            {
-                return Path.Combine(directory.FullName, "tests", "fixtures", "onnx");
-            }
-        }
-
-        throw new InvalidOperationException($"No Mrl.Adapters.sln above {AppContext.BaseDirectory}: cannot find tests/fixtures/onnx.");
-    }
+    private static string FindRoot() => Path.Combine(TestRepository.Root, "tests", "fixtures", "onnx");
 
     private static ReferenceData LoadReferences()
     {

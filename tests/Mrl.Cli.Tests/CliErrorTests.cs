@@ -9,16 +9,7 @@ public sealed class CliErrorTests(PostgresFixture postgres) : IClassFixture<Post
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static string FixtureModel()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mrl.Adapters.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Mrl.Adapters.sln not found"), "tests", "fixtures", "onnx", "base");
-    }
+    private static string FixtureModel() => TestRepository.FixtureModel("base");
 
     private string Documents(params string[] lines)
     {

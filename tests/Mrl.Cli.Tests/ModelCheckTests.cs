@@ -14,9 +14,8 @@ public sealed class ModelCheckTests : IClassFixture<PostgresFixture>, IDisposabl
     public ModelCheckTests(PostgresFixture postgres)
     {
         _postgres = postgres;
-        var fixtures = Path.Combine(RepositoryRoot(), "tests", "fixtures", "onnx");
-        _base = Path.Combine(fixtures, "base");
-        _pooled = Path.Combine(fixtures, "pooled");
+        _base = TestRepository.FixtureModel("base");
+        _pooled = TestRepository.FixtureModel("pooled");
         _input = Path.Combine(_directory, "docs.jsonl");
         File.WriteAllLines(_input,
         [
@@ -26,17 +25,6 @@ public sealed class ModelCheckTests : IClassFixture<PostgresFixture>, IDisposabl
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mrl.Adapters.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Mrl.Adapters.sln not found above " + AppContext.BaseDirectory);
-    }
 
     private async Task<string> IndexAsync(string name)
     {

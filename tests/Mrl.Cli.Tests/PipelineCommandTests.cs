@@ -12,7 +12,7 @@ public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisp
     public PipelineCommandTests(PostgresFixture postgres)
     {
         _postgres = postgres;
-        _model = Path.Combine(RepositoryRoot(), "tests", "fixtures", "onnx", "base");
+        _model = TestRepository.FixtureModel("base");
         _input = Path.Combine(_directory, "docs.jsonl");
         File.WriteAllLines(_input,
         [
@@ -23,17 +23,6 @@ public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisp
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mrl.Adapters.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Mrl.Adapters.sln not found above " + AppContext.BaseDirectory);
-    }
 
     [Fact]
     public async Task Embed_prints_the_dimensions_and_the_first_values()
@@ -46,7 +35,7 @@ public sealed class PipelineCommandTests : IClassFixture<PostgresFixture>, IDisp
     [Fact]
     public async Task Embed_shows_the_task_adapters_of_a_model_with_a_task_id_input_and_takes_another_by_name()
     {
-        var model = Path.Combine(RepositoryRoot(), "tests", "fixtures", "onnx", "jina-task");
+        var model = TestRepository.FixtureModel("jina-task");
 
         var (exitCode, output) = await CliRunner.RunAsync("embed", "--model", model, "--query-task", "text-matching", "--query", "hello world");
 

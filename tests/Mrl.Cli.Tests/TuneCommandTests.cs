@@ -1,4 +1,5 @@
 using Mrl.Adapters;
+using Mrl.Adapters.Testing;
 
 namespace Mrl.Cli.Tests;
 
@@ -8,16 +9,7 @@ public sealed class TuneCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static string FixtureModel()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mrl.Adapters.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Mrl.Adapters.sln not found"), "tests", "fixtures", "onnx", "base");
-    }
+    private static string FixtureModel() => TestRepository.FixtureModel("base");
 
     [Fact]
     public async Task Tune_on_memory_writes_a_profile_that_meets_a_reachable_target()

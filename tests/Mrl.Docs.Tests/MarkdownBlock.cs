@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mrl.Adapters.Testing;
 
 namespace Mrl.Docs.Tests;
 
@@ -22,7 +23,7 @@ internal sealed partial record MarkdownBlock(string File, int Line, string Langu
 
     private static List<MarkdownBlock> Load()
     {
-        var root = RepositoryRoot.Path;
+        var root = TestRepository.Root;
         var files = new[] { "README.md" }
             .Concat(Directory.GetFiles(System.IO.Path.Combine(root, "docs"), "*.md").Select(f => "docs/" + System.IO.Path.GetFileName(f)).Order(StringComparer.Ordinal));
         var blocks = new List<MarkdownBlock>();

@@ -35,7 +35,7 @@ public sealed class ShellBlockTests : IClassFixture<PostgresFixture>
         var name = "docs_" + Guid.NewGuid().ToString("N")[..12];
         try
         {
-            Directory.CreateSymbolicLink(Path.Combine(directory, "tests"), Path.Combine(RepositoryRoot.Path, "tests"));
+            Directory.CreateSymbolicLink(Path.Combine(directory, "tests"), Path.Combine(TestRepository.Root, "tests"));
             var bin = Directory.CreateDirectory(Path.Combine(directory, ".bin")).FullName;
             var mrl = Path.Combine(bin, "mrl");
             await File.WriteAllTextAsync(mrl, $"#!/bin/sh\nexec dotnet \"{Path.Combine(AppContext.BaseDirectory, "mrl.dll")}\" \"$@\"\n");
