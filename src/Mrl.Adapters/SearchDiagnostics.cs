@@ -25,5 +25,5 @@ public sealed record SearchDiagnostics
     public SearchStrategy Strategy { get; init; }
 
     /// <summary>The name telemetry and reports use: <see cref="SearchStrategyNames.Name"/>, with <c>-cached</c> when a full-vector cache served pass 2.</summary>
-    public string StrategyName => Cache is null ? SearchStrategyNames.Name(Strategy) : SearchStrategyNames.Name(Strategy) + "-cached";
+    public string StrategyName => Cache is null ? SearchStrategyNames.Name(Strategy) : SearchStrategyNames.CachedName(Strategy);
 }

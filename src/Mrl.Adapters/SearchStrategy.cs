@@ -36,23 +36,18 @@ public static class SearchStrategyNames
         (SearchStrategy.FullDimension, "full"),
     ];
 
+    // The names with "-cached", made once: a search served by the full-vector cache reports one on every call.
+    private static readonly string[] CachedNames = Names.Select(n => n.Name + "-cached").ToArray();
+
     /// <summary>Every name, in the order of the enum.</summary>
     public static IReadOnlyList<string> All { get; } = Names.Select(n => n.Name).ToArray();
 
     /// <summary>The name of <paramref name="strategy"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a defined strategy.</exception>
-    public static string Name(SearchStrategy strategy)
-    {
-        foreach (var (s, name) in Names)
-        {
-            if (s == strategy)
-            {
-                return name;
-            }
-        }
+    public static string Name(SearchStrategy strategy) => Names[IndexOf(strategy)].Name;
 
-        throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Not a search strategy.");
-    }
+    /// <summary><see cref="Name"/> with <c>-cached</c>, for a search whose pass 2 the full-vector cache served.</summary>
+    internal static string CachedName(SearchStrategy strategy) => CachedNames[IndexOf(strategy)];
 
     /// <summary>The strategy named <paramref name="name"/> (case-insensitive; the enum's member names are accepted too).</summary>
     public static bool TryParse(string? name, [NotNullWhen(true)] out SearchStrategy? strategy)
@@ -73,5 +68,18 @@ public static class SearchStrategyNames
         }
 
         return false;
+    }
+
+    private static int IndexOf(SearchStrategy strategy)
+    {
+        for (var i = 0; i < Names.Length; i++)
+        {
+            if (Names[i].Strategy == strategy)
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Not a search strategy.");
     }
 }
