@@ -182,8 +182,8 @@ internal sealed class BenchDataset
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<int> shape = [Base.Rows, Queries.Rows, Dimensions];
         hash.AppendData(MemoryMarshal.AsBytes(shape));
-        hash.AppendData(MemoryMarshal.AsBytes(Base.Values.AsSpan(0, Base.Rows * Dimensions)));
-        hash.AppendData(MemoryMarshal.AsBytes(Queries.Values.AsSpan(0, Queries.Rows * Dimensions)));
+        ByteChunks.Append<float>(hash, Base.Values.AsSpan(0, Base.Rows * Dimensions));
+        ByteChunks.Append<float>(hash, Queries.Values.AsSpan(0, Queries.Rows * Dimensions));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

@@ -28,7 +28,7 @@ internal static partial class NpyFormat
 
         var (rows, columns) = Take(header, maxRows);
         var values = GC.AllocateUninitializedArray<float>(rows * columns);
-        ReadData(stream, path, header, MemoryMarshal.AsBytes(values.AsSpan()));
+        ReadData(stream, path, header, values.AsSpan());
         return new VectorMatrix<float>(values, rows, columns);
     }
 
@@ -40,12 +40,12 @@ internal static partial class NpyFormat
         var values = GC.AllocateUninitializedArray<int>(rows * columns);
         if (header.Descr == "<i4")
         {
-            ReadData(stream, path, header, MemoryMarshal.AsBytes(values.AsSpan()));
+            ReadData(stream, path, header, values.AsSpan());
         }
         else if (header.Descr == "<i8")
         {
             var wide = GC.AllocateUninitializedArray<long>(rows * columns);
-            ReadData(stream, path, header, MemoryMarshal.AsBytes(wide.AsSpan()));
+            ReadData(stream, path, header, wide.AsSpan());
             for (var i = 0; i < wide.Length; i++)
             {
                 values[i] = wide[i] is >= int.MinValue and <= int.MaxValue
@@ -67,7 +67,8 @@ internal static partial class NpyFormat
         return ((int)rows, header.Columns);
     }
 
-    private static void ReadData(FileStream stream, string path, Header header, Span<byte> destination)
+    private static void ReadData<T>(FileStream stream, string path, Header header, Span<T> destination)
+        where T : unmanaged
     {
         var available = stream.Length - header.DataOffset;
         var whole = header.Rows * header.Columns * header.ItemSize;
@@ -78,7 +79,7 @@ internal static partial class NpyFormat
         }
 
         stream.Position = header.DataOffset;
-        stream.ReadExactly(destination);
+        ByteChunks.ReadExactly(stream, destination);
     }
 
     private static Header ReadHeader(FileStream stream, string path)
