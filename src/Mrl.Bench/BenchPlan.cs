@@ -59,4 +59,29 @@ internal static class BenchPlan
 
         return values.Count > 0 ? values : throw new ArgumentException($"{option}: give at least one value.");
     }
+
+    /// <summary>
+    /// A memory size as PostgreSQL writes one: a number and one of kB, MB, GB or TB, in powers of 1024 as PostgreSQL's own
+    /// settings are (<c>2GB</c>, <c>1536MB</c>, <c>3.5GB</c>).
+    /// </summary>
+    public static long ParseBytes(string text, string option)
+    {
+        var trimmed = text.Trim();
+        var unit = trimmed.TrimStart("0123456789.".ToCharArray());
+        var number = trimmed[..^unit.Length];
+        long? scale = unit.Trim() switch
+        {
+            "kB" => 1L << 10,
+            "MB" => 1L << 20,
+            "GB" => 1L << 30,
+            "TB" => 1L << 40,
+            _ => null,
+        };
+        if (scale is null || !double.TryParse(number, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            throw new ArgumentException($"{option}: '{text}' is not a memory size; write a number and kB, MB, GB or TB, as PostgreSQL does (e.g. 2GB, 1536MB).");
+        }
+
+        return (long)(value * scale.Value);
+    }
 }

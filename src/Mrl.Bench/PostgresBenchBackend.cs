@@ -20,9 +20,14 @@ namespace Mrl.Bench;
 /// <param name="CacheStorage">float32 or float16 values in the full-vector cache.</param>
 /// <param name="FullHnswM">HNSW m of the baselines' indexes (full and bq-rerank); null for <paramref name="HnswM"/>.</param>
 /// <param name="FullHnswEfConstruction">HNSW ef_construction of the baselines' indexes; null for <paramref name="HnswEfConstruction"/>.</param>
+/// <param name="ReuseTable">Take over the table and indexes an earlier run kept, when they hold this data and match this run's parameters.</param>
+/// <param name="DbMemoryLimitBytes">
+/// A cgroup memory limit on the server during the measurements, for the strategies with the full-vector cache; the others get
+/// this plus the cache's size, so that both sides have the same total memory. Null for none.
+/// </param>
 internal sealed record PostgresBenchOptions(
     string ConnectionString, string Table, VectorType FullType, int? ParallelWorkers, string MaintenanceWorkMem, int HnswM, int HnswEfConstruction,
-    bool KeepTable, CacheStorage CacheStorage, int? FullHnswM = null, int? FullHnswEfConstruction = null)
+    bool KeepTable, CacheStorage CacheStorage, int? FullHnswM = null, int? FullHnswEfConstruction = null, bool ReuseTable = false, long? DbMemoryLimitBytes = null)
 {
     /// <summary>HNSW m of the baselines' indexes.</summary>
     public int BaselineM => FullHnswM ?? HnswM;
@@ -39,7 +44,7 @@ internal sealed record PostgresBenchOptions(
 /// each measurement is read from /proc for the backends of this benchmark's connections (found by their application_name),
 /// where the server runs on this machine.
 /// </summary>
-internal sealed class PostgresBenchBackend : IBenchBackend
+internal sealed partial class PostgresBenchBackend : IBenchBackend
 {
     private const int LoadBatch = 5_000;
     private readonly BenchDataset _data;
@@ -58,6 +63,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
     private PostgresBenchSql? _sql;
     private IndexBuildRecord? _bqBuild;
     private bool _serverCpuReadable;
+    private DatabaseMemoryLimit? _memoryLimit;
 
     public PostgresBenchBackend(BenchDataset data, PostgresBenchOptions options)
     {
@@ -91,6 +97,8 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         _prefixDims = prefixDims;
         var first = prefixDims[0];
         var maintenance = new PgvectorMaintenance(_dataSource, StoreOptions(first));
+        _serverCpuReadable = await IsServerLocalAsync(cancellationToken);
+        var sharedBuffers = await CheckMemoryLimitAsync(cancellationToken);
 
         // The table is dropped and re-created: never one that this command did not name itself.
         if (!_table.StartsWith("mrl_bench", StringComparison.Ordinal) && await maintenance.TableExistsAsync(cancellationToken))
@@ -99,57 +107,10 @@ internal sealed class PostgresBenchBackend : IBenchBackend
                 $"Table {_schema}.{_table} exists. mrl bench drops and re-creates its table, so it only replaces tables named mrl_bench*; choose another --table.");
         }
 
-        var setup = progress.AddTask("Creating the postgres table", maxValue: prefixDims.Count + 1);
-        await maintenance.DropTableAsync(cancellationToken);
-        await using (var creator = new PgvectorAdaptiveStore<long>(_dataSource, Layout(first), StoreOptions(first)))
+        var reused = _options.ReuseTable && await TryReuseAsync(maintenance, prefixDims, cancellationToken);
+        if (!reused)
         {
-            await creator.EnsureSchemaAsync(cancellationToken);
-        }
-
-        setup.Increment(1);
-
-        // Every prefix column exists before the load, so that the triggers fill them as rows arrive: no backfill, no dead rows.
-        foreach (var p in prefixDims.Skip(1))
-        {
-            await new PgvectorMigrator(_dataSource, Layout(p), StoreOptions(p)).AddPrefixWithoutIndexAsync(cancellationToken: cancellationToken);
-            setup.Increment(1);
-        }
-
-        setup.StopTask();
-        await LoadAsync(first, progress, cancellationToken);
-
-        var vacuum = progress.AddTask("VACUUM (ANALYZE)", maxValue: 1);
-        await maintenance.VacuumAnalyzeAsync(cancellationToken);
-        vacuum.Increment(1);
-
-        var server = await maintenance.ReadBuildSettingsAsync(cancellationToken);
-        await maintenance.SetParallelWorkersAsync(_options.ParallelWorkers ?? server.MaxParallelMaintenanceWorkers, cancellationToken);
-        var build = await maintenance.ReadBuildSettingsAsync(cancellationToken);
-        var heap = await maintenance.ReadTableBytesAsync(cancellationToken);
-
-        var migration = new PgvectorMigrationOptions { MaintenanceWorkMem = _options.MaintenanceWorkMem };
-        _sql = new PostgresBenchSql(StoreOptions(first), Layout(first), await ReadPgvectorSchemaAsync(cancellationToken));
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        var builds = new List<(IndexBuild Build, int? Prefix)>();
-        foreach (var p in prefixDims)
-        {
-            var migrator = new PgvectorMigrator(_dataSource, Layout(p), StoreOptions(p));
-            var results = await BuildAsync(() => migrator.BuildIndexesAsync(migration, cancellationToken: cancellationToken), maintenance, progress, seen, cancellationToken);
-            builds.Add((results[0], p));
-        }
-
-        if (!Features.Unsupported.ContainsKey(BenchStrategy.Full))
-        {
-            var full = await BuildAsync(
-                async () => [await CreateIndexAsync(_sql.FullIndexName, _sql.FullIndex(_options.BaselineM, _options.BaselineEfConstruction), cancellationToken)],
-                maintenance, progress, seen, cancellationToken);
-            builds.Add((full[0], null));
-        }
-
-        foreach (var (index, prefix) in builds.OrderBy(b => b.Prefix ?? int.MaxValue))
-        {
-            _builds.Add(new IndexBuildRecord(Name, index.Name, prefix, index.Elapsed.TotalSeconds, index.SizeBytes, build.PlannedWorkers,
-                seen.TryGetValue(index.Name, out var workers) ? workers : null));
+            await LoadAndBuildAsync(maintenance, prefixDims, progress, cancellationToken);
         }
 
         foreach (var p in prefixDims)
@@ -159,10 +120,17 @@ internal sealed class PostgresBenchBackend : IBenchBackend
             _stores[p] = new PgvectorAdaptiveStore<long>(_dataSource, Layout(p), options);
         }
 
-        _serverCpuReadable = await IsServerLocalAsync(cancellationToken);
+        var build = await maintenance.ReadBuildSettingsAsync(cancellationToken);
+        var heap = await maintenance.ReadTableBytesAsync(cancellationToken);
+        if (_options.DbMemoryLimitBytes is { } limit)
+        {
+            await using var pid = _monitor.CreateCommand("SELECT pg_catalog.pg_backend_pid()");
+            _memoryLimit = DatabaseMemoryLimit.Create((int)(await pid.ExecuteScalarAsync(cancellationToken))!, limit, sharedBuffers);
+        }
+
         var inline = _options.FullType == VectorType.Vector ? _data.Dimensions <= 1_900 : _data.Dimensions <= 3_900;
         _settings = string.Create(CultureInfo.InvariantCulture,
-            $"pgvector table {_schema}.{_table}: full column {(_options.FullType == VectorType.HalfVec ? "halfvec" : "vector")}({_data.Dimensions}) {(inline ? "inline (STORAGE PLAIN)" : "in TOAST (STORAGE EXTERNAL)")}, ") +
+            $"pgvector table {_schema}.{_table}{(reused ? " (reused from an earlier run: its load and builds were not timed in this one)" : "")}: full column {(_options.FullType == VectorType.HalfVec ? "halfvec" : "vector")}({_data.Dimensions}) {(inline ? "inline (STORAGE PLAIN)" : "in TOAST (STORAGE EXTERNAL)")}, ") +
             string.Create(CultureInfo.InvariantCulture,
             $"prefix columns halfvec(p), heap {heap / 1048576.0:F0} MiB; prefix HNSW m={_options.HnswM}, ef_construction={_options.HnswEfConstruction}; ") +
             string.Create(CultureInfo.InvariantCulture,
@@ -170,6 +138,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
             (_serverCpuReadable
                 ? "database CPU: the server's backends of this benchmark's connections, on-CPU time from /proc/<pid>/schedstat (or utime + stime), summed over each measurement; "
                 : "database CPU: not measured (the server's processes cannot be read from this machine); ") +
+            MemoryLimitSettings(sharedBuffers) +
             string.Create(CultureInfo.InvariantCulture,
             $"parallel_workers={build.TableParallelWorkers} (max_parallel_maintenance_workers={build.MaxParallelMaintenanceWorkers}, max_parallel_workers={build.MaxParallelWorkers}), maintenance_work_mem={_options.MaintenanceWorkMem}");
     }
@@ -177,6 +146,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
     public async Task<StoreLease> OpenAsync(BenchConfiguration configuration, IBenchProgress progress, CancellationToken cancellationToken)
     {
         var p = configuration.PrefixDims ?? _prefixDims[0];
+        _memoryLimit?.Set(MemoryLimitFor(configuration.Strategy));
         switch (configuration.Strategy)
         {
             case BenchStrategy.TwoPassCachedCold:
@@ -240,6 +210,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
 
     public async ValueTask DisposeAsync()
     {
+        _memoryLimit?.Dispose();
         foreach (var store in _stores.Values.Concat(_warmStores.Values))
         {
             await store.DisposeAsync();
@@ -248,7 +219,7 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         try
         {
             var maintenance = new PgvectorMaintenance(_dataSource, StoreOptions(_prefixDims.Count > 0 ? _prefixDims[0] : 1));
-            if (!_options.KeepTable && _prefixDims.Count > 0 && await maintenance.TableExistsAsync())
+            if (!_options.KeepTable && !_options.ReuseTable && _prefixDims.Count > 0 && await maintenance.TableExistsAsync())
             {
                 foreach (var p in _prefixDims)
                 {
@@ -264,6 +235,37 @@ internal sealed class PostgresBenchBackend : IBenchBackend
             await _monitor.DisposeAsync();
         }
     }
+
+    // The full-vector cache's payload: what the strategies without it get on top of the database's limit.
+    private long CacheBytes => new FullVectorCacheOptions(_data.Dimensions, long.MaxValue, _options.CacheStorage).BytesPerEntry * _data.Count;
+
+    private long MemoryLimitFor(string strategy) =>
+        strategy is BenchStrategy.TwoPassCachedCold or BenchStrategy.TwoPassCachedWarm
+            ? _options.DbMemoryLimitBytes!.Value
+            : _options.DbMemoryLimitBytes!.Value + CacheBytes;
+
+    // Checked before anything is loaded: a limit that cannot work fails now, not after an hour of loading. Returns shared_buffers.
+    private async Task<long> CheckMemoryLimitAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _monitor.CreateCommand("SELECT pg_catalog.pg_size_bytes(pg_catalog.current_setting('shared_buffers'))");
+        var sharedBuffers = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (_options.DbMemoryLimitBytes is { } limit)
+        {
+            if (!_serverCpuReadable)
+            {
+                throw new InvalidOperationException("--db-memory-limit needs the PostgreSQL server on this machine (connected over loopback or a socket), run as root: it moves the server's processes into a memory cgroup.");
+            }
+
+            DatabaseMemoryLimit.Check(limit, sharedBuffers);
+        }
+
+        return sharedBuffers;
+    }
+
+    private string MemoryLimitSettings(long sharedBuffers) => _options.DbMemoryLimitBytes is { } limit
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"database memory (cgroup v1: page cache and the backends; shared_buffers {DatabaseMemoryLimit.Bytes(sharedBuffers)}, only the part first touched after the move): {DatabaseMemoryLimit.Bytes(limit)} for two-pass-cached-*, whose cache holds up to {DatabaseMemoryLimit.Bytes(CacheBytes)} ({_options.CacheStorage}) in process; {DatabaseMemoryLimit.Bytes(limit + CacheBytes)} for the others (equal total memory); ")
+        : "";
 
     private EmbeddingLayout Layout(int p) => new(_data.Dimensions, p, _data.Metric);
 
@@ -291,6 +293,62 @@ internal sealed class PostgresBenchBackend : IBenchBackend
         // Room for every row, plus the slack of a partly filled chunk in each of the cache's 16 stripes.
         var entry = new FullVectorCacheOptions(_data.Dimensions, long.MaxValue, _options.CacheStorage).BytesPerEntry;
         return new InMemoryFullVectorCache<long>(new FullVectorCacheOptions(_data.Dimensions, (_data.Count + (16L * 256)) * entry, _options.CacheStorage));
+    }
+
+    private async Task LoadAndBuildAsync(PgvectorMaintenance maintenance, IReadOnlyList<int> prefixDims, IBenchProgress progress, CancellationToken cancellationToken)
+    {
+        var first = prefixDims[0];
+        var setup = progress.AddTask("Creating the postgres table", maxValue: prefixDims.Count + 1);
+        await maintenance.DropTableAsync(cancellationToken);
+        await using (var creator = new PgvectorAdaptiveStore<long>(_dataSource, Layout(first), StoreOptions(first)))
+        {
+            await creator.EnsureSchemaAsync(cancellationToken);
+        }
+
+        setup.Increment(1);
+
+        // Every prefix column exists before the load, so that the triggers fill them as rows arrive: no backfill, no dead rows.
+        foreach (var p in prefixDims.Skip(1))
+        {
+            await new PgvectorMigrator(_dataSource, Layout(p), StoreOptions(p)).AddPrefixWithoutIndexAsync(cancellationToken: cancellationToken);
+            setup.Increment(1);
+        }
+
+        setup.StopTask();
+        await LoadAsync(first, progress, cancellationToken);
+
+        var vacuum = progress.AddTask("VACUUM (ANALYZE)", maxValue: 1);
+        await maintenance.VacuumAnalyzeAsync(cancellationToken);
+        vacuum.Increment(1);
+
+        var server = await maintenance.ReadBuildSettingsAsync(cancellationToken);
+        await maintenance.SetParallelWorkersAsync(_options.ParallelWorkers ?? server.MaxParallelMaintenanceWorkers, cancellationToken);
+        var build = await maintenance.ReadBuildSettingsAsync(cancellationToken);
+
+        var migration = new PgvectorMigrationOptions { MaintenanceWorkMem = _options.MaintenanceWorkMem };
+        _sql = new PostgresBenchSql(StoreOptions(first), Layout(first), await ReadPgvectorSchemaAsync(cancellationToken));
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var builds = new List<(IndexBuild Build, int? Prefix)>();
+        foreach (var p in prefixDims)
+        {
+            var migrator = new PgvectorMigrator(_dataSource, Layout(p), StoreOptions(p));
+            var results = await BuildAsync(() => migrator.BuildIndexesAsync(migration, cancellationToken: cancellationToken), maintenance, progress, seen, cancellationToken);
+            builds.Add((results[0], p));
+        }
+
+        if (!Features.Unsupported.ContainsKey(BenchStrategy.Full))
+        {
+            var full = await BuildAsync(
+                async () => [await CreateIndexAsync(_sql.FullIndexName, _sql.FullIndex(_options.BaselineM, _options.BaselineEfConstruction), cancellationToken)],
+                maintenance, progress, seen, cancellationToken);
+            builds.Add((full[0], null));
+        }
+
+        foreach (var (index, prefix) in builds.OrderBy(b => b.Prefix ?? int.MaxValue))
+        {
+            _builds.Add(new IndexBuildRecord(Name, index.Name, prefix, index.Elapsed.TotalSeconds, index.SizeBytes, build.PlannedWorkers,
+                seen.TryGetValue(index.Name, out var workers) ? workers : null));
+        }
     }
 
     private async Task LoadAsync(int first, IBenchProgress progress, CancellationToken cancellationToken)

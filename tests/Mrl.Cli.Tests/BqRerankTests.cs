@@ -91,20 +91,5 @@ public sealed class BqRerankTests(PostgresFixture postgres) : IClassFixture<Post
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    private static BenchDataset Data()
-    {
-        var random = new Random(11);
-        float[] Unit(int rows)
-        {
-            var values = Enumerable.Range(0, rows * Dims).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
-            for (var row = 0; row < rows; row++)
-            {
-                VectorMath.TryNormalize(values.AsSpan(row * Dims, Dims));
-            }
-
-            return values;
-        }
-
-        return new BenchDataset("random unit vectors", new VectorMatrix<float>(Unit(N), N, Dims), new VectorMatrix<float>(Unit(Queries), Queries, Dims), DistanceMetric.Cosine, null);
-    }
+    private static BenchDataset Data() => RandomBenchData.Create(N, Queries, Dims, 11);
 }

@@ -31,6 +31,22 @@ public sealed class CliErrorTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.DoesNotContain("Actual value", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--reuse-table", null, "--reuse-table and --db-memory-limit apply to the PostgreSQL table; add postgres to --backend.")]
+    [InlineData("--db-memory-limit", "2G", "--db-memory-limit: '2G' is not a memory size; write a number and kB, MB, GB or TB, as PostgreSQL does (e.g. 2GB, 1536MB).")]
+    public async Task Bench_options_for_the_postgresql_table_name_what_is_wrong_before_any_data_is_made(string option, string? value, string message)
+    {
+        string[] arguments = value is null
+            ? ["bench", "--count", "100", "--dims", "16", "--queries", "5", option]
+            : ["bench", "--backend", "postgres", "--connection", "Host=127.0.0.1", "--count", "100", "--dims", "16", "--queries", "5", option, value];
+
+        var (exitCode, output) = await CliRunner.RunAsync(arguments);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("error: " + message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Generating", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_broken_json_lines_file_is_named_with_its_line_and_column()
     {

@@ -72,6 +72,10 @@ internal sealed class BenchOptions
 
     public Option<bool> KeepTable { get; } = new("--keep-table") { Description = "Leave the PostgreSQL table and the Qdrant collections in place at the end." };
 
+    public Option<bool> ReuseTable { get; } = new("--reuse-table") { Description = "Measure on the PostgreSQL table and indexes an earlier --keep-table run left, when they hold this data and were built with these parameters (else it says what differs); load and build only when there is no table. Keeps the table." };
+
+    public Option<string?> DbMemoryLimit { get; } = new("--db-memory-limit") { Description = "Run the measurements with the local PostgreSQL server in a cgroup v1 memory group of this size (e.g. 2GB; page cache included) for the cached strategies, and this plus the cache's size for the others. Needs root and shared_buffers at most half of it." };
+
     public Option<VectorType?> FullType { get; } = new("--full-type") { Description = "Vector or HalfVec for the full column. Default: Vector up to 1,900 dims, HalfVec above (so it stays inline)." };
 
     public Option<int?> ParallelWorkers { get; } = new("--parallel-workers") { Description = "The table's parallel_workers for every index build. Default: the server's max_parallel_maintenance_workers." };
@@ -107,7 +111,7 @@ internal sealed class BenchOptions
         foreach (var option in new Option[]
         {
             Count, Dims, Queries, Difficulty, Seed, Base, SourceTable, KeyColumn, VectorColumn, ScopeColumn, ScopeValue, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey,
-            Collection, Table, KeepTable, FullType, ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, FullM, FullEfConstruction, CacheStorage,
+            Collection, Table, KeepTable, ReuseTable, DbMemoryLimit, FullType, ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, FullM, FullEfConstruction, CacheStorage,
             PrefixDims, Oversampling, EfSearch, Warmup, PrefixKind, Rotate, Spectrum,
         })
         {
@@ -124,6 +128,16 @@ internal sealed class BenchOptions
         if (names.Length == 0 || (single && names.Length > 1))
         {
             throw new ArgumentException(single ? "--backend: name one backend: memory, postgres or qdrant." : "--backend: name at least one of memory, postgres, qdrant.");
+        }
+
+        if (!names.Contains("postgres") && (parse.GetValue(ReuseTable) || parse.GetValue(DbMemoryLimit) is not null))
+        {
+            throw new ArgumentException("--reuse-table and --db-memory-limit apply to the PostgreSQL table; add postgres to --backend.");
+        }
+
+        if (parse.GetValue(DbMemoryLimit) is { } limit)
+        {
+            BenchPlan.ParseBytes(limit, "--db-memory-limit");
         }
 
         foreach (var name in names)
@@ -170,7 +184,9 @@ internal sealed class BenchOptions
             parse.GetValue(KeepTable),
             parse.GetValue(CacheStorage),
             parse.GetValue(FullM),
-            parse.GetValue(FullEfConstruction))),
+            parse.GetValue(FullEfConstruction),
+            parse.GetValue(ReuseTable),
+            parse.GetValue(DbMemoryLimit) is { } limit ? BenchPlan.ParseBytes(limit, "--db-memory-limit") : null)),
         "qdrant" => new QdrantBenchBackend(data, new QdrantBenchOptions(
             new Uri(parse.GetValue(Url)!),
             parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("MRL_QDRANT_API_KEY"),
