@@ -41,7 +41,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey>
         await SkipSettingsResultsAsync(reader, batch.BatchCommands.Count - 1, cancellationToken).ConfigureAwait(false);
 
         var d = Layout.FullDimensions;
-        var buffer = request.IncludeFullVectors && table.FullType == VectorType.HalfVec ? new CandidateVectorBuffer(request.Count, d) : null;
+        var buffer = request.IncludeFullVectors ? new CandidateVectorBuffer(request.Count, d) : null;
         var candidates = new List<Candidate<TKey>>(Math.Min(request.Count, InitialRowCapacity));
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -49,7 +49,8 @@ public sealed partial class PgvectorAdaptiveStore<TKey>
             var full = ReadOnlyMemory<float>.Empty;
             if (request.IncludeFullVectors)
             {
-                full = ReadFull(reader, 2, table.FullType, buffer?.Slot(candidates.Count));
+                full = buffer!.Slot(candidates.Count);
+                ReadWire(reader, 2, table.FullType, buffer.Slot(candidates.Count).Span);
                 bytes += (long)d * (table.FullType == VectorType.HalfVec ? 2 : 4);
             }
 
@@ -117,7 +118,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey>
         {
             if (fullVectors is not null)
             {
-                ReadFullInto(reader, 4, table.FullType, fullVectors.Slot(rows.Count));
+                ReadWire(reader, 4, table.FullType, fullVectors.Slot(rows.Count).Span);
                 bytes += FullVectorBytes(table);
             }
 
@@ -140,7 +141,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey>
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var slot = slots[reader.GetFieldValue<TKey>(0)];
-            ReadFullInto(reader, 2, table.FullType, into.Slot(slot));
+            ReadWire(reader, 2, table.FullType, into.Slot(slot).Span);
             found(slot, reader.GetInt64(1));
             bytes += FullVectorBytes(table);
         }

@@ -158,7 +158,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
             return null;
         }
 
-        var vector = ReadFull(reader, 1, table.FullType, destination: null);
+        var vector = ReadFull(reader, 1, table.FullType);
         return new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2));
     }
 
@@ -193,7 +193,7 @@ public sealed partial class PgvectorAdaptiveStore<TKey> : IAdaptiveStore<TKey>, 
         var records = new List<VectorRecord<TKey>>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var vector = options.IncludeVectors ? ReadFull(reader, 1, table.FullType, destination: null) : ReadOnlyMemory<float>.Empty;
+            var vector = options.IncludeVectors ? ReadFull(reader, 1, table.FullType) : ReadOnlyMemory<float>.Empty;
             records.Add(new VectorRecord<TKey>(reader.GetFieldValue<TKey>(0), vector, ReadPayload(reader, 2)));
         }
 

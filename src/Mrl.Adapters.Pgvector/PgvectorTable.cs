@@ -23,6 +23,7 @@ internal sealed class PgvectorTable
     private readonly string _table;
     private readonly string _key;
     private readonly string _vector;
+    private readonly string _vectorWire;
     private readonly string _payloadSelect;
     private readonly string _pgvector;
     private readonly PgvectorFilterRenderer _filters;
@@ -50,6 +51,10 @@ internal sealed class PgvectorTable
         _table = SqlIdentifier.Qualified(options.Schema, options.Table);
         _key = SqlIdentifier.Quote(options.KeyColumn, "key column");
         _vector = SqlIdentifier.Quote(options.VectorColumn, "vector column");
+
+        // Full vectors read for a rerank come as the type's own binary form in a bytea, decoded with whole-span byte swaps
+        // (PgvectorVectorCodec.ReadWire) rather than value by value as the type's Npgsql converter reads them.
+        _vectorWire = $"{_pgvector}.{TypeName(fullType)}_send({_vector})";
         _filters = new PgvectorFilterRenderer(options.PayloadColumn, options.PayloadColumns.ToArray(), payloadIsJson);
         _payloadSelect = options.PayloadColumn is { } payload
             ? SqlIdentifier.Quote(payload, "payload column") + (payloadIsJson ? "::pg_catalog.jsonb" : "")
@@ -185,7 +190,7 @@ internal sealed class PgvectorTable
 
     /// <summary>Pass 1: <c>$1</c> is the prefix query, <c>$2</c> the limit; filter parameters follow.</summary>
     public string Pass1(Filter? filter, bool includeFullVectors, List<Npgsql.NpgsqlParameter> parameters) =>
-        Candidates(d => $"{_key}, {d} AS distance, {(includeFullVectors ? _vector : "NULL")}, {_payloadSelect}", "distance", filter, parameters);
+        Candidates(d => $"{_key}, {d} AS distance, {(includeFullVectors ? _vectorWire : "NULL")}, {_payloadSelect}", "distance", filter, parameters);
 
     /// <summary>Pass 1 for a store with a full-vector cache: keys, distances, row versions (xmin) and payloads, no full vectors.</summary>
     public string Pass1WithVersions(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
@@ -193,7 +198,7 @@ internal sealed class PgvectorTable
 
     /// <summary>Pass 1 that fills a cold cache: keys, distances, row versions, full vectors and payloads, in one query.</summary>
     public string Pass1WithVersionsAndVectors(Filter? filter, List<Npgsql.NpgsqlParameter> parameters) =>
-        Candidates(d => $"{_key}, {d} AS distance, xmin::text::bigint, {_payloadSelect}, {_vector}", "distance", filter, parameters);
+        Candidates(d => $"{_key}, {d} AS distance, xmin::text::bigint, {_payloadSelect}, {_vectorWire}", "distance", filter, parameters);
 
     /// <summary>
     /// The <c>$2</c> rows nearest the prefix query <c>$1</c> with the <paramref name="columns"/> made from the prefix distance's
@@ -219,7 +224,7 @@ internal sealed class PgvectorTable
     }
 
     /// <summary>The full vectors and row versions of the keys in <c>$1</c>: the cache's misses, in one round trip.</summary>
-    public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table} WHERE {_key} = ANY($1){AndScope}";
+    public string FullVectorsByKey => $"SELECT {_key}, xmin::text::bigint, {_vectorWire} FROM {_table} WHERE {_key} = ANY($1){AndScope}";
 
     /// <summary>Every key, row version and full vector, streamed out in binary.</summary>
     public string CopyFullVectorsOut => $"COPY (SELECT {_key}, xmin::text::bigint, {_vector} FROM {_table}{(_rowScope is null ? "" : " WHERE " + _rowScope)}) TO STDOUT (FORMAT BINARY)";

@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Npgsql;
 using Pgvector;
@@ -11,6 +15,9 @@ namespace Mrl.Adapters.Pgvector;
 /// </summary>
 internal static class PgvectorVectorCodec
 {
+    // The binary form's dimension (int16) and its unused int16.
+    private const int WireHeader = 4;
+
     public static NpgsqlParameter PrefixParameter(PgvectorTable table, ReadOnlyMemory<float> prefix) => VectorParameter(table, table.PrefixType, prefix);
 
     // Records are checked before they get here; a query is checked here, as it is about to be sent. The type is named with
@@ -33,7 +40,7 @@ internal static class PgvectorVectorCodec
         return new HalfVector(half);
     }
 
-    public static ReadOnlyMemory<float> ReadFull(NpgsqlDataReader reader, int ordinal, VectorType type, Memory<float>? destination)
+    public static ReadOnlyMemory<float> ReadFull(NpgsqlDataReader reader, int ordinal, VectorType type)
     {
         if (type == VectorType.Vector)
         {
@@ -41,8 +48,8 @@ internal static class PgvectorVectorCodec
         }
 
         var half = reader.GetFieldValue<HalfVector>(ordinal).Memory.Span;
-        var target = destination ?? new float[half.Length];
-        TensorPrimitives.ConvertToSingle(half, target.Span);
+        var target = new float[half.Length];
+        TensorPrimitives.ConvertToSingle(half, target);
         return target;
     }
 
@@ -59,12 +66,41 @@ internal static class PgvectorVectorCodec
 
     public static long FullVectorBytes(PgvectorTable table) => (long)table.Layout.FullDimensions * (table.FullType == VectorType.HalfVec ? 2 : 4);
 
-    public static void ReadFullInto(NpgsqlDataReader reader, int ordinal, VectorType type, Memory<float> destination)
+    /// <summary>
+    /// Decodes a full vector selected as <c>vector_send(v)</c> or <c>halfvec_send(v)</c> into <paramref name="destination"/>:
+    /// a 2-byte dimension and 2 unused bytes, then the values big-endian, swapped a span at a time (and widened for halfvec).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The value has another dimension than <paramref name="destination"/>.</exception>
+    public static void ReadWire(NpgsqlDataReader reader, int ordinal, VectorType type, Span<float> destination)
     {
-        var full = ReadFull(reader, ordinal, type, destination);
-        if (!full.Equals(destination))
+        var width = type == VectorType.HalfVec ? 2 : 4;
+        var length = (int)reader.GetBytes(ordinal, 0, null, 0, 0);
+        var bytes = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            full.CopyTo(destination);
+            reader.GetBytes(ordinal, 0, bytes, 0, length);
+            var dimensions = length >= WireHeader ? BinaryPrimitives.ReadUInt16BigEndian(bytes) : -1;
+            if (dimensions != destination.Length || length != WireHeader + (dimensions * width))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"A full vector read back has {dimensions} values in {length} bytes; the layout has {destination.Length}."));
+            }
+
+            var values = bytes.AsSpan(WireHeader, length - WireHeader);
+            if (type == VectorType.HalfVec)
+            {
+                var halves = MemoryMarshal.Cast<byte, ushort>(values);
+                BinaryPrimitives.ReverseEndianness(halves, halves);
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(halves), destination);
+            }
+            else
+            {
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(values), MemoryMarshal.Cast<float, uint>(destination));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 }
