@@ -46,6 +46,15 @@ public static class ProjectionFitter
         int version = 1, int seed = 1, CancellationToken cancellationToken = default) =>
         Fit(sample, fullDimensions, prefixDimensions, CentresFor(metric), metric == DistanceMetric.Cosine, version, seed, DefaultIterations, cancellationToken);
 
+    /// <summary>
+    /// As <see cref="Fit(ReadOnlyMemory{float}, int, int, DistanceMetric, int, int, CancellationToken)"/>, fitted around the
+    /// mean when <paramref name="centred"/> is true whatever the metric: for measuring one choice against the other.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sample is empty, not a whole number of rows, or holds a non-finite value.</exception>
+    public static PrefixProjection Fit(ReadOnlyMemory<float> sample, int fullDimensions, int prefixDimensions, DistanceMetric metric, bool centred,
+        int version = 1, int seed = 1, CancellationToken cancellationToken = default) =>
+        Fit(sample, fullDimensions, prefixDimensions, centred, metric == DistanceMetric.Cosine, version, seed, DefaultIterations, cancellationToken);
+
     /// <summary>Whether the directions of <paramref name="metric"/> are fitted around the mean (see the remarks of the class).</summary>
     public static bool CentresFor(DistanceMetric metric) => metric is DistanceMetric.Euclidean or DistanceMetric.Manhattan;
 

@@ -67,7 +67,7 @@ internal static class KeyInspection
         var truth = GroundTruth.Compute(data, k, _ => { });
         var width = truth.Dimensions;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var projection = ProjectionSample.Fit(data, prefix, cancellationToken);
+        var projection = ProjectionSample.Fit(data, prefix, null, cancellationToken);
         var fitTime = clock.Elapsed;
 
         var truncated = Found(data, new EmbeddingLayout(data.Dimensions, prefix, data.Metric), truth, sorted, cancellationToken);

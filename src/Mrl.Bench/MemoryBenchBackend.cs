@@ -11,7 +11,7 @@ namespace Mrl.Bench;
 /// With <see cref="PrefixKind.Projection"/> each prefix size gets a projection fitted to a sample of the base vectors
 /// first, and the fit's time is part of the load's.
 /// </summary>
-internal sealed class MemoryBenchBackend(BenchDataset data, PrefixKind prefixKind = PrefixKind.Truncate) : IBenchBackend
+internal sealed class MemoryBenchBackend(BenchDataset data, PrefixKind prefixKind = PrefixKind.Truncate, bool? centred = null) : IBenchBackend
 {
     private readonly List<IndexBuildRecord> _builds = [];
     private IReadOnlyList<int> _prefixDims = [];
@@ -29,7 +29,7 @@ internal sealed class MemoryBenchBackend(BenchDataset data, PrefixKind prefixKin
     });
 
     public string Settings => prefixKind == PrefixKind.Projection
-        ? "in-memory store: exact parallel SIMD scan of contiguous float32 projected keys (fitted on a sample of the base vectors); full = exact scan of the full vectors"
+        ? $"in-memory store: exact parallel SIMD scan of contiguous float32 projected keys (fitted on a sample of the base vectors, {((centred ?? ProjectionFitter.CentresFor(data.Metric)) ? "centred" : "uncentred")}); full = exact scan of the full vectors"
         : "in-memory store: exact parallel SIMD scan of contiguous float32 prefixes; full = exact scan of the full vectors";
 
     public IReadOnlyList<IndexBuildRecord> Builds => _builds;
@@ -72,7 +72,7 @@ internal sealed class MemoryBenchBackend(BenchDataset data, PrefixKind prefixKin
         var task = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"Loading memory store, prefix {p}"), maxValue: data.Count);
         var started = Stopwatch.GetTimestamp();
         var layout = prefixKind == PrefixKind.Projection
-            ? new EmbeddingLayout(ProjectionSample.Fit(data, p, cancellationToken), data.Metric)
+            ? new EmbeddingLayout(ProjectionSample.Fit(data, p, centred, cancellationToken), data.Metric)
             : new EmbeddingLayout(data.Dimensions, p, data.Metric);
         var store = new InMemoryAdaptiveStore<long>(layout);
         await data.LoadIntoAsync(store, batchSize: 10_000, loaded => task.Value = loaded, cancellationToken);

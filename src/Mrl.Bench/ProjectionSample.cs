@@ -2,10 +2,13 @@ using Mrl.Adapters;
 
 namespace Mrl.Bench;
 
-/// <summary>Fits a projection on an evenly strided sample of a data set's base vectors, as the tools do on a table.</summary>
+/// <summary>
+/// Fits a projection on an evenly strided sample of a data set's base vectors, as the tools do on a table; centred as the
+/// metric decides unless told.
+/// </summary>
 internal static class ProjectionSample
 {
-    public static PrefixProjection Fit(BenchDataset data, int prefixDimensions, CancellationToken cancellationToken)
+    public static PrefixProjection Fit(BenchDataset data, int prefixDimensions, bool? centred, CancellationToken cancellationToken)
     {
         var d = data.Dimensions;
         var rows = Math.Min(data.Count, ProjectionFitter.DefaultSampleSize);
@@ -15,6 +18,6 @@ internal static class ProjectionSample
             data.Base.Row((int)((long)i * data.Count / rows)).Span.CopyTo(sample.AsSpan(i * d, d));
         }
 
-        return ProjectionFitter.Fit(sample, d, prefixDimensions, data.Metric, cancellationToken: cancellationToken);
+        return ProjectionFitter.Fit(sample, d, prefixDimensions, data.Metric, centred ?? ProjectionFitter.CentresFor(data.Metric), cancellationToken: cancellationToken);
     }
 }

@@ -61,6 +61,27 @@ public sealed class ProjectionTests
     }
 
     [Fact]
+    public void Centring_can_be_chosen_against_the_metric_and_changes_the_fit_when_the_data_has_a_mean()
+    {
+        const int d = 32;
+        var random = new Random(5);
+        var data = new float[1_000 * d];
+        for (var i = 0; i < data.Length; i++)
+        {
+            // A shared offset on the first value: the uncentred fit's top direction, left out by a centred one.
+            data[i] = Gaussian(random) + (i % d == 0 ? 4f : 0f);
+        }
+
+        var byMetric = ProjectionFitter.Fit(data, d, 4, DistanceMetric.Euclidean, seed: 2);
+        var chosen = ProjectionFitter.Fit(data, d, 4, DistanceMetric.Euclidean, centred: true, seed: 2);
+        Assert.Equal(byMetric.Matrix.ToArray(), chosen.Matrix.ToArray());
+
+        var uncentred = ProjectionFitter.Fit(data, d, 4, DistanceMetric.Euclidean, centred: false, seed: 2);
+        Assert.True(Math.Abs(uncentred.Matrix[0]) > 0.99f, $"the uncentred fit's first direction is the offset: {uncentred.Matrix[0]}");
+        Assert.True(Math.Abs(chosen.Matrix[0]) < 0.5f, $"the centred fit's first direction is not: {chosen.Matrix[0]}");
+    }
+
+    [Fact]
     public void A_matrix_whose_rows_are_not_orthonormal_is_refused()
     {
         var error = Assert.Throws<ArgumentException>(() => new PrefixProjection(2, 3, [1, 0, 0, 1, 1, 0]));

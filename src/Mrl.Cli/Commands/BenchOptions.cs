@@ -100,6 +100,8 @@ internal sealed class BenchOptions
 
     public Option<PrefixKind> PrefixKind { get; } = new("--prefix-kind") { Description = "Truncate (the first values) or Projection (a key fitted to a sample of the base vectors; memory backend only).", DefaultValueFactory = _ => Adapters.PrefixKind.Truncate };
 
+    public Option<bool?> ProjectionCentred { get; } = new("--projection-centred") { Description = "With --prefix-kind Projection: true fits around the mean, false does not. Default: as the metric decides (centred for Euclidean and Manhattan only)." };
+
     public Option<bool> Rotate { get; } = new("--rotate") { Description = "Multiply the synthetic vectors by a fixed random orthogonal matrix: data like a model trained without a Matryoshka loss." };
 
     public Option<SyntheticSpectrum> Spectrum { get; } = new("--spectrum") { Description = "Decaying (Matryoshka-like) or Flat variance over the synthetic dimensions.", DefaultValueFactory = _ => SyntheticSpectrum.Decaying };
@@ -112,7 +114,7 @@ internal sealed class BenchOptions
         {
             Count, Dims, Queries, Difficulty, Seed, Base, SourceTable, KeyColumn, VectorColumn, ScopeColumn, ScopeValue, Truth, Metric, K, TruthCache, Backend, Connection, Url, ApiKey,
             Collection, Table, KeepTable, ReuseTable, DbMemoryLimit, FullType, ParallelWorkers, MaintenanceWorkMem, HnswM, EfConstruction, FullM, FullEfConstruction, CacheStorage,
-            PrefixDims, Oversampling, EfSearch, Warmup, PrefixKind, Rotate, Spectrum,
+            PrefixDims, Oversampling, EfSearch, Warmup, PrefixKind, ProjectionCentred, Rotate, Spectrum,
         })
         {
             command.Options.Add(option);
@@ -133,6 +135,11 @@ internal sealed class BenchOptions
         if (!names.Contains("postgres") && (parse.GetValue(ReuseTable) || parse.GetValue(DbMemoryLimit) is not null))
         {
             throw new ArgumentException("--reuse-table and --db-memory-limit apply to the PostgreSQL table; add postgres to --backend.");
+        }
+
+        if (parse.GetValue(ProjectionCentred) is not null && parse.GetValue(PrefixKind) != Adapters.PrefixKind.Projection)
+        {
+            throw new ArgumentException("--projection-centred chooses how a projected key is fitted; add --prefix-kind Projection.");
         }
 
         if (parse.GetValue(DbMemoryLimit) is { } limit)
@@ -172,7 +179,7 @@ internal sealed class BenchOptions
 
     public IBenchBackend CreateBackend(string name, BenchDataset data, ParseResult parse) => name switch
     {
-        "memory" => new MemoryBenchBackend(data, parse.GetValue(PrefixKind)),
+        "memory" => new MemoryBenchBackend(data, parse.GetValue(PrefixKind), parse.GetValue(ProjectionCentred)),
         "postgres" => new PostgresBenchBackend(data, new PostgresBenchOptions(
             parse.GetValue(Connection)!,
             parse.GetValue(Table) ?? "mrl_bench_" + data.Identity[..12],
