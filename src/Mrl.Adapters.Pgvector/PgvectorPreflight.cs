@@ -199,6 +199,9 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
             inPlace = false;
         }
 
+        // Functions of a migration of a table of this name that is gone (dropped and made again): nothing of the table uses
+        // them, so they are replaced rather than taken for an earlier migration of this table.
+        var leftover = !state.Columns.ContainsKey(options.ResolvedPrefixColumn) && state.Triggers.All(t => t.Name != options.TriggerName);
         var reported = false;
         foreach (var name in new[] { options.TriggerName, options.PrefixFunctionName })
         {
@@ -216,6 +219,10 @@ internal sealed class PgvectorPreflight(PgvectorStoreOptions options, EmbeddingL
             else if (!function.OwnedByCurrentRole)
             {
                 _problems.Add($"Function {qualifiedFunction} is owned by another role; it will not be replaced. Connect as its owner.");
+            }
+            else if (function.Comment != FunctionComment && leftover)
+            {
+                _notes.Add($"Function {qualifiedFunction} is left from an earlier migration of a table of this name that no longer uses it; it will be replaced.");
             }
             else if (function.Comment != FunctionComment && !reported)
             {

@@ -102,6 +102,32 @@ public sealed class PgvectorMigrationSafetyTests(PostgresFixture postgres, ITest
     }
 
     [SkippableFact]
+    public async Task A_table_dropped_and_made_again_under_its_name_migrates_with_new_parameters()
+    {
+        var table = await SeedAsync("remade");
+        var options = Existing(table);
+        await new PgvectorMigrator(postgres.DataSource, Layout, options).UpAsync();
+
+        // The functions of the first migration outlive the table: nothing of the new table uses them.
+        await ExecuteAsync($"DROP TABLE \"{table}\"");
+        await ExecuteAsync($"CREATE TABLE \"{table}\" (id bigint PRIMARY KEY, embedding vector(64), payload jsonb)");
+        await ExecuteAsync($"INSERT INTO \"{table}\" SELECT i, ARRAY(SELECT random() - 0.5 + 0 * i FROM generate_series(1, {Dimensions}))::vector FROM generate_series(1, 500) AS i");
+
+        var wider = new PgvectorMigrator(postgres.DataSource, new EmbeddingLayout(Dimensions, 32), options);
+        var preflight = await wider.PreflightAsync();
+        Assert.Contains(preflight.Notes, n => n.Contains("left from an earlier migration of a table of this name", StringComparison.Ordinal));
+        await wider.UpAsync();
+
+        await WriteAsAnApplicationAsync(table, 100_000);
+        Assert.Equal(0L, await WrongPrefixesAsync(table, 32));
+        Assert.Equal(0L, await ScalarAsync<long>($"SELECT count(*) FROM \"{table}\" WHERE embedding_prefix IS NULL"));
+
+        // A table that still uses its functions is another matter: the refusal stands.
+        var error = await Assert.ThrowsAsync<PgvectorMigrationException>(() => new PgvectorMigrator(postgres.DataSource, Layout, options).UpAsync());
+        Assert.Contains("--down", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_rerun_with_the_same_parameters_changes_nothing_and_says_so()
     {
         var table = await SeedAsync("rerun");
