@@ -55,23 +55,9 @@ public sealed class BenchReuseTests(PostgresFixture postgres) : IClassFixture<Po
             await first.PrepareAsync([8], SilentBenchProgress.Instance, CancellationToken.None);
         }
 
-        await using (var otherData = new PostgresBenchBackend(Data(8), Options(table) with { ReuseTable = true }))
-        {
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => otherData.PrepareAsync([8], SilentBenchProgress.Instance, CancellationToken.None));
-            Assert.Contains("other data", error.Message, StringComparison.Ordinal);
-        }
-
-        await using (var otherM = new PostgresBenchBackend(Data(7), Options(table) with { ReuseTable = true, HnswM = 12 }))
-        {
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => otherM.PrepareAsync([8], SilentBenchProgress.Instance, CancellationToken.None));
-            Assert.Contains("m = 12", error.Message, StringComparison.Ordinal);
-        }
-
-        await using (var otherPrefix = new PostgresBenchBackend(Data(7), Options(table) with { ReuseTable = true }))
-        {
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => otherPrefix.PrepareAsync([16], SilentBenchProgress.Instance, CancellationToken.None));
-            Assert.Contains("embedding_p16", error.Message, StringComparison.Ordinal);
-        }
+        Assert.Contains("other data", await RefusalAsync(Data(8), Options(table) with { ReuseTable = true }, 8), StringComparison.Ordinal);
+        Assert.Contains("m = 12", await RefusalAsync(Data(7), Options(table) with { ReuseTable = true, HnswM = 12 }, 8), StringComparison.Ordinal);
+        Assert.Contains("embedding_p16", await RefusalAsync(Data(7), Options(table) with { ReuseTable = true }, 16), StringComparison.Ordinal);
 
         // Nothing was dropped by the refusals.
         Assert.True(await ExistsAsync(table));
@@ -161,6 +147,12 @@ public sealed class BenchReuseTests(PostgresFixture postgres) : IClassFixture<Po
 
     private PostgresBenchOptions Options(string table) => new(postgres.ConnectionString, table, VectorType.Vector, ParallelWorkers: 0,
         MaintenanceWorkMem: "64MB", HnswM: 8, HnswEfConstruction: 32, KeepTable: false, CacheStorage.FullPrecision, FullHnswM: 16, FullHnswEfConstruction: 64);
+
+    private static async Task<string> RefusalAsync(BenchDataset data, PostgresBenchOptions options, int prefix)
+    {
+        await using var backend = new PostgresBenchBackend(data, options);
+        return (await Assert.ThrowsAsync<InvalidOperationException>(() => backend.PrepareAsync([prefix], SilentBenchProgress.Instance, CancellationToken.None))).Message;
+    }
 
     private static long ReadLimit(string group) => long.Parse(File.ReadAllText(Path.Combine(group, "memory.limit_in_bytes")).Trim(), CultureInfo.InvariantCulture);
 
