@@ -115,10 +115,13 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     /// <summary>
     /// Checks the server version (the health check), then creates the collection with both named vectors, the cluster
     /// settings and the configured payload indexes, or checks an existing collection's vectors and creates any payload
-    /// index it lacks.
+    /// index it lacks. With a projected layout, a new collection gets the projection stored beside it (Qdrant 1.16+:
+    /// its directions in a side collection, the version in the collection's metadata); an existing one must record
+    /// that same projection.
     /// </summary>
     /// <exception cref="NotSupportedException">The server is older than Qdrant 1.10, which has no Query API.</exception>
-    /// <exception cref="SchemaMismatchException">The collection exists with other vectors than the layout needs.</exception>
+    /// <exception cref="SchemaMismatchException">The collection exists with other vectors than the layout needs, or its
+    /// prefix's keys are computed another way than the layout's (truncated, or with another projection).</exception>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
         var version = await QdrantCollections.ServerVersionAsync(_client, _calls, cancellationToken).ConfigureAwait(false);
@@ -131,14 +134,21 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
         var info = await QdrantCollections.ReadAsync(_client, _calls, _collection, null, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
-            var create = QdrantCollections.Create(_collection, QdrantCollectionSpec.From(_creation, version));
+            // The directions first, so that no reader ever finds a marker whose directions are not all there.
+            QdrantProjectionInfo? projection = null;
+            if (Layout.Projection is { } fitted && version >= QdrantServerVersion.CollectionMetadata)
+            {
+                projection = QdrantProjectionCodec.Describe(fitted, QdrantProjectionCodec.CollectionFor(_collection));
+                await QdrantProjections.StoreAsync(_client, _calls, fitted, projection.Collection, _creation, cancellationToken).ConfigureAwait(false);
+            }
+
+            var create = QdrantCollections.Create(_collection, QdrantCollectionSpec.From(_creation, version), projection);
             try
             {
                 await _calls.RunAsync("CreateCollection", ct => _client.CreateCollectionAsync(create, ct), cancellationToken).ConfigureAwait(false);
                 LogCreatedCollection(_logger, _collection, Layout);
             }
-            catch (QdrantException e) when (e.StatusCode is StatusCode.AlreadyExists ||
-                                            (e.StatusCode is StatusCode.InvalidArgument && e.ServerError?.Contains("already exists", StringComparison.OrdinalIgnoreCase) == true))
+            catch (QdrantException e) when (QdrantCollections.IsAlreadyExists(e))
             {
                 // Another process created it between our look and our create: check theirs instead.
                 info = await QdrantCollections.ReadAsync(_client, _calls, _collection, null, cancellationToken).ConfigureAwait(false);
@@ -147,7 +157,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
 
         if (info is not null)
         {
-            CheckCollection(info);
+            CheckCollection(info, version);
         }
 
         foreach (var index in _creation.PayloadIndexes)
@@ -349,7 +359,9 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
     int IVersionedCandidateSource<TKey>.FullDimensions => Layout.FullDimensions;
 
     /// <summary>Throws a <see cref="SchemaMismatchException"/> listing every way <paramref name="info"/> differs from what the store needs.</summary>
-    internal void CheckCollection(QdrantCollectionInfo info)
+    /// <param name="info">The collection.</param>
+    /// <param name="serverVersion">The server's version: before 1.16 a collection has no metadata, so it cannot record a projection.</param>
+    internal void CheckCollection(QdrantCollectionInfo info, Version serverVersion)
     {
         var distance = QdrantDistance.For(Layout.Metric);
         var problems = new List<string>();
@@ -372,6 +384,7 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                 "change the layout, or add the prefix vector with QdrantMigrator.");
         }
 
+        CheckProjection(info, serverVersion);
         if (info.NamedVectors[_fullVectorName].HnswM is not 0)
         {
             LogFullVectorHasGraph(_logger, _fullVectorName, info.Name);
@@ -397,6 +410,45 @@ public sealed partial class QdrantAdaptiveStore<TKey> : IAdaptiveStore<TKey>, IC
                 problems.Add($"The {role} vector '{name}' uses distance {vector.Distance}; the layout's metric {Layout.Metric} needs {distance}.");
             }
         }
+    }
+
+    /// <summary>
+    /// The keys of a collection migrated with a projection are <c>P·x</c>: a query key made any other way (a truncated prefix,
+    /// another fit's matrix) would search them with the wrong vector and find the wrong candidates without any error. The
+    /// store takes the layout as given, so it refuses one that does not match what the collection records;
+    /// <see cref="Migration.QdrantMigrator.ReadLayoutAsync"/> reads the right one.
+    /// </summary>
+    private void CheckProjection(QdrantCollectionInfo info, Version serverVersion)
+    {
+        info.Projections.TryGetValue(_prefixVectorName, out var stored);
+        var given = Layout.Projection;
+        if (stored is null && (given is null || serverVersion < QdrantServerVersion.CollectionMetadata))
+        {
+            // Before 1.16 a collection cannot record a projection: the application keeps it.
+            return;
+        }
+
+        if (stored is not null && given is not null && stored.Describes(given))
+        {
+            return;
+        }
+
+        throw new SchemaMismatchException((stored, given) switch
+        {
+            (not null, null) => string.Create(CultureInfo.InvariantCulture,
+                $"The prefix vector '{_prefixVectorName}' of Qdrant collection '{info.Name}' holds projected keys (projection version {stored.Version}, stored in '{stored.Collection}'), " +
+                $"but the layout truncates. Open the store with the layout QdrantMigrator.ReadLayoutAsync reads from the collection, which carries the projection."),
+            (null, not null) => string.Create(CultureInfo.InvariantCulture,
+                $"The layout projects with version {given.Version}, but Qdrant collection '{info.Name}' records no projection for its prefix vector '{_prefixVectorName}': " +
+                $"its keys are truncated prefixes, or were computed with a projection kept elsewhere. Use a truncating layout, or migrate the collection with this " +
+                $"projection (QdrantMigrator, or `mrl migrate qdrant --projection`), which stores it and computes every key again."),
+            _ when stored!.Version != given!.Version => string.Create(CultureInfo.InvariantCulture,
+                $"The layout projects with version {given.Version}, but the keys of '{_prefixVectorName}' in Qdrant collection '{info.Name}' are computed with projection " +
+                $"version {stored.Version}. Open the store with the layout QdrantMigrator.ReadLayoutAsync reads from the collection."),
+            _ => string.Create(CultureInfo.InvariantCulture,
+                $"The layout's projection version {given.Version} ({given.Rows} × {given.Columns}) is not the one Qdrant collection '{info.Name}' records under that version " +
+                $"({stored.Rows} × {stored.Columns}, another fit or other values). Open the store with the layout QdrantMigrator.ReadLayoutAsync reads from the collection."),
+        });
     }
 
     // A key that cannot be a point id (a negative long) cannot be stored, so reads and deletes treat it as absent.

@@ -17,6 +17,7 @@ internal sealed partial class QdrantCalls
 
     private readonly string _collection;
     private readonly TimeSpan _timeout;
+    private readonly int _retryAttempts;
     private readonly string? _apiKey;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
@@ -30,6 +31,7 @@ internal sealed partial class QdrantCalls
     {
         _collection = collection;
         _timeout = timeout;
+        _retryAttempts = retryAttempts;
         _apiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey;
         _logger = logger;
         var builder = new ResiliencePipelineBuilder();
@@ -52,6 +54,9 @@ internal sealed partial class QdrantCalls
 
         _pipeline = builder.Build();
     }
+
+    /// <summary>The same timeout, retries and redaction for calls on another collection, which the errors and logs name.</summary>
+    public QdrantCalls For(string collection) => new(collection, _timeout, _retryAttempts, _apiKey, _logger);
 
     /// <summary>
     /// Whether a gRPC status is worth another attempt. Every call the adapters make is idempotent (upserts and deletes by

@@ -36,6 +36,12 @@ public sealed record QdrantCollectionInfo
     /// <summary>Its payload indexes: key path (as Qdrant writes it) to index type as Qdrant names it (<c>keyword</c>, <c>integer</c>, ...).</summary>
     public IReadOnlyDictionary<string, string> PayloadIndexes { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The projections its prefix vectors' keys are computed with, by prefix vector name, as its metadata records them
+    /// (Qdrant 1.16+); a prefix vector without an entry holds truncated keys, or keys of a projection kept elsewhere.
+    /// </summary>
+    public IReadOnlyDictionary<string, QdrantProjectionInfo> Projections { get; init; } = new Dictionary<string, QdrantProjectionInfo>();
+
     /// <summary>Whether it has a payload index on the field <paramref name="keyPath"/> addresses, however Qdrant writes that key.</summary>
     internal bool HasPayloadIndex(string keyPath) => PayloadIndexes.Keys.Any(k => QdrantFilterTranslator.SameKeyPath(k, keyPath));
 }

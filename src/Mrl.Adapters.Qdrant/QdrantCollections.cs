@@ -37,6 +37,7 @@ internal static class QdrantCollections
 
     /// <summary>What the adapter needs to know of a collection's config.</summary>
     /// <exception cref="QdrantException">The config has no vectors config.</exception>
+    /// <exception cref="SchemaMismatchException">A projection marker in its metadata cannot be read.</exception>
     public static QdrantCollectionInfo Describe(string name, string collectionName, Proto.CollectionInfo info)
     {
         var parameters = info.Config?.Params ?? throw new QdrantException($"Qdrant's answer for collection '{name}' has no config.params.");
@@ -74,14 +75,16 @@ internal static class QdrantCollections
             WriteConsistencyFactor = parameters.HasWriteConsistencyFactor ? (int)parameters.WriteConsistencyFactor : 1,
             PointsCount = info.HasPointsCount ? (long)info.PointsCount : null,
             PayloadIndexes = indexes,
+            Projections = QdrantProjectionCodec.ReadMarkers(info.Config.Metadata, name),
         };
     }
 
     /// <summary>
     /// The create-collection message: the prefix vector with HNSW, the full vector without a graph (m = 0) and cold
-    /// (<c>memory</c> on 1.19+, <c>on_disk</c> before), and the cluster settings when set.
+    /// (<c>memory</c> on 1.19+, <c>on_disk</c> before), the cluster settings when set, and in the metadata the marker of
+    /// the projection the prefix's keys are computed with, if any (Qdrant 1.16+).
     /// </summary>
-    public static Proto.CreateCollection Create(string collection, QdrantCollectionSpec spec)
+    public static Proto.CreateCollection Create(string collection, QdrantCollectionSpec spec, QdrantProjectionInfo? projection = null)
     {
         var distance = Distance(spec.Metric);
         var prefix = new Proto.VectorParams { Size = (ulong)spec.PrefixDimensions, Distance = distance };
@@ -131,8 +134,18 @@ internal static class QdrantCollections
             create.WriteConsistencyFactor = (uint)consistency;
         }
 
+        if (projection is not null)
+        {
+            create.Metadata[QdrantProjectionCodec.MetadataKey(spec.PrefixVectorName)] = QdrantProjectionCodec.Marker(projection);
+        }
+
         return create;
     }
+
+    /// <summary>Whether a failed create failed because the collection exists (Qdrant answers <c>InvalidArgument</c> "already exists").</summary>
+    public static bool IsAlreadyExists(QdrantException e) =>
+        e.StatusCode is StatusCode.AlreadyExists ||
+        (e.StatusCode is StatusCode.InvalidArgument && e.ServerError?.Contains("already exists", StringComparison.OrdinalIgnoreCase) == true);
 
     /// <summary>The message that adds a dense named vector to an existing collection (<c>qdrant.Points/CreateVectorName</c>, Qdrant 1.18+).</summary>
     public static Proto.CreateVectorNameRequest CreateVector(string collection, string vectorName, int dimensions, DistanceMetric metric) => new()

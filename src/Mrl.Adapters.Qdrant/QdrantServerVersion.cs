@@ -8,6 +8,12 @@ internal static class QdrantServerVersion
     /// <summary>The Query API (<c>qdrant.Points/Query</c> with <c>prefetch</c>) arrived in 1.10; the store needs it.</summary>
     public static readonly Version Minimum = new(1, 10, 0);
 
+    /// <summary>
+    /// Collections gained <c>metadata</c> (set by <c>qdrant.Collections/Create</c> and <c>Update</c>, read back in the
+    /// collection's config) in 1.16; an older server drops the field unread.
+    /// </summary>
+    public static readonly Version CollectionMetadata = new(1, 16, 0);
+
     /// <summary><c>qdrant.Points/CreateVectorName</c> (a named vector added in place) arrived in 1.18.</summary>
     public static readonly Version VectorCreation = new(1, 18, 0);
 

@@ -91,7 +91,10 @@ public sealed class QdrantStoreOptions
     public int MaxScanPoints { get; set; } = 10_000;
 
     /// <summary>Every problem with these options, as a sentence each; empty when they are valid.</summary>
-    public IReadOnlyList<string> Problems()
+    public IReadOnlyList<string> Problems() => Problems(requireLayout: true);
+
+    /// <summary>Every problem with these options; without <paramref name="requireLayout"/>, a missing layout is none (for reading the layout from the collection).</summary>
+    internal List<string> Problems(bool requireLayout)
     {
         var problems = new List<string>();
         if (Endpoint is not null && (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps)))
@@ -99,7 +102,7 @@ public sealed class QdrantStoreOptions
             problems.Add("Endpoint must be an absolute http or https URL.");
         }
 
-        if (Layout is null)
+        if (Layout is null && requireLayout)
         {
             problems.Add("Layout is not set.");
         }
@@ -181,11 +184,15 @@ public sealed class QdrantStoreOptions
         return copy;
     }
 
-    /// <summary>Throws when <see cref="Problems"/> finds any.</summary>
+    /// <summary>Throws when <see cref="Problems()"/> finds any.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
-    public void Validate()
+    public void Validate() => Validate(requireLayout: true);
+
+    /// <summary>Throws when <see cref="Problems(bool)"/> finds any.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    internal void Validate(bool requireLayout)
     {
-        var problems = Problems();
+        var problems = Problems(requireLayout);
         if (problems.Count > 0)
         {
             throw new ArgumentException("Invalid QdrantStoreOptions: " + string.Join(" ", problems));

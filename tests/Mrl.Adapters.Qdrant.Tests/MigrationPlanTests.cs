@@ -9,6 +9,7 @@ namespace Mrl.Adapters.Qdrant.Tests;
 public sealed class MigrationPlanTests
 {
     private static readonly Dictionary<string, string> NoAliases = [];
+    private static readonly PrefixProjection Projection = ProjectionFitter.Fit(Samples.Vectors(400, 32, seed: 11), 32, 8, DistanceMetric.Cosine);
 
     public static TheoryData<string> Versions => new("1.17.0", "1.18.0", "1.19.0");
 
@@ -277,6 +278,73 @@ public sealed class MigrationPlanTests
         Assert.Equal(first.Requests, second.Requests);
     }
 
+    [Theory]
+    [InlineData("1.18.0")]
+    [InlineData("1.19.0")]
+    public void A_projected_layout_stores_the_projection_and_names_it_before_the_vector_is_added(string version)
+    {
+        var layout = new EmbeddingLayout(Projection, DistanceMetric.Cosine);
+
+        var plan = Plan(version, Named(("full", Full())), store: Samples.Options(layout));
+
+        Assert.Equal(
+        [
+            "qdrant.Collections/Create", "qdrant.Points/CreateFieldIndex", "qdrant.Points/Scroll", "qdrant.Points/Upsert",
+            "qdrant.Collections/Update", "qdrant.Points/CreateVectorName", "qdrant.Points/Scroll", "qdrant.Points/UpdateVectors",
+        ], plan.Requests.Select(r => r.Call));
+        using var side = JsonDocument.Parse(plan.Requests[0].Body!);
+        Assert.Equal("docs_mrl_projection", side.RootElement.GetProperty("collectionName").GetString());
+        Assert.Contains("8 directions of projection v1 8×32", plan.Requests[3].Note, StringComparison.Ordinal);
+        using var update = JsonDocument.Parse(plan.Requests[4].Body!);
+        var marker = update.RootElement.GetProperty("metadata").GetProperty("mrl_projection:prefix").GetProperty("structValue").GetProperty("fields");
+        Assert.Equal("1", marker.GetProperty("version").GetProperty("integerValue").GetString());
+        Assert.Contains("P·x for x its 'full', P the projection v1 8×32, renormalized", plan.Requests[7].Note, StringComparison.Ordinal);
+        Assert.Contains(plan.Notes, n => n.Contains("stored in 'docs_mrl_projection' before anything else", StringComparison.Ordinal));
+        Assert.Contains("docs_mrl_projection", plan.ToString(), StringComparison.Ordinal);
+        AssertRequestsMatchSpec(plan, version);
+    }
+
+    [Fact]
+    public void A_projected_layout_through_a_new_collection_creates_it_with_the_marker()
+    {
+        var plan = Plan("1.17.0", Unnamed(), new QdrantMigrationOptions { Alias = "live" }, Samples.Options(new EmbeddingLayout(Projection, DistanceMetric.Cosine)));
+
+        Assert.Equal(
+        [
+            "qdrant.Collections/Create", "qdrant.Points/CreateFieldIndex", "qdrant.Points/Scroll", "qdrant.Points/Upsert",
+            "qdrant.Collections/Create", "qdrant.Points/Scroll", "qdrant.Points/Upsert", "qdrant.Collections/UpdateAliases",
+        ], plan.Requests.Select(r => r.Call));
+        using var create = JsonDocument.Parse(plan.Requests[4].Body!);
+        Assert.Equal("docs-mrl", create.RootElement.GetProperty("collectionName").GetString());
+        Assert.Equal("live_mrl_projection", create.RootElement.GetProperty("metadata").GetProperty("mrl_projection:prefix")
+            .GetProperty("structValue").GetProperty("fields").GetProperty("collection").GetProperty("stringValue").GetString());
+        AssertRequestsMatchSpec(plan, "1.17.0");
+    }
+
+    [Fact]
+    public void A_projected_layout_needs_collection_metadata_from_qdrant_1_16()
+    {
+        var error = Assert.Throws<QdrantMigrationException>(() =>
+            Plan("1.15.0", Unnamed(), new QdrantMigrationOptions { Alias = "live" }, Samples.Options(new EmbeddingLayout(Projection, DistanceMetric.Cosine))));
+
+        Assert.Contains("Qdrant 1.15.0 cannot record the projection projection v1 8×32", error.Message, StringComparison.Ordinal);
+        Assert.Contains("arrived in 1.16.0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncating_layout_on_a_prefix_that_records_a_projection_is_refused()
+    {
+        var source = Named(("full", Full()), ("prefix", new QdrantVectorInfo(8, "Cosine"))) with
+        {
+            Projections = new Dictionary<string, QdrantProjectionInfo> { ["prefix"] = QdrantProjectionCodec.Describe(Projection, "docs_mrl_projection") },
+        };
+
+        var error = Assert.Throws<QdrantMigrationException>(() => Plan("1.19.0", source));
+
+        Assert.Contains("Collection 'docs' records that the keys of 'prefix' are computed with projection version 1 (8 × 32), and the layout truncates", error.Message,
+            StringComparison.Ordinal);
+    }
+
     private static QdrantMigrationPlan Plan(
         string version, QdrantCollectionInfo source, QdrantMigrationOptions? options = null, QdrantStoreOptions? store = null, Dictionary<string, string>? aliases = null) =>
         QdrantMigrationPlan.Create(new QdrantServerState(Version.Parse(version), source, null, aliases ?? NoAliases), store ?? Samples.Options(),
@@ -302,6 +370,13 @@ public sealed class MigrationPlanTests
             SendStep send => [new RecordedCall(send.Call, send.Request, null)],
             BackfillStep backfill => [new RecordedCall("qdrant.Points/Scroll", QdrantMigrationPlan.Scroll(backfill.Collection, plan.ResumeFrom, plan.BatchSize, backfill.FullVectorName, false), null)],
             CopyStep copy => new[] { new RecordedCall("qdrant.Points/Scroll", QdrantMigrationPlan.Scroll(copy.Source, plan.ResumeFrom, plan.BatchSize, copy.SourceVectorName, true), null) },
+            StoreProjectionStep stored =>
+            [
+                new RecordedCall("qdrant.Collections/Create", QdrantProjections.CreateCollection(stored.Collection, stored.Projection.Columns, plan.Store), null),
+                new RecordedCall("qdrant.Points/Scroll", QdrantProjections.Scroll(stored.Collection, stored.Projection.Version, stored.Projection.Columns), null),
+                new RecordedCall("qdrant.Points/Upsert",
+                    new Proto.UpsertPoints { CollectionName = stored.Collection, Wait = true, Points = { QdrantProjectionCodec.Points(stored.Projection) } }, null),
+            ],
             _ => [],
         }).ToArray();
         Assert.NotEmpty(calls);

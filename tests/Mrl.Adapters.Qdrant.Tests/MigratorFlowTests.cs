@@ -13,6 +13,8 @@ namespace Mrl.Adapters.Qdrant.Tests;
 /// </summary>
 public sealed class MigratorFlowTests : IDisposable
 {
+    private static readonly PrefixProjection Projection = ProjectionFitter.Fit(Samples.Vectors(400, 32, seed: 11), 32, 8, DistanceMetric.Cosine);
+
     private readonly FakeQdrantServer _qdrant = new();
     private readonly QdrantClient _client;
     private readonly float[] _vectors = Samples.Vectors(3);
@@ -154,6 +156,123 @@ public sealed class MigratorFlowTests : IDisposable
         Assert.Equal("docs", result.Collection);
         Assert.Equal(1, result.PointsWithoutPrefix);
         Assert.Equal(QdrantMigrationPath.NewCollection, result.Path);
+        ProtoSurface.Of("1.17.0").AssertSupports(_qdrant.Calls);
+    }
+
+    [Fact]
+    public async Task In_place_migration_with_a_projection_stores_and_names_it_before_adding_the_vector_then_backfills_projected_keys()
+    {
+        var collection = await InPlaceServerAsync();
+        var side = new FakeQdrantCollection(_qdrant, "docs_mrl_projection");
+        var layout = new EmbeddingLayout(Projection, DistanceMetric.Cosine);
+        var migrator = new QdrantMigrator(_client, Samples.Options(layout));
+
+        var result = await migrator.ExecuteAsync(await migrator.PlanAsync(new QdrantMigrationOptions { BatchSize = 2 }));
+
+        Assert.Equal(
+        [
+            "qdrant.Collections/Get",
+            "qdrant.Collections/Create",
+            "qdrant.Collections/Get",
+            "qdrant.Points/CreateFieldIndex",
+            "qdrant.Points/Scroll",
+            "qdrant.Points/Upsert",
+            "qdrant.Collections/Update",
+            "qdrant.Points/CreateVectorName",
+            "qdrant.Points/Scroll",
+            "qdrant.Points/UpdateVectors",
+            "qdrant.Points/Scroll",
+        ], _qdrant.MethodNames.Skip(4));
+        Assert.Equal("docs_mrl_projection", _qdrant.Calls[9].As<Proto.UpsertPoints>().CollectionName);
+        var update = _qdrant.Calls[10].As<Proto.UpdateCollection>();
+        Assert.Equal("docs", update.CollectionName);
+        Assert.Equal(1, update.Metadata["mrl_projection:prefix"].StructValue.Fields["version"].IntegerValue);
+        var keys = _qdrant.Calls[13].As<Proto.UpdatePointVectors>().Points[0].Vectors.Vectors_.Vectors["prefix"].Dense.Data;
+        Assert.Equal(layout.ToPrefix(_vectors.AsSpan(0, 32)), keys);
+        Assert.NotEqual(Samples.Layout().ToPrefix(_vectors.AsSpan(0, 32)), keys);
+        Assert.Equal((3, 1), (result.PointsProcessed, result.PointsWithoutPrefix));
+        Assert.Equal(8, side.PointCount);
+        ProtoSurface.Of("1.18.0").AssertSupports(_qdrant.Calls);
+
+        // Any client now opens the store with the layout the collection records.
+        Assert.Equal(layout, await QdrantMigrator.ReadLayoutAsync(_client, new QdrantStoreOptions { Collection = "docs" }));
+        await new QdrantAdaptiveStore<long>(_client, Samples.Options(layout)).EnsureSchemaAsync();
+        Assert.Equal(2, collection.Points.Count(p => p.Vectors.Vectors_.Vectors.ContainsKey("prefix")));
+    }
+
+    [Fact]
+    public async Task A_rerun_with_the_projection_the_collection_records_only_backfills()
+    {
+        await InPlaceServerAsync();
+        _ = new FakeQdrantCollection(_qdrant, "docs_mrl_projection");
+        var migrator = new QdrantMigrator(_client, Samples.Options(new EmbeddingLayout(Projection, DistanceMetric.Cosine)));
+        await migrator.MigrateAsync(new QdrantMigrationOptions());
+        _qdrant.Clear();
+
+        var plan = await migrator.PlanAsync(new QdrantMigrationOptions { ResumeFrom = QdrantPointId.FromNumber(2) });
+        await migrator.ExecuteAsync(plan);
+
+        Assert.Equal(["qdrant.Points/Scroll", "qdrant.Points/UpdateVectors"], _qdrant.MethodNames.Skip(4));
+        Assert.DoesNotContain(plan.Notes, n => n.Contains("docs_mrl_projection", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_migration_with_another_projection_than_the_one_recorded_is_refused_before_any_write()
+    {
+        await InPlaceServerAsync();
+        _ = new FakeQdrantCollection(_qdrant, "docs_mrl_projection");
+        await new QdrantMigrator(_client, Samples.Options(new EmbeddingLayout(Projection, DistanceMetric.Cosine))).MigrateAsync(new QdrantMigrationOptions());
+        _qdrant.Clear();
+        var refit = ProjectionFitter.Fit(Samples.Vectors(400, 32, seed: 11), 32, 8, DistanceMetric.Cosine, version: 2);
+
+        var other = await Assert.ThrowsAsync<QdrantMigrationException>(() =>
+            new QdrantMigrator(_client, Samples.Options(new EmbeddingLayout(refit, DistanceMetric.Cosine))).PlanAsync(new QdrantMigrationOptions()));
+        var truncating = await Assert.ThrowsAsync<QdrantMigrationException>(() => Migrator().PlanAsync(new QdrantMigrationOptions()));
+
+        Assert.Contains("computed with projection version 1 (8 × 32), not with projection v2 8×32", other.Message, StringComparison.Ordinal);
+        Assert.Contains("and the layout truncates", truncating.Message, StringComparison.Ordinal);
+        Assert.Contains("choose another PrefixVectorName (--prefix-vector)", truncating.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_qdrant.MethodNames, m => m is "qdrant.Points/Upsert" or "qdrant.Collections/Update" or "qdrant.Points/UpdateVectors");
+    }
+
+    [Fact]
+    public async Task Copy_path_with_a_projection_stores_it_first_and_creates_the_target_with_the_marker()
+    {
+        _qdrant.Version = "1.17.0";
+        var unnamed = new Proto.VectorsConfig { Params = new Proto.VectorParams { Size = 32, Distance = Proto.Distance.Cosine } };
+        _ = new FakeQdrantCollection(_qdrant, vectors: unnamed);
+        var target = new FakeQdrantCollection(_qdrant, "docs-mrl");
+        var side = new FakeQdrantCollection(_qdrant, "live_mrl_projection");
+        _qdrant.On("qdrant.Collections/ListAliases", _ => new Proto.ListAliasesResponse())
+            .On("qdrant.Collections/UpdateAliases", _ => new Proto.CollectionOperationResponse { Result = true });
+        await _client.UpsertAsync("docs", [
+            new Proto.PointStruct { Id = new Proto.PointId { Num = 1 }, Vectors = new Proto.Vectors { Vector = QdrantProtos.Vector(_vectors.AsSpan(0, 32)) } },
+            new Proto.PointStruct { Id = new Proto.PointId { Num = 2 }, Vectors = new Proto.Vectors { Vector = QdrantProtos.Vector(_vectors.AsSpan(32, 32)) } },
+        ]);
+        _qdrant.Clear();
+        var layout = new EmbeddingLayout(Projection, DistanceMetric.Cosine);
+
+        var result = await new QdrantMigrator(_client, Samples.Options(layout)).MigrateAsync(new QdrantMigrationOptions { Alias = "live" });
+
+        Assert.Equal(
+        [
+            "qdrant.Collections/Get",
+            "qdrant.Collections/Create",
+            "qdrant.Collections/Get",
+            "qdrant.Points/CreateFieldIndex",
+            "qdrant.Points/Scroll",
+            "qdrant.Points/Upsert",
+            "qdrant.Collections/Create",
+            "qdrant.Points/Scroll",
+            "qdrant.Points/Upsert",
+            "qdrant.Collections/UpdateAliases",
+        ], _qdrant.MethodNames.Skip(4));
+        var create = _qdrant.Calls[10].As<Proto.CreateCollection>();
+        Assert.Equal("docs-mrl", create.CollectionName);
+        Assert.Equal("live_mrl_projection", create.Metadata["mrl_projection:prefix"].StructValue.Fields["collection"].StringValue);
+        Assert.Equal(layout.ToPrefix(_vectors.AsSpan(32, 32)), target.Points.Single(p => p.Id.Num == 2).Vectors.Vectors_.Vectors["prefix"].Dense.Data);
+        Assert.Equal(("live", 8), (result.Collection, side.PointCount));
+        Assert.Equal(layout, await QdrantMigrator.ReadLayoutAsync(_client, new QdrantStoreOptions { Collection = "docs-mrl" }));
         ProtoSurface.Of("1.17.0").AssertSupports(_qdrant.Calls);
     }
 

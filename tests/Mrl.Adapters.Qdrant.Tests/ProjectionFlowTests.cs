@@ -7,7 +7,8 @@ namespace Mrl.Adapters.Qdrant.Tests;
 /// <summary>
 /// A projected layout through the store to the fake gRPC server: the store computes every key in process, so the
 /// <c>prefix</c> named vector it sends is <c>P·x</c> (renormalized for Cosine) and pass 1 searches it with <c>P·q</c>;
-/// the <c>full</c> vector and pass 2 are those of a truncating layout.
+/// the <c>full</c> vector and pass 2 are those of a truncating layout. Where the projection is stored:
+/// <see cref="ProjectionStorageFlowTests"/>.
 /// </summary>
 public sealed class ProjectionFlowTests : IDisposable
 {
@@ -84,10 +85,11 @@ public sealed class ProjectionFlowTests : IDisposable
     public async Task The_collection_gets_a_prefix_vector_of_the_projections_length()
     {
         _ = new FakeQdrantCollection(_qdrant);
+        _ = new FakeQdrantCollection(_qdrant, "docs_mrl_projection");
 
         await Store().EnsureSchemaAsync();
 
-        var create = _qdrant.Calls.Single(c => c.Method == "qdrant.Collections/Create").As<Proto.CreateCollection>();
+        var create = _qdrant.Calls.Where(c => c.Method == "qdrant.Collections/Create").Select(c => c.As<Proto.CreateCollection>()).Single(c => c.CollectionName == "docs");
         Assert.Equal((ulong)Prefix, create.VectorsConfig.ParamsMap.Map["prefix"].Size);
         Assert.Equal((ulong)Dimensions, create.VectorsConfig.ParamsMap.Map["full"].Size);
     }

@@ -90,6 +90,13 @@ public sealed class QdrantMigrationPlan
                 $"Qdrant {state.Version} is too old: the store needs {QdrantServerVersion.Minimum} or later (the Query API with prefetch). Upgrade Qdrant first.");
         }
 
+        if (store.Layout!.Projection is { } projection && state.Version < QdrantServerVersion.CollectionMetadata)
+        {
+            throw new QdrantMigrationException(
+                $"Qdrant {state.Version} cannot record the projection {projection} with the collection: collection metadata arrived in " +
+                $"{QdrantServerVersion.CollectionMetadata}, and without it no client could tell which projection the keys are computed with. Upgrade Qdrant first.");
+        }
+
         var layout = store.Layout!;
         var source = state.Source;
         var sourceVector = SourceVector(source, store, options);
@@ -170,6 +177,15 @@ public sealed class QdrantMigrationPlan
 
         var layout = store.Layout!;
         var steps = new List<QdrantMigrationStep>();
+        var marker = NeedsProjection(source, store, $"Collection '{source.Name}'")
+            ? QdrantProjectionCodec.Describe(layout.Projection!, QdrantProjectionCodec.CollectionFor(store.Collection))
+            : null;
+        if (marker is not null)
+        {
+            steps.Add(new StoreProjectionStep(marker.Collection, layout.Projection!));
+            steps.Add(SwitchProjectionStep(source.CollectionName, store.PrefixVectorName, marker));
+        }
+
         if (!prefixReady)
         {
             steps.Add(CreateVectorStep(QdrantCollections.CreateVector(source.Name, store.PrefixVectorName, layout.PrefixDimensions, layout.Metric)));
@@ -190,6 +206,16 @@ public sealed class QdrantMigrationPlan
         if (source.NamedVectors.TryGetValue(sourceVector, out var full) && full.HnswM == 0)
         {
             notes.RemoveAt(1);
+        }
+
+        if (marker is not null)
+        {
+            notes.Add(ProjectionNote(store, marker));
+            if (prefixReady)
+            {
+                notes.Add($"'{store.PrefixVectorName}' exists and records no projection: the backfill computes every key again with {layout.Projection}; " +
+                          "until it ends, searches miss points whose key is not done yet.");
+            }
         }
 
         return new QdrantMigrationPlan(state.Version, QdrantMigrationPath.InPlace, source, sourceVector, source.Name, null, notes, steps, store, options);
@@ -240,9 +266,15 @@ public sealed class QdrantMigrationPlan
 
         var steps = new List<QdrantMigrationStep>();
         var existing = state.Target;
+        var marker = layout.Projection is { } projection ? QdrantProjectionCodec.Describe(projection, QdrantProjectionCodec.CollectionFor(alias)) : null;
         if (existing is null)
         {
-            steps.Add(CreateCollectionStep(QdrantCollections.Create(target, spec)));
+            if (marker is not null)
+            {
+                steps.Add(new StoreProjectionStep(marker.Collection, layout.Projection!));
+            }
+
+            steps.Add(CreateCollectionStep(QdrantCollections.Create(target, spec, marker)));
         }
         else if (!(existing.UnnamedVector is null &&
                    existing.NamedVectors.TryGetValue(store.PrefixVectorName, out var prefix) && Matches(prefix, layout.PrefixDimensions, layout.Metric) &&
@@ -251,6 +283,11 @@ public sealed class QdrantMigrationPlan
             throw new QdrantMigrationException(
                 $"The target collection '{target}' exists but does not have the vectors '{store.PrefixVectorName}' and '{store.FullVectorName}' the layout needs. " +
                 "Delete it or choose another QdrantMigrationOptions.TargetCollection.");
+        }
+        else if (NeedsProjection(existing, store, $"The target collection '{target}', left by an earlier run,"))
+        {
+            steps.Add(new StoreProjectionStep(marker!.Collection, layout.Projection!));
+            steps.Add(SwitchProjectionStep(existing.CollectionName, store.PrefixVectorName, marker));
         }
 
         // Keyed by key path: the source's as Qdrant reports them (nested paths included), the store's top-level fields as filters write them.
@@ -288,7 +325,47 @@ public sealed class QdrantMigrationPlan
             notes.Add($"Alias '{alias}' is new: readers (and QdrantStoreOptions.Collection) must use '{alias}' from now on.");
         }
 
+        if (marker is not null)
+        {
+            notes.Add(ProjectionNote(store, marker));
+        }
+
         return new QdrantMigrationPlan(state.Version, QdrantMigrationPath.NewCollection, source, sourceVector, target, alias, notes, steps, store, options);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="collection"/> still needs the layout's projection stored and recorded: false when it records
+    /// that projection already (a rerun goes on with it) or the layout truncates and it records none.
+    /// </summary>
+    /// <exception cref="QdrantMigrationException">It records another projection, or one where the layout truncates: writing
+    /// other keys into the same vector would mix two kinds of keys.</exception>
+    private static bool NeedsProjection(QdrantCollectionInfo collection, QdrantStoreOptions store, string subject)
+    {
+        var projection = store.Layout!.Projection;
+        if (!collection.Projections.TryGetValue(store.PrefixVectorName, out var recorded))
+        {
+            return projection is not null;
+        }
+
+        if (projection is not null && recorded.Describes(projection))
+        {
+            return false;
+        }
+
+        throw new QdrantMigrationException(string.Create(CultureInfo.InvariantCulture,
+            $"{subject} records that the keys of '{store.PrefixVectorName}' are computed with projection version {recorded.Version} ({recorded.Rows} × {recorded.Columns}), " +
+            $"{(projection is null ? "and the layout truncates" : $"not with {projection}")}. " +
+            $"Writing other keys into it would mix two kinds of keys. To go on with that projection, migrate with the layout QdrantMigrator.ReadLayoutAsync reads " +
+            $"(`mrl migrate qdrant --projection` reuses it); for another key, choose another PrefixVectorName (--prefix-vector)."));
+    }
+
+    private static string ProjectionNote(QdrantStoreOptions store, QdrantProjectionInfo marker)
+    {
+        var projection = store.Layout!.Projection!;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"The directions of {projection} are stored in '{marker.Collection}' before anything else, and the metadata of the " +
+            $"collection names that version for '{store.PrefixVectorName}'; the keys cannot be reproduced without that collection: keep it (and its snapshots). " +
+            $"Writers compute keys in process: restart them with the layout QdrantMigrator.ReadLayoutAsync reads, and run the migration again to redo keys written meanwhile.");
     }
 
     /// <summary>The new collection's name when none is given: the source collection's name followed by <c>-mrl</c>.</summary>
@@ -298,24 +375,7 @@ public sealed class QdrantMigrationPlan
     private static string? SourceVector(QdrantCollectionInfo source, QdrantStoreOptions store, QdrantMigrationOptions options)
     {
         var layout = store.Layout!;
-        string? name;
-        QdrantVectorInfo vector;
-        if (source.UnnamedVector is { } unnamed && options.SourceVectorName is null)
-        {
-            name = null;
-            vector = unnamed;
-        }
-        else
-        {
-            name = options.SourceVectorName ?? store.FullVectorName;
-            if (!source.NamedVectors.TryGetValue(name, out vector!))
-            {
-                var names = source.NamedVectors.Count == 0 ? "none" : string.Join(", ", source.NamedVectors.Keys.Select(n => $"'{n}'"));
-                throw new QdrantMigrationException(
-                    $"Collection '{source.Name}' has no vector '{name}' (named vectors: {names}). Set QdrantMigrationOptions.SourceVectorName to the vector that holds the full embeddings.");
-            }
-        }
-
+        var (name, vector) = FindSourceVector(source, store.FullVectorName, options.SourceVectorName);
         if (!Matches(vector, layout.FullDimensions, layout.Metric))
         {
             throw new QdrantMigrationException(string.Create(CultureInfo.InvariantCulture,
@@ -324,6 +384,29 @@ public sealed class QdrantMigrationPlan
         }
 
         return name;
+    }
+
+    /// <summary>
+    /// The vector that holds the full embeddings: <paramref name="sourceVectorName"/> when given, else the single unnamed
+    /// vector when the collection has one, else <paramref name="fullVectorName"/>; its name is null for the unnamed one.
+    /// </summary>
+    /// <exception cref="QdrantMigrationException">The collection has no such vector.</exception>
+    internal static (string? Name, QdrantVectorInfo Vector) FindSourceVector(QdrantCollectionInfo source, string fullVectorName, string? sourceVectorName)
+    {
+        if (source.UnnamedVector is { } unnamed && sourceVectorName is null)
+        {
+            return (null, unnamed);
+        }
+
+        var name = sourceVectorName ?? fullVectorName;
+        if (!source.NamedVectors.TryGetValue(name, out var vector))
+        {
+            var names = source.NamedVectors.Count == 0 ? "none" : string.Join(", ", source.NamedVectors.Keys.Select(n => $"'{n}'"));
+            throw new QdrantMigrationException(
+                $"Collection '{source.Name}' has no vector '{name}' (named vectors: {names}). Set QdrantMigrationOptions.SourceVectorName to the vector that holds the full embeddings.");
+        }
+
+        return (name, vector);
     }
 
     private static bool Matches(QdrantVectorInfo vector, int dimensions, DistanceMetric metric) =>
@@ -361,6 +444,10 @@ public sealed class QdrantMigrationPlan
         new("qdrant.Collections/Create", request, (client, calls, cancellationToken) =>
             calls.RunAsync("CreateCollection", ct => client.CreateCollectionAsync(request, ct), cancellationToken));
 
+    private static SendStep SwitchProjectionStep(string collection, string prefixVectorName, QdrantProjectionInfo marker) =>
+        new("qdrant.Collections/Update", QdrantProjections.Switch(collection, prefixVectorName, marker), (client, calls, cancellationToken) =>
+            QdrantProjections.SwitchAsync(client, calls, collection, prefixVectorName, marker, cancellationToken));
+
     private static SendStep PayloadIndexStep(string collection, string keyPath, Proto.PayloadSchemaType type) =>
         new("qdrant.Points/CreateFieldIndex",
             new Proto.CreateFieldIndexCollection { CollectionName = collection, FieldName = keyPath, FieldType = FieldType(type), Wait = true },
@@ -393,16 +480,39 @@ public sealed class QdrantMigrationPlan
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown payload schema type."),
     };
 
+    // How the backfill and the copy compute each point's key, computed in process through the layout.
+    private string Key(string fullVectorName)
+    {
+        var layout = Store.Layout!;
+        var normalized = layout.NormalizesPrefix ? ", renormalized" : "";
+        return layout.Projection is { } projection
+            ? string.Create(CultureInfo.InvariantCulture, $"P·x for x its '{fullVectorName}', P the {projection}{normalized}")
+            : string.Create(CultureInfo.InvariantCulture, $"the first {layout.PrefixDimensions} values of '{fullVectorName}'{normalized}");
+    }
+
     private IEnumerable<QdrantRequestPreview> Preview(QdrantMigrationStep step)
     {
         var pages = PointsTotal is { } n
             ? string.Create(CultureInfo.InvariantCulture, $"~{(n + BatchSize - 1) / BatchSize} pages of {BatchSize} points")
             : string.Create(CultureInfo.InvariantCulture, $"pages of {BatchSize} points");
-        var layout = Store.Layout!;
         switch (step)
         {
             case SendStep send:
                 yield return QdrantRequestPreview.From(send.Call, send.Request);
+                break;
+            case StoreProjectionStep stored:
+                var projection = stored.Projection;
+                yield return QdrantRequestPreview.From("qdrant.Collections/Create", QdrantProjections.CreateCollection(stored.Collection, projection.Columns, Store),
+                    "unless it exists: the side collection of the projection's directions");
+                yield return QdrantRequestPreview.From("qdrant.Points/CreateFieldIndex",
+                    new Proto.CreateFieldIndexCollection { CollectionName = stored.Collection, FieldName = QdrantProjectionCodec.VersionField, FieldType = Proto.FieldType.Integer, Wait = true },
+                    "unless it exists");
+                yield return QdrantRequestPreview.From("qdrant.Points/Scroll", QdrantProjections.Scroll(stored.Collection, projection.Version, projection.Columns),
+                    "the directions of this version stored already (an earlier run); other values under it are refused, since a version is written once");
+                yield return new QdrantRequestPreview("qdrant.Points/Upsert", null, string.Create(CultureInfo.InvariantCulture,
+                    $"unless all are there, with wait, into '{stored.Collection}': the {projection.Rows} directions of {projection} ({projection.Columns} values each) as points " +
+                    $"{QdrantProjectionCodec.PointId(projection.Version, 0)} to {QdrantProjectionCodec.PointId(projection.Version, projection.Rows - 1)} with payload " +
+                    $"'{QdrantProjectionCodec.VersionField}' and '{QdrantProjectionCodec.RowField}'; split to stay under {Store.MaxRequestBytes} bytes"));
                 break;
             case BackfillStep backfill:
                 yield return QdrantRequestPreview.From("qdrant.Points/Scroll",
@@ -410,8 +520,7 @@ public sealed class QdrantMigrationPlan
                     $"repeated with offset = next_page_offset until the scroll ends ({pages})");
                 yield return new QdrantRequestPreview("qdrant.Points/UpdateVectors", null,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"for each page, with wait: '{Store.PrefixVectorName}' set to the first {layout.PrefixDimensions} values of " +
-                        $"'{backfill.FullVectorName}'{(layout.NormalizesPrefix ? ", renormalized" : "")} on '{backfill.Collection}'; split to stay under {Store.MaxRequestBytes} bytes"));
+                        $"for each page, with wait: '{Store.PrefixVectorName}' set to {Key(backfill.FullVectorName)} on '{backfill.Collection}'; split to stay under {Store.MaxRequestBytes} bytes"));
                 break;
             case CopyStep copy:
                 yield return QdrantRequestPreview.From("qdrant.Points/Scroll",
@@ -419,8 +528,8 @@ public sealed class QdrantMigrationPlan
                     $"repeated with offset = next_page_offset until the scroll ends ({pages})");
                 yield return new QdrantRequestPreview("qdrant.Points/Upsert", null,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"for each page, with wait, into '{copy.Target}': the same ids and payloads with '{Store.FullVectorName}' and '{Store.PrefixVectorName}' (its first " +
-                        $"{layout.PrefixDimensions} values{(layout.NormalizesPrefix ? ", renormalized" : "")}); split to stay under {Store.MaxRequestBytes} bytes"));
+                        $"for each page, with wait, into '{copy.Target}': the same ids and payloads with '{Store.FullVectorName}' and '{Store.PrefixVectorName}' " +
+                        $"({Key(Store.FullVectorName)}); split to stay under {Store.MaxRequestBytes} bytes"));
                 break;
         }
     }

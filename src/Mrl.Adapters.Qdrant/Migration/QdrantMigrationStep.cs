@@ -12,6 +12,12 @@ internal abstract record QdrantMigrationStep;
 /// </summary>
 internal sealed record SendStep(string Call, IMessage Request, Func<QdrantClient, QdrantCalls, CancellationToken, Task> Send) : QdrantMigrationStep;
 
+/// <summary>
+/// Store <paramref name="Projection"/>'s directions in the side collection <paramref name="Collection"/> (created when
+/// missing), unless they are there already; before any key is computed with it.
+/// </summary>
+internal sealed record StoreProjectionStep(string Collection, PrefixProjection Projection) : QdrantMigrationStep;
+
 /// <summary>Scroll <paramref name="Collection"/> and set each point's prefix vector from its full vector.</summary>
 internal sealed record BackfillStep(string Collection, string FullVectorName) : QdrantMigrationStep;
 

@@ -69,6 +69,10 @@ public sealed partial class QdrantMigrator
                         await send.Send(_client, _calls, cancellationToken).ConfigureAwait(false);
                         LogStep(_logger, send.Call);
                         break;
+                    case StoreProjectionStep stored:
+                        await QdrantProjections.StoreAsync(_client, _calls, stored.Projection, stored.Collection, plan.Store, cancellationToken).ConfigureAwait(false);
+                        LogStep(_logger, "store projection");
+                        break;
                     case BackfillStep backfill:
                         await ScrollAsync(run, "backfill", backfill.Collection, backfill.FullVectorName, withPayload: false,
                             page => UpdatePrefixesAsync(backfill.Collection, plan.Store, page, cancellationToken),
@@ -91,10 +95,11 @@ public sealed partial class QdrantMigrator
         return new QdrantMigrationResult(plan.Path, plan.StoreCollection, run.Done, run.WithoutPrefix, run.Samples);
     }
 
-    // A span name: the gRPC method ("qdrant.Points/CreateVectorName"), "backfill" or "copy".
+    // A span name: the gRPC method ("qdrant.Points/CreateVectorName"), "store projection", "backfill" or "copy".
     private static string StepName(QdrantMigrationStep step) => step switch
     {
         SendStep send => send.Call,
+        StoreProjectionStep => "store projection",
         BackfillStep => "backfill",
         _ => "copy",
     };

@@ -8,16 +8,19 @@ namespace Mrl.Adapters.Qdrant.Tests.Support;
 
 /// <summary>
 /// One collection kept in memory behind a <see cref="FakeQdrantServer"/>, answering the calls the store and the
-/// migrator make: collection info and create, payload indexes, upsert, retrieve, count, query (with prefetch), delete,
-/// scroll, update vectors and create vector. Count and query evaluate filters with <see cref="QdrantFilterModel"/>;
-/// query ranks by dot product on the named vector. It lets a flow run end to end and be compared with the in-memory
-/// store; it is not Qdrant and proves nothing about a server.
+/// migrator make: collection info, create and update (its metadata, merged by key), payload indexes, upsert, retrieve,
+/// count, query (with prefetch), delete, scroll, update vectors and create vector. Count, query and scroll evaluate
+/// filters with <see cref="QdrantFilterModel"/>; query ranks by dot product on the named vector. Several collections on
+/// one server each answer the calls that name them and pass the others on to the one made before. It lets a flow run
+/// end to end and be compared with the in-memory store; it is not Qdrant and proves nothing about a server.
 /// </summary>
 internal sealed class FakeQdrantCollection
 {
     private readonly Lock _lock = new();
     private readonly SortedDictionary<string, PointStruct> _points = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PayloadSchemaType> _payloadSchema = new(StringComparer.Ordinal);
+    private readonly MapField<string, Value> _metadata = [];
+    private readonly FakeQdrantServer _server;
     private readonly string _name;
     private VectorsConfig? _vectors;
     private ulong _operation;
@@ -29,120 +32,139 @@ internal sealed class FakeQdrantCollection
     {
         _name = name;
         _vectors = vectors;
-        server.On<GetCollectionInfoRequest>("qdrant.Collections/Get", r => Locked(() => Info(r.CollectionName)))
-            .On<CreateCollection>("qdrant.Collections/Create", r => Locked(() =>
+        _server = server;
+        Route<GetCollectionInfoRequest>("qdrant.Collections/Get", r => r.CollectionName, r => Locked(() => Info(r.CollectionName)));
+        Route<CreateCollection>("qdrant.Collections/Create", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName, exists: false);
+            _vectors = r.VectorsConfig;
+            _metadata.Add(r.Metadata);
+            return new CollectionOperationResponse { Result = true };
+        }));
+        Route<UpdateCollection>("qdrant.Collections/Update", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            foreach (var (key, value) in r.Metadata)
             {
-                Check(r.CollectionName, exists: false);
-                _vectors = r.VectorsConfig;
-                return new CollectionOperationResponse { Result = true };
-            }))
-            .On<CreateFieldIndexCollection>("qdrant.Points/CreateFieldIndex", r => Locked(() =>
-            {
-                Check(r.CollectionName);
-                _payloadSchema[r.FieldName] = (PayloadSchemaType)(int)r.FieldType + 1;
-                return Completed();
-            }))
-            .On<UpsertPoints>("qdrant.Points/Upsert", r => Locked(() =>
-            {
-                Check(r.CollectionName);
-                foreach (var point in r.Points)
+                if (value.KindCase == Value.KindOneofCase.NullValue)
                 {
-                    _points[point.Id.ToString()] = point.Clone();
-                    Versions[point.Id.ToString()] = ++_operation;
+                    _metadata.Remove(key);
                 }
-
-                return Completed();
-            }))
-            .On<GetPoints>("qdrant.Points/Get", r => Locked(() =>
-            {
-                Check(r.CollectionName);
-                var response = new GetResponse();
-                foreach (var id in r.Ids)
+                else
                 {
-                    if (_points.TryGetValue(id.ToString(), out var point))
-                    {
-                        response.Result.Add(Retrieved(point, r.WithPayload, r.WithVectors));
-                    }
+                    _metadata[key] = value;
                 }
+            }
 
-                return response;
-            }))
-            .On<CountPoints>("qdrant.Points/Count", r => Locked(() =>
+            return new CollectionOperationResponse { Result = true };
+        }));
+        Route<CreateFieldIndexCollection>("qdrant.Points/CreateFieldIndex", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            _payloadSchema[r.FieldName] = (PayloadSchemaType)(int)r.FieldType + 1;
+            return Completed();
+        }));
+        Route<UpsertPoints>("qdrant.Points/Upsert", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            foreach (var point in r.Points)
             {
-                Check(r.CollectionName);
-                return new CountResponse { Result = new CountResult { Count = (ulong)_points.Values.Count(p => QdrantFilterModel.Matches(r.Filter, p.Payload)) } };
-            }))
-            .On<QueryPoints>("qdrant.Points/Query", r => Locked(() =>
-            {
-                Check(r.CollectionName);
-                var candidates = _points.Values.AsEnumerable();
-                foreach (var prefetch in r.Prefetch)
-                {
-                    var found = Rank(_points.Values, prefetch.Query, prefetch.Using, prefetch.Filter, prefetch.Limit).Select(s => s.Point).ToHashSet();
-                    candidates = candidates.Where(found.Contains);
-                }
+                _points[point.Id.ToString()] = point.Clone();
+                Versions[point.Id.ToString()] = ++_operation;
+            }
 
-                var response = new QueryResponse();
-                foreach (var (point, score) in Rank(candidates, r.Query, r.Using, r.Filter, r.Limit))
-                {
-                    var retrieved = Retrieved(point, r.WithPayload, r.WithVectors);
-                    var scored = new ScoredPoint { Id = retrieved.Id, Score = score, Vectors = retrieved.Vectors, Version = Versions.GetValueOrDefault(point.Id.ToString()) };
-                    scored.Payload.Add(retrieved.Payload);
-                    response.Result.Add(scored);
-                }
-
-                return response;
-            }))
-            .On<DeletePoints>("qdrant.Points/Delete", r => Locked(() =>
+            return Completed();
+        }));
+        Route<GetPoints>("qdrant.Points/Get", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            var response = new GetResponse();
+            foreach (var id in r.Ids)
             {
-                Check(r.CollectionName);
-                foreach (var id in r.Points.Points.Ids)
-                {
-                    _points.Remove(id.ToString());
-                }
-
-                return Completed();
-            }))
-            .On<ScrollPoints>("qdrant.Points/Scroll", r => Locked(() =>
-            {
-                Check(r.CollectionName);
-                var ordered = _points.Values.Where(p => QdrantFilterModel.Matches(r.Filter, p.Payload))
-                    .OrderBy(p => p.Id.Num).ThenBy(p => p.Id.Uuid, StringComparer.Ordinal).ToList();
-                var start = r.Offset is null ? 0 : ordered.FindIndex(p => p.Id.Equals(r.Offset));
-                var page = ordered.Skip(Math.Max(0, start)).Take((int)r.Limit + 1).ToList();
-                var response = new ScrollResponse();
-                foreach (var point in page.Take((int)r.Limit))
+                if (_points.TryGetValue(id.ToString(), out var point))
                 {
                     response.Result.Add(Retrieved(point, r.WithPayload, r.WithVectors));
                 }
+            }
 
-                if (page.Count > r.Limit)
-                {
-                    response.NextPageOffset = page[^1].Id;
-                }
-
-                return response;
-            }))
-            .On<UpdatePointVectors>("qdrant.Points/UpdateVectors", r => Locked(() =>
+            return response;
+        }));
+        Route<CountPoints>("qdrant.Points/Count", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            return new CountResponse { Result = new CountResult { Count = (ulong)_points.Values.Count(p => QdrantFilterModel.Matches(r.Filter, p.Payload)) } };
+        }));
+        Route<QueryPoints>("qdrant.Points/Query", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            var candidates = _points.Values.AsEnumerable();
+            foreach (var prefetch in r.Prefetch)
             {
-                Check(r.CollectionName);
-                foreach (var update in r.Points)
-                {
-                    var point = _points[update.Id.ToString()];
-                    foreach (var (name, vector) in update.Vectors.Vectors_.Vectors)
-                    {
-                        point.Vectors.Vectors_.Vectors[name] = vector;
-                    }
-                }
+                var found = Rank(_points.Values, prefetch.Query, prefetch.Using, prefetch.Filter, prefetch.Limit).Select(s => s.Point).ToHashSet();
+                candidates = candidates.Where(found.Contains);
+            }
 
-                return Completed();
-            }))
-            .On<CreateVectorNameRequest>("qdrant.Points/CreateVectorName", r => Locked(() =>
+            var response = new QueryResponse();
+            foreach (var (point, score) in Rank(candidates, r.Query, r.Using, r.Filter, r.Limit))
             {
-                Check(r.CollectionName);
-                _vectors!.ParamsMap.Map[r.VectorName] = new VectorParams { Size = r.DenseConfig.Size, Distance = r.DenseConfig.Distance };
-                return Completed();
-            }));
+                var retrieved = Retrieved(point, r.WithPayload, r.WithVectors);
+                var scored = new ScoredPoint { Id = retrieved.Id, Score = score, Vectors = retrieved.Vectors, Version = Versions.GetValueOrDefault(point.Id.ToString()) };
+                scored.Payload.Add(retrieved.Payload);
+                response.Result.Add(scored);
+            }
+
+            return response;
+        }));
+        Route<DeletePoints>("qdrant.Points/Delete", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            foreach (var id in r.Points.Points.Ids)
+            {
+                _points.Remove(id.ToString());
+            }
+
+            return Completed();
+        }));
+        Route<ScrollPoints>("qdrant.Points/Scroll", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            var ordered = _points.Values.Where(p => QdrantFilterModel.Matches(r.Filter, p.Payload))
+                .OrderBy(p => p.Id.Num).ThenBy(p => p.Id.Uuid, StringComparer.Ordinal).ToList();
+            var start = r.Offset is null ? 0 : ordered.FindIndex(p => p.Id.Equals(r.Offset));
+            var page = ordered.Skip(Math.Max(0, start)).Take((int)r.Limit + 1).ToList();
+            var response = new ScrollResponse();
+            foreach (var point in page.Take((int)r.Limit))
+            {
+                response.Result.Add(Retrieved(point, r.WithPayload, r.WithVectors));
+            }
+
+            if (page.Count > r.Limit)
+            {
+                response.NextPageOffset = page[^1].Id;
+            }
+
+            return response;
+        }));
+        Route<UpdatePointVectors>("qdrant.Points/UpdateVectors", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            foreach (var update in r.Points)
+            {
+                var point = _points[update.Id.ToString()];
+                foreach (var (name, vector) in update.Vectors.Vectors_.Vectors)
+                {
+                    point.Vectors.Vectors_.Vectors[name] = vector;
+                }
+            }
+
+            return Completed();
+        }));
+        Route<CreateVectorNameRequest>("qdrant.Points/CreateVectorName", r => r.CollectionName, r => Locked(() =>
+        {
+            Check(r.CollectionName);
+            _vectors!.ParamsMap.Map[r.VectorName] = new VectorParams { Size = r.DenseConfig.Size, Distance = r.DenseConfig.Distance };
+            return Completed();
+        }));
     }
 
     /// <summary>Qdrant's own point version: the number of the last operation that wrote the point, as a server without replicas counts.</summary>
@@ -229,6 +251,27 @@ internal sealed class FakeQdrantCollection
         return new VectorsConfig { ParamsMap = map };
     }
 
+    /// <summary>The collection's metadata as it stands.</summary>
+    public MapField<string, Value> Metadata
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _metadata.Clone();
+            }
+        }
+    }
+
+    /// <summary>Removes a point, as another writer would.</summary>
+    public void Remove(ulong id)
+    {
+        lock (_lock)
+        {
+            _points.Remove(new PointId { Num = id }.ToString());
+        }
+    }
+
     public static PointsOperationResponse Completed() => new() { Result = new UpdateResult { Status = UpdateStatus.Completed } };
 
     private GetCollectionInfoResponse Info(string name)
@@ -239,7 +282,7 @@ internal sealed class FakeQdrantCollection
             Status = CollectionStatus.Green,
             OptimizerStatus = new OptimizerStatus { Ok = true },
             PointsCount = (ulong)_points.Count,
-            Config = new CollectionConfig { Params = new CollectionParams { ShardNumber = 1, VectorsConfig = _vectors } },
+            Config = new CollectionConfig { Params = new CollectionParams { ShardNumber = 1, VectorsConfig = _vectors }, Metadata = { _metadata } },
         };
         foreach (var (keyPath, type) in _payloadSchema)
         {
@@ -331,6 +374,13 @@ internal sealed class FakeQdrantCollection
         }
 
         return retrieved;
+    }
+
+    // Answers the calls of `method` that name this collection, and passes the others to the collection registered before, if any.
+    private void Route<T>(string method, Func<T, string> collection, Func<T, IMessage> answer) where T : IMessage
+    {
+        var previous = _server.AnswerFor(method);
+        _server.On<T>(method, r => previous is not null && collection(r) != _name ? previous(r) : answer(r));
     }
 
     private T Locked<T>(Func<T> answer) where T : IMessage

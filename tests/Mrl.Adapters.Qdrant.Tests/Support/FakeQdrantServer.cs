@@ -83,6 +83,9 @@ internal sealed class FakeQdrantServer : HttpMessageHandler
         return this;
     }
 
+    /// <summary>The answer scripted for <paramref name="method"/>, or null.</summary>
+    public Func<IMessage, IMessage>? AnswerFor(string method) => _answers.GetValueOrDefault(method);
+
     public FakeQdrantServer On<TRequest>(string method, Func<TRequest, IMessage> answer) where TRequest : IMessage =>
         On(method, request => answer((TRequest)request));
 
