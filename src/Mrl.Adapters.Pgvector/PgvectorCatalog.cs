@@ -105,6 +105,9 @@ internal static class PgvectorCatalog
     public static string ProjectionDirections(string qualifiedProjectionTable) =>
         $"SELECT CAST(d.direction AS pg_catalog.float4[]) FROM {qualifiedProjectionTable} AS d WHERE d.version = $1 ORDER BY d.i";
 
+    /// <summary>The versions stored in a projection table, in order.</summary>
+    public static string ProjectionVersions(string qualifiedProjectionTable) => $"SELECT DISTINCT d.version FROM {qualifiedProjectionTable} AS d ORDER BY 1";
+
     /// <summary>The highest version stored in a projection table, or NULL.</summary>
     public static string LatestProjectionVersion(string qualifiedProjectionTable) => $"SELECT max(d.version) FROM {qualifiedProjectionTable} AS d";
 
