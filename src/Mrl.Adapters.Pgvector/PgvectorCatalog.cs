@@ -95,6 +95,10 @@ internal static class PgvectorCatalog
         "SELECT coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), '') FROM pg_catalog.pg_proc p " +
         "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2";
 
+    /// <summary>The predicate of the partial index <c>$1</c> (qualified name), as PostgreSQL prints it; NULL for an index of every row.</summary>
+    public const string IndexPredicate =
+        "SELECT pg_catalog.pg_get_expr(i.indpred, i.indrelid) FROM pg_catalog.pg_index i WHERE i.indexrelid = pg_catalog.to_regclass($1)";
+
     /// <summary>Whether the relation <c>$1</c> (qualified name) exists.</summary>
     public const string RelationExists = "SELECT pg_catalog.to_regclass($1) IS NOT NULL";
 

@@ -151,6 +151,19 @@ public sealed partial class PgvectorMigrator
                 $"Index {SqlIdentifier.Qualified(options.Schema, indexName)} of the key in use is built with {index.OperatorClass}; a refit for {refit.Metric} would build {operatorClass}. Refit with the metric the table was migrated with (--metric).");
         }
 
+        // A scoped store's index holds its collection only: the new one must hold the same rows, and the options say which.
+        await using (var predicate = new NpgsqlCommand(PgvectorCatalog.IndexPredicate, connection))
+        {
+            predicate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlIdentifier.Qualified(options.Schema, indexName) });
+            var scoped = await predicate.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+            if ((scoped is null) != (options.ScopeColumn is null))
+            {
+                throw Refused(table, scoped is null
+                    ? $"Index {SqlIdentifier.Qualified(options.Schema, indexName)} of the key in use holds every row, but the refit is scoped to {options.ScopeColumn} = {options.ScopeValue}. Refit without --scope-column and --scope-value."
+                    : $"Index {SqlIdentifier.Qualified(options.Schema, indexName)} of the key in use holds only the rows where {scoped}. Refit with the --scope-column and --scope-value it was built with.");
+            }
+        }
+
         // The new key gets the type and the index parameters of the one it replaces, whatever the options say.
         var facing = options.Clone();
         facing.PrefixVectorType = prefixType;

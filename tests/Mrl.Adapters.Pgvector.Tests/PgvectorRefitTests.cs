@@ -102,6 +102,45 @@ public sealed class PgvectorRefitTests(PostgresFixture postgres)
         Assert.Equal(0, await WrongKeysAsync(table, layout, After));
     }
 
+    [SkippableFact]
+    public async Task Writes_throughout_a_refit_never_fail_and_every_row_ends_with_the_key_of_its_vector()
+    {
+        var (table, options) = await MigratedTableAsync("refitc");
+        await DriftAsync(table);
+        using var stop = new CancellationTokenSource();
+        var writes = 0;
+        var writer = Task.Run(async () =>
+        {
+            var random = new Random(5);
+            for (var id = 10_000L; !stop.IsCancellationRequested; id++)
+            {
+                await ExecuteAsync($"INSERT INTO \"{table}\" (id, embedding) VALUES ({id}, '{Literal(After, random.Next(Rows))}')");
+                await ExecuteAsync($"UPDATE \"{table}\" SET embedding = '{Literal(After, random.Next(Rows))}' WHERE id = {random.Next(Rows)}");
+                writes += 2;
+            }
+        });
+
+        var result = await PgvectorMigrator.RefitProjectionAsync(postgres.DataSource, options, migration: new PgvectorMigrationOptions { BatchSize = 100 });
+        await stop.CancelAsync();
+        await writer;
+
+        Assert.Equal(PgvectorRefitAction.Refit, result.Action);
+        Assert.True(writes > 0);
+        var layout = new EmbeddingLayout(result.Target!, DistanceMetric.Cosine);
+        await using var command = postgres.DataSource.CreateCommand($"SELECT id, CAST(embedding AS real[]), CAST(embedding_prefix AS real[]) FROM \"{table}\"");
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = 0;
+        while (await reader.ReadAsync())
+        {
+            rows++;
+            var stored = reader.IsDBNull(2) ? null : reader.GetFieldValue<float[]>(2);
+            Assert.True(stored is not null && TensorPrimitives.Distance(stored, layout.ToPrefix(reader.GetFieldValue<float[]>(1))) < 5e-3f,
+                $"row {reader.GetInt64(0)} has not the key of version 2 of its vector");
+        }
+
+        Assert.True(rows > Rows, $"{rows} rows");
+    }
+
     [SkippableTheory]
     [InlineData("add-column")]
     [InlineData("backfill")]
