@@ -94,7 +94,7 @@ internal static class FitProjectionCommand
                 if (projection.Rows != prefix)
                 {
                     throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                        $"{qualified} already has a projected key of {projection.Rows} values (version {projection.Version}), not {prefix}. Use --prefix {projection.Rows}, or remove it first with `mrl migrate postgres --prefix {projection.Rows} --down`."));
+                        $"{qualified} already has a projected key of {projection.Rows} values (version {projection.Version}), not {prefix}. Use --prefix {projection.Rows}, refit it to {prefix} values with --refit --resize, or remove it first with `mrl migrate postgres --prefix {projection.Rows} --down`."));
                 }
 
                 Console.WriteLine($"-- {TerminalText.Plain(qualified)} has projection version {projection.Version} already: going on with it, no new fit.");
