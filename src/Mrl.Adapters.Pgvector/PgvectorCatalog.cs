@@ -95,6 +95,10 @@ internal static class PgvectorCatalog
         "SELECT coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), '') FROM pg_catalog.pg_proc p " +
         "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2";
 
+    /// <summary>The predicate of the partial index <c>$1</c> (qualified name), as PostgreSQL prints it; NULL for an index of every row.</summary>
+    public const string IndexPredicate =
+        "SELECT pg_catalog.pg_get_expr(i.indpred, i.indrelid) FROM pg_catalog.pg_index i WHERE i.indexrelid = pg_catalog.to_regclass($1)";
+
     /// <summary>Whether the relation <c>$1</c> (qualified name) exists.</summary>
     public const string RelationExists = "SELECT pg_catalog.to_regclass($1) IS NOT NULL";
 
@@ -104,6 +108,9 @@ internal static class PgvectorCatalog
     /// <summary>The directions of version <c>$1</c> of a projection table, in key order, as arrays.</summary>
     public static string ProjectionDirections(string qualifiedProjectionTable) =>
         $"SELECT CAST(d.direction AS pg_catalog.float4[]) FROM {qualifiedProjectionTable} AS d WHERE d.version = $1 ORDER BY d.i";
+
+    /// <summary>The versions stored in a projection table, in order.</summary>
+    public static string ProjectionVersions(string qualifiedProjectionTable) => $"SELECT DISTINCT d.version FROM {qualifiedProjectionTable} AS d ORDER BY 1";
 
     /// <summary>The highest version stored in a projection table, or NULL.</summary>
     public static string LatestProjectionVersion(string qualifiedProjectionTable) => $"SELECT max(d.version) FROM {qualifiedProjectionTable} AS d";

@@ -22,8 +22,26 @@ public sealed partial class PgvectorMigrator
         ArgumentOutOfRangeException.ThrowIfGreaterThan(prefixDimensions, fullDimensions);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var (_, vectorSchema) = await PgvectorTableState.ReadExtensionAsync(connection, cancellationToken).ConfigureAwait(false);
-        var table = SqlIdentifier.Qualified(options.Schema, options.Table);
+        var (values, count) = await ReadSampleAsync(connection, options, vectorSchema, fullDimensions, sampleSize, cancellationToken).ConfigureAwait(false);
+        if (count < prefixDimensions)
+        {
+            throw new PgvectorMigrationException(SqlIdentifier.Qualified(options.Schema, options.Table), [string.Create(CultureInfo.InvariantCulture,
+                $"A projection of {prefixDimensions} directions needs a sample of at least as many vectors of {fullDimensions} dimensions; the table gave {count}.")]);
+        }
 
+        var version = (await ReadLatestProjectionVersionAsync(connection, options, cancellationToken).ConfigureAwait(false) ?? 0) + 1;
+        return await Task.Run(() => ProjectionFitter.Fit(values, fullDimensions, prefixDimensions, metric, version, cancellationToken: cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads a seeded Bernoulli sample of about <paramref name="sampleSize"/> of the table's vectors of <paramref name="fullDimensions"/>
+    /// dimensions (the same rows on a rerun over an unchanged table), row-major, and how many rows it holds.
+    /// </summary>
+    private static async Task<(float[] Values, int Rows)> ReadSampleAsync(
+        NpgsqlConnection connection, PgvectorStoreOptions options, string vectorSchema, int fullDimensions, int sampleSize, CancellationToken cancellationToken)
+    {
+        var table = SqlIdentifier.Qualified(options.Schema, options.Table);
         double percent = 100;
         await using (var estimate = new NpgsqlCommand(PgvectorCatalog.EstimatedRows, connection))
         {
@@ -37,34 +55,23 @@ public sealed partial class PgvectorMigrator
 
         var sample = new List<float>(Math.Min(sampleSize, 100_000) * fullDimensions);
         var count = 0;
-        await using (var read = new NpgsqlCommand(PgvectorCatalog.VectorSample(table, options.VectorColumn, vectorSchema, fullDimensions, options.ScopeColumn), connection) { CommandTimeout = 0 })
+        await using var read = new NpgsqlCommand(PgvectorCatalog.VectorSample(table, options.VectorColumn, vectorSchema, fullDimensions, options.ScopeColumn), connection) { CommandTimeout = 0 };
+        read.Parameters.Add(new NpgsqlParameter<double> { TypedValue = percent });
+        read.Parameters.Add(new NpgsqlParameter<double> { TypedValue = 1 });
+        read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = sampleSize });
+        if (options.ScopeColumn is not null)
         {
-            read.Parameters.Add(new NpgsqlParameter<double> { TypedValue = percent });
-            read.Parameters.Add(new NpgsqlParameter<double> { TypedValue = 1 });
-            read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = sampleSize });
-            if (options.ScopeColumn is not null)
-            {
-                read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.ScopeValue! });
-            }
-
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                sample.AddRange(reader.GetFieldValue<float[]>(0));
-                count++;
-            }
+            read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = options.ScopeValue! });
         }
 
-        if (count < prefixDimensions)
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new PgvectorMigrationException(table, [string.Create(CultureInfo.InvariantCulture,
-                $"A projection of {prefixDimensions} directions needs a sample of at least as many vectors of {fullDimensions} dimensions; the table gave {count}.")]);
+            sample.AddRange(reader.GetFieldValue<float[]>(0));
+            count++;
         }
 
-        var version = (await ReadLatestProjectionVersionAsync(connection, options, cancellationToken).ConfigureAwait(false) ?? 0) + 1;
-        var values = sample.ToArray();
-        return await Task.Run(() => ProjectionFitter.Fit(values, fullDimensions, prefixDimensions, metric, version, cancellationToken: cancellationToken), cancellationToken)
-            .ConfigureAwait(false);
+        return (sample.ToArray(), count);
     }
 
     /// <summary>

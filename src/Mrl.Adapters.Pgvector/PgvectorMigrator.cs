@@ -106,9 +106,11 @@ public sealed partial class PgvectorMigrator
         return new PgvectorMigrationPlan(result.Problems, result.Notes, statements, !down && result.PrefixInPlace && result.IndexesInPlace);
     }
 
-    private async Task<NpgsqlConnection> OpenReadOnlyAsync(CancellationToken cancellationToken)
+    private Task<NpgsqlConnection> OpenReadOnlyAsync(CancellationToken cancellationToken) => OpenReadOnlyAsync(_dataSource, cancellationToken);
+
+    private static async Task<NpgsqlConnection> OpenReadOnlyAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var readOnly = new NpgsqlCommand("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", connection);
         await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return connection;

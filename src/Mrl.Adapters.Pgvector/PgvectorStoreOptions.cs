@@ -135,7 +135,27 @@ public sealed class PgvectorStoreOptions
     internal string TriggerName => ObjectName(Table, ResolvedPrefixColumn, "fill");
 
     /// <summary>The side table that holds a projected key's directions, one row per direction and version.</summary>
-    internal string ProjectionTableName => ObjectName(Table, ResolvedPrefixColumn, "projection");
+    internal string ProjectionTableName => ProjectionTable ?? ObjectName(Table, ResolvedPrefixColumn, "projection");
+
+    /// <summary>
+    /// The side table when it is not the one this prefix column's name derives: a refit's key column keeps its directions
+    /// in the side table of the column it replaces. Null derives it.
+    /// </summary>
+    internal string? ProjectionTable { get; set; }
+
+    /// <summary>
+    /// The options of the key column of projection <paramref name="version"/> while it is not the store's: built beside the
+    /// key in use by a refit (<c>{prefix column}_v{version}</c>), or moved aside by one, with its own trigger, functions and
+    /// indexes named after it, and the directions in the side table of the store's column.
+    /// </summary>
+    internal PgvectorStoreOptions ForKeyVersion(int version)
+    {
+        var copy = Clone();
+        copy.PrefixColumn = SqlIdentifier.Derive(ResolvedPrefixColumn, "v" + version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        copy.IndexName = null;
+        copy.ProjectionTable = ProjectionTableName;
+        return copy;
+    }
 
     /// <summary>The partial index of the rows still without a prefix, on the table or on one partition.</summary>
     internal string PendingIndexName(string table) => ObjectName(table, ResolvedPrefixColumn, "pending");
@@ -184,6 +204,7 @@ public sealed class PgvectorStoreOptions
             MaxRetries = MaxRetries,
             RetryDelay = RetryDelay,
             ResiliencePipeline = ResiliencePipeline,
+            ProjectionTable = ProjectionTable,
         };
         foreach (var column in PayloadColumns)
         {

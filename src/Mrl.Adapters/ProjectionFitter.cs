@@ -58,6 +58,67 @@ public static class ProjectionFitter
     /// <summary>Whether the directions of <paramref name="metric"/> are fitted around the mean (see the remarks of the class).</summary>
     public static bool CentresFor(DistanceMetric metric) => metric is DistanceMetric.Euclidean or DistanceMetric.Manhattan;
 
+    /// <summary>
+    /// The share of <paramref name="sample"/>'s variance that <paramref name="projection"/> keeps, from 0 to 1: the quantity
+    /// <see cref="Fit(ReadOnlyMemory{float}, int, int, DistanceMetric, int, int, CancellationToken)"/> maximizes, with the same
+    /// centring and row weights for <paramref name="metric"/>. Measured on rows neither projection was fitted on, it compares a
+    /// key in use with a new fit: data that drifted away from the key in use shows as a new fit keeping clearly more.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sample is empty, not a whole number of rows of the projection's columns, or holds a non-finite value.</exception>
+    public static double KeptVariance(ReadOnlyMemory<float> sample, PrefixProjection projection, DistanceMetric metric)
+    {
+        ArgumentNullException.ThrowIfNull(projection);
+        var d = projection.Columns;
+        if (sample.Length == 0 || sample.Length % d != 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The sample must be a non-empty whole number of {d}-dimension rows, got {sample.Length} values."),
+                nameof(sample));
+        }
+
+        var n = sample.Length / d;
+        var x = sample.Span;
+        float[]? mean = null;
+        if (CentresFor(metric))
+        {
+            mean = new float[d];
+            for (var i = 0; i < n; i++)
+            {
+                TensorPrimitives.Add(mean, x.Slice(i * d, d), mean);
+            }
+
+            TensorPrimitives.Divide(mean, n, mean);
+        }
+
+        var centredRow = new float[d];
+        var key = new float[projection.Rows];
+        double kept = 0;
+        double total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            ReadOnlySpan<float> row = x.Slice(i * d, d);
+            if (mean is not null)
+            {
+                TensorPrimitives.Subtract(row, mean, centredRow);
+                row = centredRow;
+            }
+
+            var sumOfSquares = TensorPrimitives.SumOfSquares(row);
+            if (!float.IsFinite(sumOfSquares))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sample row {i} holds a NaN or infinite value."), nameof(sample));
+            }
+
+            // As in the fit: for Cosine each row counts as its unit vector would.
+            var weight = metric == DistanceMetric.Cosine ? (sumOfSquares > 0f ? 1.0 / sumOfSquares : 0.0) : 1.0;
+            projection.Project(row, key);
+            kept += weight * TensorPrimitives.SumOfSquares(key);
+            total += weight * sumOfSquares;
+        }
+
+        return total > 0 ? Math.Min(1.0, kept / total) : 0.0;
+    }
+
     internal static PrefixProjection Fit(ReadOnlyMemory<float> sample, int fullDimensions, int prefixDimensions, bool centred, bool unitRows,
         int version, int seed, int iterations, CancellationToken cancellationToken)
     {

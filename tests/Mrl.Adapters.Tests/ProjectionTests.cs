@@ -60,6 +60,29 @@ public sealed class ProjectionTests
         }
     }
 
+    [Theory]
+    [InlineData(DistanceMetric.Cosine)]
+    [InlineData(DistanceMetric.DotProduct)]
+    [InlineData(DistanceMetric.Euclidean)]
+    public void A_fit_keeps_more_of_its_own_data_than_a_fit_of_other_data_and_a_full_rank_key_keeps_all(DistanceMetric metric)
+    {
+        const int d = 64;
+        var original = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = d, Rotated = true, Seed = 3 }).Generate(1_200);
+        var drifted = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = d, Rotated = true, Seed = 9 }).Generate(1_200);
+        var fitRows = drifted.AsMemory(0, 1_000 * d);
+        var heldOut = drifted.AsMemory(1_000 * d);
+
+        var stale = ProjectionFitter.Fit(original, d, 12, metric);
+        var refit = ProjectionFitter.Fit(fitRows, d, 12, metric, version: 2);
+        var keptByStale = ProjectionFitter.KeptVariance(heldOut, stale, metric);
+        var keptByRefit = ProjectionFitter.KeptVariance(heldOut, refit, metric);
+
+        Assert.InRange(keptByStale, 0.0, 1.0);
+        Assert.True(keptByRefit > keptByStale + 0.1, $"the refit keeps {keptByRefit:F3}, the stale key {keptByStale:F3}");
+        Assert.Equal(1.0, ProjectionFitter.KeptVariance(heldOut, ProjectionFitter.Fit(fitRows, d, d, metric), metric), 3);
+        Assert.Throws<ArgumentException>(() => ProjectionFitter.KeptVariance(drifted.AsMemory(0, d + 1), refit, metric));
+    }
+
     [Fact]
     public void Centring_can_be_chosen_against_the_metric_and_changes_the_fit_when_the_data_has_a_mean()
     {

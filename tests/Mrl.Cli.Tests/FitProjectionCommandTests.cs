@@ -74,6 +74,64 @@ public sealed class FitProjectionCommandTests(PostgresFixture postgres) : IClass
         NpgsqlConnection.ClearAllPools();
     }
 
+    [SkippableFact]
+    public async Task Fit_projection_refit_switches_a_drifted_table_to_a_new_version_once_and_its_dry_run_and_a_wrong_size_change_nothing()
+    {
+        postgres.RequireServer();
+        const int TableRows = 1_500;
+        var table = postgres.NewTableName("refitcli");
+        var before = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = Dimensions, Rotated = true, Seed = 11 }).Generate(TableRows);
+        var after = new SyntheticCorpus(new SyntheticCorpusOptions { Dimensions = Dimensions, Rotated = true, Seed = 13 }).Generate(TableRows);
+        await ExecuteAsync($"CREATE TABLE public.\"{table}\" (id bigint PRIMARY KEY, embedding vector({Dimensions}) NOT NULL)");
+        for (var first = 0; first < TableRows; first += 500)
+        {
+            await ExecuteAsync($"INSERT INTO public.\"{table}\" (id, embedding) VALUES {string.Join(',', Enumerable.Range(first, 500).Select(i => $"({i}, '{Literal(before, i)}')"))}");
+        }
+
+        var options = new PgvectorStoreOptions { Table = table, CreateTableIfMissing = false, PayloadColumn = null };
+        string[] common = ["fit-projection", "-c", postgres.ConnectionString, "--table", table, "--prefix", KeyDimensions.ToString(CultureInfo.InvariantCulture)];
+        var fit = await CliRunner.RunAsync(common);
+        Assert.True(fit.ExitCode == 0, fit.Output);
+
+        // The data drifts: every vector moves to another distribution, whose information the key of version 1 misses.
+        for (var first = 0; first < TableRows; first += 500)
+        {
+            var values = string.Join(',', Enumerable.Range(first, 500).Select(i => $"({i}, '{Literal(after, i)}')"));
+            await ExecuteAsync($"UPDATE public.\"{table}\" AS t SET embedding = CAST(v.e AS vector) FROM (VALUES {values}) AS v(id, e) WHERE t.id = v.id");
+        }
+
+        var dryRun = await CliRunner.RunAsync([.. common, "--refit", "--dry-run"]);
+        Assert.True(dryRun.ExitCode == 0, dryRun.Output);
+        Assert.Contains("would fit projection version 2 and switch to it from version 1", dryRun.Output, StringComparison.Ordinal);
+        Assert.Contains("RENAME COLUMN \"embedding_prefix_v2\" TO \"embedding_prefix\"", dryRun.Output, StringComparison.Ordinal);
+        Assert.Equal(1L, await ScalarAsync(
+            "SELECT (xpath('/row/c/text()', query_to_xml(format('SELECT count(DISTINCT version) AS c FROM public.%I', relname), false, true, '')))[1]::text::bigint " +
+            $"FROM pg_class WHERE relname LIKE '{table}%projection'"));
+        Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.\"{table}\"'::regclass AND NOT tgisinternal"));
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.\"{table}\"'::regclass AND attname = 'embedding_prefix_v2'"));
+
+        var wrongSize = await CliRunner.RunAsync(["fit-projection", "-c", postgres.ConnectionString, "--table", table, "--prefix", "32", "--refit"]);
+        Assert.NotEqual(0, wrongSize.ExitCode);
+        Assert.Contains("this refit asks for 32", wrongSize.Output, StringComparison.Ordinal);
+        Assert.Contains("--resize", wrongSize.Output, StringComparison.Ordinal);
+
+        var refit = await CliRunner.RunAsync([.. common, "--refit"]);
+        Assert.True(refit.ExitCode == 0, refit.Output);
+        Assert.True(refit.Output.Contains("Refitted", StringComparison.Ordinal) && refit.Output.Contains("projection version 2", StringComparison.Ordinal), refit.Output);
+        var layout = await PgvectorMigrator.ReadLayoutAsync(postgres.DataSource, options);
+        Assert.Equal(2, layout.Projection!.Version);
+        Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.\"{table}\"'::regclass AND attname LIKE 'embedding_prefix_v%' AND NOT attisdropped"));
+
+        var again = await CliRunner.RunAsync([.. common, "--refit"]);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.True(again.Output.Contains("Nothing to refit", StringComparison.Ordinal), again.Output);
+        Assert.Equal(2, (await PgvectorMigrator.ReadProjectionAsync(postgres.DataSource, options))!.Version);
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private static string Literal(float[] data, int row) =>
+        "[" + string.Join(',', data.AsSpan(row * Dimensions, Dimensions).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
+
     private static long[] ExactTop10(float[] data, ReadOnlySpan<float> query)
     {
         var scores = new (float Score, long Id)[Rows];

@@ -136,11 +136,21 @@ internal static class MigrateCommand
     }
 
     /// <summary>Runs a migration (or its removal) with the progress screen, and the server's view of an index build while one runs.</summary>
-    internal static async Task<PgvectorMigrationResult> RunAsync(NpgsqlDataSource dataSource, PgvectorMigrator migrator, PgvectorStoreOptions options,
-        PgvectorMigrationOptions migration, bool down, CancellationToken cancellationToken)
+    internal static Task<PgvectorMigrationResult> RunAsync(NpgsqlDataSource dataSource, PgvectorMigrator migrator, PgvectorStoreOptions options,
+        PgvectorMigrationOptions migration, bool down, CancellationToken cancellationToken) =>
+        RunWithScreenAsync(dataSource, options, progress => down
+            ? migrator.DownAsync(migration, progress, cancellationToken)
+            : migrator.UpAsync(migration, progress, cancellationToken), buildsIndexes: !down, cancellationToken);
+
+    /// <summary>
+    /// Runs a migration step by step with the progress screen, and the server's view of an index build while one runs; a run that
+    /// <paramref name="buildsIndexes"/> and is cancelled during a build says what the interrupted build left.
+    /// </summary>
+    internal static async Task<T> RunWithScreenAsync<T>(NpgsqlDataSource dataSource, PgvectorStoreOptions options,
+        Func<IProgress<MigrationProgress>, Task<T>> start, bool buildsIndexes, CancellationToken cancellationToken)
     {
         var qualified = SqlIdentifier.Qualified(options.Schema, options.Table);
-        PgvectorMigrationResult? result = null;
+        T? result = default;
         var maintenance = new PgvectorMaintenance(dataSource, options);
         var building = false;
         try
@@ -152,9 +162,7 @@ internal static class MigrateCommand
                     building = false;
                     screen.Report(p);
                 });
-                var run = down
-                    ? migrator.DownAsync(migration, progress, cancellationToken)
-                    : migrator.UpAsync(migration, progress, cancellationToken);
+                var run = start(progress);
 
                 // The library reports a step when it ends; an HNSW build runs for minutes, so the server's own progress
                 // view shows it meanwhile.
@@ -176,7 +184,7 @@ internal static class MigrateCommand
                 result = await run;
             });
         }
-        catch (OperationCanceledException e) when (building && !down)
+        catch (OperationCanceledException e) when (building && buildsIndexes)
         {
             throw new InterruptedStepException(
                 $"the index build of {qualified} was interrupted, and PostgreSQL keeps an INVALID index from an interrupted CREATE INDEX CONCURRENTLY. " +
